@@ -1,0 +1,86 @@
+//! `ipt check`.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::args::{CheckArgs, Format};
+use super::output::Output;
+use super::{Status, read_source};
+use crate::diag::{JsonDiagnostic, Severity, Tally, render_json};
+use crate::load::{LoadOptions, load};
+
+/// The JSON document `ipt check --format json` prints.
+#[derive(Serialize)]
+struct Report {
+    files: Vec<FileReport>,
+}
+
+#[derive(Serialize)]
+struct FileReport {
+    file: String,
+    /// Whether the file would load; `null` when it could not be read.
+    loads: Option<bool>,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<JsonDiagnostic>,
+}
+
+pub fn run(args: &CheckArgs, out: &Output) -> Status {
+    let options = LoadOptions { family: args.input.family.map(Into::into) };
+    let mut status = Status::Clean;
+    let mut report = Report { files: Vec::new() };
+    for path in &args.files {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                status = status.worst(Status::Trouble);
+                match args.format {
+                    Format::Human => out.error(&e),
+                    Format::Json => report.files.push(FileReport {
+                        file: path.display().to_string(),
+                        loads: None,
+                        errors: 1,
+                        warnings: 0,
+                        diagnostics: Vec::new(),
+                    }),
+                }
+                continue;
+            }
+        };
+        let loaded = load(&source, &options);
+        let tally = Tally::of(&loaded.diagnostics);
+        if tally.errors > 0 {
+            status = status.worst(Status::Findings);
+        }
+        let shown = loaded.diagnostics.iter().filter(|d| !args.quiet || d.severity() == Severity::Error);
+        match args.format {
+            Format::Human => {
+                out.diagnostics(shown);
+                let verdict = if tally.errors == 0 { "loads" } else { "does not load" };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}: {verdict} ({} error{}, {} warning{})",
+                    source.name(),
+                    tally.errors,
+                    if tally.errors == 1 { "" } else { "s" },
+                    tally.warnings,
+                    if tally.warnings == 1 { "" } else { "s" },
+                );
+            }
+            Format::Json => report.files.push(FileReport {
+                file: source.name().to_string(),
+                loads: Some(tally.errors == 0),
+                errors: tally.errors,
+                warnings: tally.warnings,
+                diagnostics: shown.map(render_json).collect(),
+            }),
+        }
+    }
+    if args.format == Format::Json {
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut stdout, &report);
+        let _ = writeln!(stdout);
+    }
+    status
+}

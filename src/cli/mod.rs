@@ -1,0 +1,56 @@
+//! The `ipt` command: each subcommand reads its files, runs the library, prints, and says how it
+//! went as an exit status (0 clean, 1 findings, 2 bad usage or unreadable input).
+
+pub mod args;
+mod check;
+mod fmt;
+mod input;
+mod output;
+mod parse;
+
+pub use args::Cli;
+pub use input::{ReadError, read_source};
+
+use std::process::ExitCode;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// 0: nothing to report at the failing level.
+    Clean,
+    /// 1: a file would not load, or has findings.
+    Findings,
+    /// 2: unreadable input or bad usage.
+    Trouble,
+}
+
+impl Status {
+    pub fn worst(self, other: Status) -> Status {
+        use Status::*;
+        match (self, other) {
+            (Trouble, _) | (_, Trouble) => Trouble,
+            (Findings, _) | (_, Findings) => Findings,
+            _ => Clean,
+        }
+    }
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> ExitCode {
+        ExitCode::from(match status {
+            Status::Clean => 0,
+            Status::Findings => 1,
+            Status::Trouble => 2,
+        })
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Status {
+    let out = output::Output::new(cli.color);
+    match cli.command {
+        args::Command::Check(a) => check::run(&a, &out),
+        args::Command::Fmt(a) => fmt::run(&a, &out),
+        args::Command::Parse(a) => parse::run(&a, &out),
+    }
+}

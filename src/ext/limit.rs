@@ -1,0 +1,131 @@
+//! `-m limit` (libxt_limit): a token bucket, `--limit RATE --limit-burst N`.
+
+use serde::Serialize;
+
+use super::build::Build;
+use super::opts::OptionSpec;
+use super::{Availability, MatchSpec};
+use crate::model::{MatchKind, num};
+
+/// The kernel's unit: `avg` is the time between packets in 1/10000 s.
+pub const SCALE: u32 = 10000;
+/// The default rate, `3/hour`.
+pub const DEFAULT_AVG: u32 = SCALE * 60 * 60 / 3;
+/// The default burst.
+pub const DEFAULT_BURST: u32 = 5;
+
+/// `-m limit`: at most one packet per `avg` on average, with bursts of `burst`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Limit {
+    /// Time between packets, in 1/10000 s.
+    pub avg: u32,
+    pub burst: u32,
+}
+
+const LIMIT: u8 = 0;
+const BURST: u8 = 1;
+
+pub static SPEC: MatchSpec = MatchSpec {
+    name: "limit",
+    availability: Availability::Both,
+    options: &[OptionSpec::value("limit", LIMIT), OptionSpec::value("limit-burst", BURST)],
+    build,
+};
+
+/// Reads `N[/second|/minute|/hour|/day]` (any prefix of the unit) as iptables does (`atoi`).
+pub fn parse_rate(text: &str) -> Option<u32> {
+    let (count, unit) = match text.split_once('/') {
+        Some((c, u)) => (c, Some(u)),
+        None => (text, None),
+    };
+    let mult: u64 = match unit {
+        None => 1,
+        Some("") => return None,
+        Some(u) => {
+            let is = |name: &str| name.len() >= u.len() && name[..u.len()].eq_ignore_ascii_case(u);
+            if is("second") {
+                1
+            } else if is("minute") {
+                60
+            } else if is("hour") {
+                3600
+            } else if is("day") {
+                86400
+            } else {
+                return None;
+            }
+        }
+    };
+    let digits: String = count.trim_start().trim_start_matches('+').chars().take_while(char::is_ascii_digit).collect();
+    let r: u64 = digits.parse().ok().filter(|&r| r != 0)?;
+    let avg = SCALE as u64 * mult / r;
+    (avg != 0 && avg <= u32::MAX as u64).then_some(avg as u32)
+}
+
+/// Prints a rate as iptables does: the largest unit that keeps it exact enough.
+pub fn rate_text(avg: u32) -> String {
+    const RATES: [(&str, u64); 4] = [
+        ("day", SCALE as u64 * 86400),
+        ("hour", SCALE as u64 * 3600),
+        ("min", SCALE as u64 * 60),
+        ("sec", SCALE as u64),
+    ];
+    if avg == 0 {
+        return "inf".to_string();
+    }
+    let period = avg as u64;
+    let mut i = 1;
+    while i < RATES.len() && !(period > RATES[i].1 || RATES[i].1 / period < RATES[i].1 % period) {
+        i += 1;
+    }
+    format!("{}/{}", RATES[i - 1].1 / period, RATES[i - 1].0)
+}
+
+fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
+    let mut limit = Limit { avg: DEFAULT_AVG, burst: DEFAULT_BURST };
+    let mut ok = true;
+    if let Some(opt) = b.get(LIMIT) {
+        match parse_rate(opt.value()) {
+            Some(avg) => limit.avg = avg,
+            None => {
+                b.bad_value(opt, "a rate such as `5/second`, `10/minute`, `3/hour` or `1/day`");
+                ok = false;
+            }
+        }
+    }
+    if let Some(opt) = b.get(BURST) {
+        match num::uint(opt.value(), 0, 10000) {
+            Some(n) => limit.burst = n as u32,
+            None => {
+                b.bad_value(opt, "a burst 0-10000");
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(MatchKind::Limit(limit))
+}
+
+impl Limit {
+    pub fn save(&self, out: &mut String) {
+        out.push_str(" --limit ");
+        out.push_str(&rate_text(self.avg));
+        if self.burst != DEFAULT_BURST {
+            out.push_str(&format!(" --limit-burst {}", self.burst));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_round_trip_like_iptables() {
+        assert_eq!(rate_text(parse_rate("5/minute").unwrap()), "5/min");
+        assert_eq!(rate_text(parse_rate("3/hour").unwrap()), "3/hour");
+        assert_eq!(rate_text(parse_rate("1/s").unwrap()), "1/sec");
+        assert_eq!(rate_text(parse_rate("25/sec").unwrap()), "25/sec");
+        assert_eq!(parse_rate("0/sec"), None);
+        assert_eq!(parse_rate("5/fortnight"), None);
+    }
+}

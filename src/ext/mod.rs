@@ -1,0 +1,224 @@
+//! iptables extensions: the match modules (`-m tcp`) and targets (`-j LOG`) ipt models.
+//!
+//! One file per extension, named after iptables' own (`libxt_tcp.c` is [`tcp`]), holds the
+//! extension's typed options, how they are read from a rule line (`build`), and how iptables-save
+//! prints them (`save`). An extension iptables has but ipt does not model yet is kept verbatim
+//! (see [`KNOWN_MATCHES`] and [`KNOWN_TARGETS`]).
+
+pub mod addrtype;
+pub mod build;
+pub mod comment;
+pub mod conntrack;
+pub mod icmp;
+pub mod limit;
+pub mod log;
+pub mod mark;
+pub mod mark_target;
+pub mod multiport;
+pub mod nat;
+pub mod opts;
+pub mod ports;
+pub mod reject;
+pub mod save;
+pub mod tcp;
+pub mod udp;
+
+use build::Build;
+use opts::OptionSpec;
+
+use crate::model::{Family, MatchKind, TargetKind};
+
+/// Which families an extension exists in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Availability {
+    Both,
+    Ipv4,
+    Ipv6,
+}
+
+impl Availability {
+    pub fn has(self, family: Family) -> bool {
+        match self {
+            Availability::Both => true,
+            Availability::Ipv4 => family == Family::Ipv4,
+            Availability::Ipv6 => family == Family::Ipv6,
+        }
+    }
+}
+
+/// A match module ipt models.
+pub struct MatchSpec {
+    pub name: &'static str,
+    pub availability: Availability,
+    pub options: &'static [OptionSpec],
+    pub build: fn(&mut Build<'_, '_>) -> Option<MatchKind>,
+}
+
+/// A target ipt models (besides the standard verdicts and chain jumps).
+pub struct TargetSpec {
+    pub name: &'static str,
+    pub availability: Availability,
+    pub options: &'static [OptionSpec],
+    pub build: fn(&mut Build<'_, '_>) -> Option<TargetKind>,
+}
+
+/// Every modelled match module.
+pub static MATCHES: &[&MatchSpec] = &[
+    &tcp::SPEC,
+    &udp::SPEC,
+    &icmp::SPEC,
+    &icmp::SPEC6,
+    &multiport::SPEC,
+    &comment::SPEC,
+    &conntrack::SPEC,
+    &conntrack::STATE_SPEC,
+    &mark::SPEC,
+    &mark::CONNMARK_SPEC,
+    &limit::SPEC,
+    &addrtype::SPEC,
+];
+
+/// Every modelled target.
+pub static TARGETS: &[&TargetSpec] = &[
+    &reject::SPEC,
+    &log::SPEC,
+    &mark_target::SPEC,
+    &nat::DNAT_SPEC,
+    &nat::SNAT_SPEC,
+    &nat::MASQUERADE_SPEC,
+    &nat::REDIRECT_SPEC,
+];
+
+/// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`
+/// are `icmp6`).
+pub fn find_match(name: &str) -> Option<&'static MatchSpec> {
+    let name = match name {
+        "icmpv6" | "ipv6-icmp" => "icmp6",
+        other => other,
+    };
+    MATCHES.iter().copied().find(|m| m.name == name)
+}
+
+pub fn find_target(name: &str) -> Option<&'static TargetSpec> {
+    TARGETS.iter().copied().find(|t| t.name == name)
+}
+
+/// Match modules iptables 1.8.9 ships, with the family they exist in: a module on this list
+/// that ipt does not model is kept verbatim with a warning; one off the list is an error
+/// (`Couldn't load match`).
+pub static KNOWN_MATCHES: &[(&str, Availability)] = &[
+    ("addrtype", Availability::Both),
+    ("ah", Availability::Both),
+    ("bpf", Availability::Both),
+    ("cgroup", Availability::Both),
+    ("cluster", Availability::Both),
+    ("comment", Availability::Both),
+    ("connbytes", Availability::Both),
+    ("connlabel", Availability::Both),
+    ("connlimit", Availability::Both),
+    ("connmark", Availability::Both),
+    ("conntrack", Availability::Both),
+    ("cpu", Availability::Both),
+    ("dccp", Availability::Both),
+    ("devgroup", Availability::Both),
+    ("dscp", Availability::Both),
+    ("dst", Availability::Ipv6),
+    ("ecn", Availability::Both),
+    ("esp", Availability::Both),
+    ("eui64", Availability::Ipv6),
+    ("frag", Availability::Ipv6),
+    ("hashlimit", Availability::Both),
+    ("hbh", Availability::Ipv6),
+    ("helper", Availability::Both),
+    ("hl", Availability::Ipv6),
+    ("icmp", Availability::Ipv4),
+    ("icmp6", Availability::Ipv6),
+    ("ipcomp", Availability::Both),
+    ("iprange", Availability::Both),
+    ("ipv6header", Availability::Ipv6),
+    ("ipvs", Availability::Both),
+    ("length", Availability::Both),
+    ("limit", Availability::Both),
+    ("mac", Availability::Both),
+    ("mark", Availability::Both),
+    ("mh", Availability::Ipv6),
+    ("multiport", Availability::Both),
+    ("nfacct", Availability::Both),
+    ("osf", Availability::Both),
+    ("owner", Availability::Both),
+    ("physdev", Availability::Both),
+    ("pkttype", Availability::Both),
+    ("policy", Availability::Both),
+    ("quota", Availability::Both),
+    ("rateest", Availability::Both),
+    ("realm", Availability::Ipv4),
+    ("recent", Availability::Both),
+    ("rpfilter", Availability::Both),
+    ("rt", Availability::Ipv6),
+    ("sctp", Availability::Both),
+    ("set", Availability::Both),
+    ("socket", Availability::Both),
+    ("srh", Availability::Ipv6),
+    ("state", Availability::Both),
+    ("statistic", Availability::Both),
+    ("string", Availability::Both),
+    ("tcp", Availability::Both),
+    ("tcpmss", Availability::Both),
+    ("time", Availability::Both),
+    ("tos", Availability::Both),
+    ("ttl", Availability::Ipv4),
+    ("u32", Availability::Both),
+    ("udp", Availability::Both),
+];
+
+/// Targets iptables 1.8.9 ships, besides ACCEPT, DROP, RETURN, QUEUE and chain names.
+pub static KNOWN_TARGETS: &[(&str, Availability)] = &[
+    ("AUDIT", Availability::Both),
+    ("CHECKSUM", Availability::Both),
+    ("CLASSIFY", Availability::Both),
+    ("CLUSTERIP", Availability::Ipv4),
+    ("CONNMARK", Availability::Both),
+    ("CONNSECMARK", Availability::Both),
+    ("CT", Availability::Both),
+    ("DNAT", Availability::Both),
+    ("DNPT", Availability::Ipv6),
+    ("DSCP", Availability::Both),
+    ("ECN", Availability::Ipv4),
+    ("HL", Availability::Ipv6),
+    ("HMARK", Availability::Both),
+    ("IDLETIMER", Availability::Both),
+    ("LED", Availability::Both),
+    ("LOG", Availability::Both),
+    ("MARK", Availability::Both),
+    ("MASQUERADE", Availability::Both),
+    ("NETMAP", Availability::Both),
+    ("NFLOG", Availability::Both),
+    ("NFQUEUE", Availability::Both),
+    ("NOTRACK", Availability::Both),
+    ("RATEEST", Availability::Both),
+    ("REDIRECT", Availability::Both),
+    ("REJECT", Availability::Both),
+    ("SECMARK", Availability::Both),
+    ("SET", Availability::Both),
+    ("SNAT", Availability::Both),
+    ("SNPT", Availability::Ipv6),
+    ("SYNPROXY", Availability::Both),
+    ("TCPMSS", Availability::Both),
+    ("TCPOPTSTRIP", Availability::Both),
+    ("TEE", Availability::Both),
+    ("TOS", Availability::Both),
+    ("TPROXY", Availability::Both),
+    ("TRACE", Availability::Both),
+    ("TTL", Availability::Ipv4),
+    ("ULOG", Availability::Ipv4),
+];
+
+/// Whether iptables 1.8.9 has a match module of that name (in any family).
+pub fn known_match(name: &str) -> Option<Availability> {
+    KNOWN_MATCHES.iter().find(|(n, _)| *n == name).map(|&(_, a)| a)
+}
+
+/// Whether iptables 1.8.9 has a target of that name (in any family).
+pub fn known_target(name: &str) -> Option<Availability> {
+    KNOWN_TARGETS.iter().find(|(n, _)| *n == name).map(|&(_, a)| a)
+}

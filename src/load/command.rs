@@ -1,0 +1,1035 @@
+//! One command line read the way iptables' `do_parse` reads it: a getopt over the base options
+//! and the options of every extension loaded so far (newest first), with the protocol match
+//! loaded implicitly (`-p tcp --dport 22` loads `-m tcp`).
+
+use super::error::LoadError;
+use crate::ext::build::Build;
+use crate::ext::opts::{Opt, OptionSpec, Takes};
+use crate::ext::{self, MatchSpec, TargetSpec};
+use crate::model::{Counters, Family, Iface, Match, MatchKind, Neg, Net, Proto, TargetKind, Verbatim};
+use crate::source::Span;
+use crate::syntax::Arg;
+
+/// The commands of a restore file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandKind {
+    Append,
+    Insert,
+    Delete,
+    Replace,
+    Check,
+    List,
+    Flush,
+    Zero,
+    NewChain,
+    DeleteChain,
+    Policy,
+    Rename,
+}
+
+impl CommandKind {
+    pub fn flag(self) -> &'static str {
+        match self {
+            CommandKind::Append => "-A",
+            CommandKind::Insert => "-I",
+            CommandKind::Delete => "-D",
+            CommandKind::Replace => "-R",
+            CommandKind::Check => "-C",
+            CommandKind::List => "-L",
+            CommandKind::Flush => "-F",
+            CommandKind::Zero => "-Z",
+            CommandKind::NewChain => "-N",
+            CommandKind::DeleteChain => "-X",
+            CommandKind::Policy => "-P",
+            CommandKind::Rename => "-E",
+        }
+    }
+
+    /// Whether the command takes a rule specification (`-s`, `-p`, `-m`, `-j`, ...).
+    pub fn takes_rule(self) -> bool {
+        matches!(
+            self,
+            CommandKind::Append | CommandKind::Insert | CommandKind::Delete | CommandKind::Replace | CommandKind::Check
+        )
+    }
+}
+
+/// A word and where it is.
+#[derive(Clone, Debug)]
+pub struct Word {
+    pub text: String,
+    pub span: Span,
+}
+
+/// One command line, read.
+#[derive(Debug)]
+pub struct Command {
+    pub kind: CommandKind,
+    /// The command option (`-A`).
+    pub span: Span,
+    pub chain: Option<Word>,
+    /// `-I CHAIN N`, `-R CHAIN N`, `-D CHAIN N`, `-Z CHAIN N`.
+    pub number: Option<(u64, Span)>,
+    /// `-P CHAIN POLICY`, `-E OLD NEW`: the second word.
+    pub second: Option<Word>,
+    pub rule: RuleSpec,
+    /// `-4` or `-6`: the line is for this family only.
+    pub only: Option<(Family, Span)>,
+}
+
+/// The rule part of a command, before its target is resolved against the table's chains.
+#[derive(Debug, Default)]
+pub struct RuleSpec {
+    pub src: Vec<Net>,
+    pub src_neg: Option<(bool, Span)>,
+    pub dst: Vec<Net>,
+    pub dst_neg: Option<(bool, Span)>,
+    pub in_iface: Option<Neg<Iface>>,
+    pub out_iface: Option<Neg<Iface>>,
+    pub proto: Option<Neg<Proto>>,
+    pub fragment: Option<Neg<()>>,
+    pub matches: Vec<Match>,
+    pub target: TargetRef,
+    pub counters: Option<Counters>,
+    /// Spans of the base options given, for "not with this command" and chain checks.
+    pub options: Vec<(char, Span)>,
+}
+
+/// `-j NAME` / `-g NAME` before the table says whether NAME is a chain.
+#[derive(Debug, Default)]
+pub enum TargetRef {
+    /// No target: the rule only counts.
+    #[default]
+    None,
+    /// A standard verdict or an extension target, already built.
+    Target { kind: TargetKind, span: Span, name_span: Span },
+    /// A name that is no target ipt or iptables knows: a chain, if the table has one.
+    Chain { name: String, span: Span, goto: bool },
+}
+
+/// What a long or short option resolves to.
+#[derive(Clone, Copy)]
+enum Resolved {
+    Base(char),
+    Ext(usize, OptionSpec),
+}
+
+/// An extension loaded on the line, with the options given to it so far.
+struct Loaded<'a> {
+    kind: LoadedKind,
+    /// `-m NAME`, `-j NAME`, or the first option of an implicit protocol match.
+    span: Span,
+    opts: Vec<Opt<'a>>,
+    /// Arguments of a verbatim extension.
+    verbatim: Vec<Box<str>>,
+}
+
+enum LoadedKind {
+    Match(&'static MatchSpec),
+    Target(&'static TargetSpec),
+    VerbatimMatch(String),
+    VerbatimTarget(String),
+}
+
+impl Loaded<'_> {
+    fn options(&self) -> &'static [OptionSpec] {
+        match self.kind {
+            LoadedKind::Match(m) => m.options,
+            LoadedKind::Target(t) => t.options,
+            _ => &[],
+        }
+    }
+
+    fn is_verbatim(&self) -> bool {
+        matches!(self.kind, LoadedKind::VerbatimMatch(_) | LoadedKind::VerbatimTarget(_))
+    }
+}
+
+/// The base options: long name, short letter, takes a value.
+const BASE: &[(&str, char, BaseArg)] = &[
+    ("append", 'A', BaseArg::Required),
+    ("delete", 'D', BaseArg::Required),
+    ("check", 'C', BaseArg::Required),
+    ("insert", 'I', BaseArg::Required),
+    ("replace", 'R', BaseArg::Required),
+    ("list", 'L', BaseArg::Optional),
+    ("list-rules", 'S', BaseArg::Optional),
+    ("flush", 'F', BaseArg::Optional),
+    ("zero", 'Z', BaseArg::Optional),
+    ("new-chain", 'N', BaseArg::Required),
+    ("delete-chain", 'X', BaseArg::Optional),
+    ("rename-chain", 'E', BaseArg::Required),
+    ("policy", 'P', BaseArg::Required),
+    ("source", 's', BaseArg::Required),
+    ("destination", 'd', BaseArg::Required),
+    ("src", 's', BaseArg::Required),
+    ("dst", 'd', BaseArg::Required),
+    ("protocol", 'p', BaseArg::Required),
+    ("in-interface", 'i', BaseArg::Required),
+    ("jump", 'j', BaseArg::Required),
+    ("table", 't', BaseArg::Required),
+    ("match", 'm', BaseArg::Required),
+    ("numeric", 'n', BaseArg::None),
+    ("out-interface", 'o', BaseArg::Required),
+    ("verbose", 'v', BaseArg::None),
+    ("wait", 'w', BaseArg::Optional),
+    ("wait-interval", 'W', BaseArg::Optional),
+    ("exact", 'x', BaseArg::None),
+    ("fragments", 'f', BaseArg::None),
+    ("version", 'V', BaseArg::None),
+    ("help", 'h', BaseArg::Optional),
+    ("line-numbers", '0', BaseArg::None),
+    ("modprobe", 'M', BaseArg::Required),
+    ("set-counters", 'c', BaseArg::Required),
+    ("goto", 'g', BaseArg::Required),
+    ("ipv4", '4', BaseArg::None),
+    ("ipv6", '6', BaseArg::None),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BaseArg {
+    None,
+    Required,
+    Optional,
+}
+
+fn base_arg(letter: char) -> Option<BaseArg> {
+    BASE.iter().find(|&&(_, c, _)| c == letter).map(|&(_, _, a)| a)
+}
+
+/// The base option's usual spelling, for messages.
+fn base_name(letter: char) -> String {
+    match letter {
+        '0' => "--line-numbers".to_string(),
+        c => format!("-{c}"),
+    }
+}
+
+/// Reads a command line. Problems go to `problems`; `None` means the line would not load.
+pub fn parse_command(args: &[Arg<'_>], family: Family, problems: &mut Vec<LoadError>) -> Option<Command> {
+    let mut parser = Parser {
+        args,
+        pos: 0,
+        family,
+        problems,
+        failed: false,
+        invert: None,
+        command: None,
+        chain: None,
+        number: None,
+        second: None,
+        only: None,
+        rule: RuleSpec::default(),
+        seen: Vec::new(),
+        loaded: Vec::new(),
+        proto_text: None,
+        proto_used: false,
+        jump: None,
+    };
+    parser.run();
+    parser.finish()
+}
+
+struct Parser<'a, 'p> {
+    args: &'p [Arg<'a>],
+    pos: usize,
+    family: Family,
+    problems: &'p mut Vec<LoadError>,
+    failed: bool,
+    /// A `!` waiting for its option.
+    invert: Option<Span>,
+    command: Option<(CommandKind, Span)>,
+    chain: Option<Word>,
+    number: Option<(u64, Span)>,
+    second: Option<Word>,
+    only: Option<(Family, Span)>,
+    rule: RuleSpec,
+    /// Base options given (letter, span), to refuse repeats.
+    seen: Vec<(char, Span)>,
+    /// Extensions loaded on this line, in order.
+    loaded: Vec<Loaded<'a>>,
+    /// The text of `-p`, for the implicit protocol match.
+    proto_text: Option<String>,
+    proto_used: bool,
+    /// `-j NAME` / `-g NAME`: name, option span, name span, goto.
+    jump: Option<(String, Span, Span, bool)>,
+}
+
+impl<'a> Parser<'a, '_> {
+    fn report(&mut self, problem: LoadError) {
+        if problem_is_error(&problem) {
+            self.failed = true;
+        }
+        self.problems.push(problem);
+    }
+
+    fn run(&mut self) {
+        while self.pos < self.args.len() {
+            let arg = self.args[self.pos].clone();
+            self.pos += 1;
+            let text: &str = &arg.text;
+            if text == "!" {
+                if self.invert.is_some() {
+                    self.report(LoadError::DoubleNegation { span: arg.span });
+                }
+                self.invert = Some(arg.span);
+                continue;
+            }
+            // a verbatim extension takes every word up to the next base option
+            if let Some(last) = self.loaded.last()
+                && last.is_verbatim()
+                && !self.is_base_option(text)
+            {
+                let invert = self.invert.take().map(|_| "!".into());
+                let last = self.loaded.last_mut().expect("checked above");
+                last.verbatim.extend(invert);
+                last.verbatim.push(text.into());
+                last.span = last.span.to(arg.span);
+                continue;
+            }
+            if let Some(long) = text.strip_prefix("--").filter(|l| !l.is_empty()) {
+                let (name, inline) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (long, None),
+                };
+                self.long_option(&arg, name, inline);
+            } else if text.len() > 1 && text.starts_with('-') {
+                self.short_options(&arg);
+            } else {
+                self.bad_argument(&arg);
+            }
+        }
+        if let Some(span) = self.invert.take() {
+            self.report(LoadError::DanglingNegation { span });
+        }
+    }
+
+    /// Whether a word is `-m`, `-j`, `-s`, `--source`, ...: where a verbatim extension ends.
+    fn is_base_option(&self, text: &str) -> bool {
+        if let Some(long) = text.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(n, _)| n);
+            return BASE.iter().any(|&(n, _, _)| n == name);
+        }
+        let mut chars = text.chars();
+        chars.next() == Some('-') && chars.next().is_some_and(|c| base_arg(c).is_some())
+    }
+
+    fn bad_argument(&mut self, arg: &Arg<'_>) {
+        let help = if arg.text.starts_with('#') {
+            Some(
+                "iptables-restore has no comments at the end of a line; use `-m comment --comment \"...\"`".to_string(),
+            )
+        } else if arg.text.starts_with('[') {
+            Some("rule counters `[packets:bytes]` go at the very start of the line".to_string())
+        } else {
+            None
+        };
+        self.report(LoadError::BadArgument { span: arg.span, arg: arg.text.to_string(), help });
+    }
+
+    fn long_option(&mut self, arg: &Arg<'a>, name: &str, inline: Option<&str>) {
+        match self.resolve_long(name) {
+            Some(Resolved::Base(letter)) => self.base_option(letter, arg.span, inline),
+            Some(Resolved::Ext(slot, spec)) => self.ext_option(slot, spec, arg.span, inline),
+            None => {
+                if self.load_protocol_match(arg.span) {
+                    // try again with the protocol's options merged
+                    self.pos -= 1;
+                    return;
+                }
+                let help = self.unknown_option_help(name);
+                self.report(LoadError::UnknownOption { span: arg.span, option: format!("--{name}"), help });
+                self.invert = None;
+                // skip what looks like its value
+                if inline.is_none()
+                    && let Some(next) = self.args.get(self.pos)
+                    && !next.text.starts_with('-')
+                    && next.text != "!"
+                {
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    fn unknown_option_help(&self, name: &str) -> Option<String> {
+        // an option of a module that is not loaded
+        for spec in ext::MATCHES {
+            if spec.options.iter().any(|o| o.name == name) {
+                let proto_hint = match spec.name {
+                    "tcp" | "udp" => format!(" (or `-p {}` before it)", spec.name),
+                    "icmp" => " (or `-p icmp` before it)".to_string(),
+                    "icmp6" => " (or `-p ipv6-icmp` before it)".to_string(),
+                    _ => String::new(),
+                };
+                return Some(format!("`--{name}` belongs to `-m {}`: load it first{proto_hint}", spec.name));
+            }
+        }
+        for spec in ext::TARGETS {
+            if spec.options.iter().any(|o| o.name == name) {
+                return Some(format!(
+                    "`--{name}` belongs to the target `{}`: put it after `-j {}`",
+                    spec.name, spec.name
+                ));
+            }
+        }
+        None
+    }
+
+    /// Resolves a long option as getopt_long does over the merged option list: an exact name
+    /// first (base options, then the newest extension first), else a unique prefix.
+    fn resolve_long(&self, name: &str) -> Option<Resolved> {
+        if let Some(&(_, c, _)) = BASE.iter().find(|&&(n, _, _)| n == name) {
+            return Some(Resolved::Base(c));
+        }
+        for (slot, loaded) in self.loaded.iter().enumerate().rev() {
+            if let Some(spec) = loaded.options().iter().find(|o| o.name == name) {
+                return Some(Resolved::Ext(slot, *spec));
+            }
+        }
+        // a prefix: ambiguous unless all candidates are the same option
+        let mut found: Option<(Resolved, (usize, u8))> = None;
+        let mut ambiguous = false;
+        let mut consider = |r: Resolved, key: (usize, u8)| match found {
+            None => found = Some((r, key)),
+            Some((_, k)) if k == key => {}
+            Some(_) => ambiguous = true,
+        };
+        for &(n, c, _) in BASE {
+            if n.starts_with(name) {
+                consider(Resolved::Base(c), (usize::MAX, c as u8));
+            }
+        }
+        for (slot, loaded) in self.loaded.iter().enumerate().rev() {
+            for spec in loaded.options().iter().filter(|o| o.name.starts_with(name)) {
+                consider(Resolved::Ext(slot, *spec), (slot, spec.id));
+            }
+        }
+        if ambiguous { None } else { found.map(|(r, _)| r) }
+    }
+
+    fn short_options(&mut self, arg: &Arg<'a>) {
+        let text = arg.text.to_string();
+        let mut chars = text[1..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            let Some(takes) = base_arg(c) else {
+                if self.load_protocol_match(arg.span) {
+                    self.pos -= 1;
+                    return;
+                }
+                self.report(LoadError::UnknownOption { span: arg.span, option: format!("-{c}"), help: None });
+                self.invert = None;
+                return;
+            };
+            let rest = &text[1 + i + c.len_utf8()..];
+            match takes {
+                BaseArg::None => self.base_option(c, arg.span, None),
+                _ if !rest.is_empty() => {
+                    // `-ptcp`: the value is attached
+                    self.base_option(c, arg.span, Some(rest));
+                    return;
+                }
+                _ => {
+                    self.base_option(c, arg.span, None);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The value of an option: attached (`--opt=value`), or the next word. An old-style `!`
+    /// between the option and its value negates it (with a warning).
+    fn take_value(&mut self, option: &str, span: Span, inline: Option<&str>) -> Option<Arg<'a>> {
+        if let Some(v) = inline {
+            return Some(Arg { text: v.to_string().into(), span, quoted: false });
+        }
+        let Some(next) = self.args.get(self.pos).cloned() else {
+            self.report(LoadError::MissingValue { span, option: option.to_string() });
+            return None;
+        };
+        self.pos += 1;
+        if next.text == "!" && !next.quoted && self.args.get(self.pos).is_some() {
+            self.report(LoadError::OldNegation { span: next.span, option: option.to_string() });
+            if self.invert.is_some() {
+                self.report(LoadError::DoubleNegation { span: next.span });
+            }
+            self.invert = Some(next.span);
+            let value = self.args[self.pos].clone();
+            self.pos += 1;
+            return Some(value);
+        }
+        Some(next)
+    }
+
+    /// Whether an optional value follows (`-F [CHAIN]`): the next word does not start with `-`
+    /// or `!` (`xs_has_arg`).
+    fn optional_value(&mut self) -> Option<Arg<'a>> {
+        let next = self.args.get(self.pos)?;
+        if next.text.starts_with('-') || next.text.starts_with('!') {
+            return None;
+        }
+        self.pos += 1;
+        Some(next.clone())
+    }
+
+    fn base_option(&mut self, letter: char, span: Span, inline: Option<&str>) {
+        let invert = self.invert.take();
+        let name = base_name(letter);
+        match letter {
+            'A' | 'C' | 'D' | 'I' | 'R' | 'L' | 'S' | 'F' | 'Z' | 'N' | 'X' | 'E' | 'P' => {
+                if let Some(bang) = invert {
+                    self.report(LoadError::CannotInvert { span: bang.to(span), option: name.clone() });
+                }
+                self.command(letter, span, inline);
+            }
+            'p' | 's' | 'd' | 'i' | 'o' | 'j' | 'g' | 'f' | 'c' => {
+                if let Some(&(_, first)) = self
+                    .seen
+                    .iter()
+                    .find(|(c, _)| *c == letter || (letter == 'g' && *c == 'j') || (letter == 'j' && *c == 'g'))
+                {
+                    self.report(LoadError::DuplicateOption { span, option: name.clone(), first });
+                    // skip the value
+                    if letter != 'f' {
+                        let _ = self.take_value(&name, span, inline);
+                    }
+                    return;
+                }
+                self.seen.push((letter, span));
+                self.rule.options.push((letter, span));
+                if let Some(bang) = invert
+                    && matches!(letter, 'j' | 'g' | 'c')
+                {
+                    self.report(LoadError::CannotInvert { span: bang.to(span), option: name.clone() });
+                }
+                let negated = invert.is_some();
+                let start = invert.unwrap_or(span);
+                match letter {
+                    'f' => self.rule.fragment = Some(Neg::new(negated, (), start.to(span))),
+                    'c' => self.set_counters(span, inline),
+                    _ => {
+                        // the value may carry an old-style `!`
+                        self.invert = invert;
+                        let Some(value) = self.take_value(&name, span, inline) else { return };
+                        let negated = self.invert.take().is_some();
+                        let whole = start.to(value.span);
+                        self.rule_option(letter, negated, span, whole, value);
+                    }
+                }
+            }
+            'm' => {
+                if let Some(bang) = invert {
+                    self.report(LoadError::CannotInvert { span: bang.to(span), option: "-m".into() });
+                }
+                let Some(value) = self.take_value("-m", span, inline) else { return };
+                self.rule.options.push(('m', span));
+                self.load_match(&value.text, span.to(value.span), false);
+            }
+            '4' | '6' => {
+                let family = if letter == '4' { Family::Ipv4 } else { Family::Ipv6 };
+                self.only = Some((family, span));
+            }
+            't' => {
+                let _ = self.take_value("-t", span, inline);
+                self.report(LoadError::OptionNotAllowed {
+                    span,
+                    option: "-t".into(),
+                    command: "iptables-restore (the table comes from `*table`)".into(),
+                });
+            }
+            'w' | 'W' | 'h' | 'V' => {
+                self.report(LoadError::OptionNotAllowed { span, option: name, command: "iptables-restore".into() });
+            }
+            'M' => {
+                let _ = self.take_value("--modprobe", span, inline);
+            }
+            // -v, -n, -x, --line-numbers: listing options, harmless
+            _ => {}
+        }
+    }
+
+    fn command(&mut self, letter: char, span: Span, inline: Option<&str>) {
+        let kind = match letter {
+            'A' => CommandKind::Append,
+            'C' => CommandKind::Check,
+            'D' => CommandKind::Delete,
+            'I' => CommandKind::Insert,
+            'R' => CommandKind::Replace,
+            'L' | 'S' => CommandKind::List,
+            'F' => CommandKind::Flush,
+            'Z' => CommandKind::Zero,
+            'N' => CommandKind::NewChain,
+            'X' => CommandKind::DeleteChain,
+            'E' => CommandKind::Rename,
+            _ => CommandKind::Policy,
+        };
+        if let Some((_, first)) = self.command {
+            self.report(LoadError::TwoCommands { span, first });
+        }
+        self.command = Some((kind, span));
+        let flag = kind.flag();
+        let word = |a: Arg<'_>| Word { text: a.text.into_owned(), span: a.span };
+        match kind {
+            CommandKind::Append | CommandKind::Check | CommandKind::NewChain => {
+                self.chain = self.take_value(flag, span, inline).map(word);
+            }
+            CommandKind::Insert | CommandKind::Delete | CommandKind::Replace => {
+                self.chain = self.take_value(flag, span, inline).map(word);
+                if let Some(n) = self.optional_value() {
+                    match crate::model::num::uint(&n.text, 1, i32::MAX as u64) {
+                        Some(v) => self.number = Some((v, n.span)),
+                        None => self.report(LoadError::BadValue {
+                            span: n.span,
+                            option: flag.into(),
+                            value: n.text.to_string(),
+                            expected: "a rule number from 1".into(),
+                        }),
+                    }
+                } else if kind == CommandKind::Replace {
+                    self.report(LoadError::MissingValue { span, option: "-R CHAIN NUMBER".into() });
+                }
+            }
+            CommandKind::List | CommandKind::Flush | CommandKind::Zero | CommandKind::DeleteChain => {
+                let chain = match inline {
+                    Some(v) => Some(Word { text: v.to_string(), span }),
+                    None => self.optional_value().map(word),
+                };
+                self.chain = chain;
+                if matches!(kind, CommandKind::Zero | CommandKind::List)
+                    && self.chain.is_some()
+                    && let Some(n) = self.optional_value()
+                {
+                    self.number = crate::model::num::uint(&n.text, 1, i32::MAX as u64).map(|v| (v, n.span));
+                }
+            }
+            CommandKind::Policy | CommandKind::Rename => {
+                self.chain = self.take_value(flag, span, inline).map(word);
+                match self.optional_value() {
+                    Some(v) => self.second = Some(word(v)),
+                    None => self.report(LoadError::MissingValue {
+                        span,
+                        option: if kind == CommandKind::Policy {
+                            "-P CHAIN POLICY".into()
+                        } else {
+                            "-E OLD NEW".into()
+                        },
+                    }),
+                }
+            }
+        }
+    }
+
+    fn set_counters(&mut self, span: Span, inline: Option<&str>) {
+        let Some(first) = self.take_value("-c", span, inline) else { return };
+        let (packets, bytes) = match first.text.split_once(',') {
+            Some((p, b)) => (p.to_string(), b.to_string()),
+            None => match self.optional_value() {
+                Some(b) => (first.text.to_string(), b.text.to_string()),
+                None => {
+                    self.report(LoadError::MissingValue { span, option: "-c PACKETS BYTES".into() });
+                    return;
+                }
+            },
+        };
+        match (packets.parse::<u64>(), bytes.parse::<u64>()) {
+            (Ok(packets), Ok(bytes)) => self.rule.counters = Some(Counters { packets, bytes }),
+            _ => self.report(LoadError::BadValue {
+                span: first.span,
+                option: "-c".into(),
+                value: format!("{packets} {bytes}"),
+                expected: "two counters, packets and bytes".into(),
+            }),
+        }
+    }
+
+    fn rule_option(&mut self, letter: char, negated: bool, option_span: Span, whole: Span, value: Arg<'a>) {
+        let text: &str = &value.text;
+        match letter {
+            'p' => {
+                let lower = text.to_ascii_lowercase();
+                match Proto::parse_number(&lower) {
+                    Some(0) if negated => {
+                        self.report(LoadError::NeverMatchesProtocol { span: whole, proto: lower.clone() })
+                    }
+                    Some(0) => {}
+                    Some(n) => self.rule.proto = Some(Neg::new(negated, Proto(n), whole)),
+                    None => self.report(LoadError::BadValue {
+                        span: value.span,
+                        option: "-p".into(),
+                        value: text.to_string(),
+                        expected:
+                            "a protocol name (`tcp`, `udp`, `icmp`, ... or a name in /etc/protocols) or a number 0-255"
+                                .into(),
+                    }),
+                }
+                self.proto_text = Some(lower);
+            }
+            's' | 'd' => {
+                let mut nets = Vec::new();
+                let mut offset = value.span.start as usize;
+                for part in text.split(',') {
+                    let part_span = Span::new(offset, offset + part.len());
+                    offset += part.len() + 1;
+                    match Net::parse(part) {
+                        Ok(Some(net)) => {
+                            if let Some(f) = net.family()
+                                && f != self.family
+                            {
+                                let help = Some(format!(
+                                    "{} loads this file as {}: {}",
+                                    self.family.tool(),
+                                    self.family,
+                                    if self.family == Family::Ipv4 {
+                                        "IPv6 rules go in a file for ip6tables-restore"
+                                    } else {
+                                        "IPv4 rules go in a file for iptables-restore"
+                                    }
+                                ));
+                                self.report(LoadError::WrongFamilyAddress {
+                                    span: part_span,
+                                    value: part.to_string(),
+                                    family: f,
+                                    table_family: self.family,
+                                    help,
+                                });
+                            }
+                            if let Net::Name(name) = &net {
+                                self.report(LoadError::HostName { span: part_span, name: name.to_string() });
+                            }
+                            nets.push(net);
+                        }
+                        Ok(None) => nets.push(Net::any_v4()),
+                        Err(_) => self.report(LoadError::BadValue {
+                            span: part_span,
+                            option: if letter == 's' { "-s".into() } else { "-d".into() },
+                            value: part.to_string(),
+                            expected: format!("an {} address with an optional `/prefix` or `/mask`", self.family),
+                        }),
+                    }
+                }
+                if nets.len() > 1 && negated {
+                    self.report(LoadError::NegatedAddressList { span: whole });
+                }
+                if letter == 's' {
+                    self.rule.src = nets;
+                    self.rule.src_neg = Some((negated, whole));
+                } else {
+                    self.rule.dst = nets;
+                    self.rule.dst_neg = Some((negated, whole));
+                }
+            }
+            'i' | 'o' => match Iface::parse(text) {
+                Ok(iface) => {
+                    let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
+                    // `-i +` matches every interface: iptables-save leaves it out
+                    if !(iface.as_str() == "+" && !negated) {
+                        *slot = Some(Neg::new(negated, iface, whole));
+                    }
+                }
+                Err(e) => self.report(LoadError::BadValue {
+                    span: value.span,
+                    option: format!("-{letter}"),
+                    value: text.to_string(),
+                    expected: match e {
+                        crate::model::iface::IfaceError::Empty => {
+                            "an interface name (an empty one matches nothing useful)".into()
+                        }
+                        crate::model::iface::IfaceError::TooLong(n) => {
+                            format!("an interface name of at most 15 characters (this one has {n})")
+                        }
+                    },
+                }),
+            },
+            'j' | 'g' => self.jump(text, option_span, value.span, letter == 'g'),
+            _ => {}
+        }
+    }
+
+    fn jump(&mut self, name: &str, option_span: Span, name_span: Span, goto: bool) {
+        let span = option_span.to(name_span);
+        if name.is_empty() || name.len() >= 29 {
+            self.report(LoadError::BadChainName {
+                span: name_span,
+                name: name.to_string(),
+                why: "a target name has 1 to 28 characters",
+            });
+            return;
+        }
+        self.jump = Some((name.to_string(), span, name_span, goto));
+        if goto {
+            return;
+        }
+        let standard = match name {
+            "ACCEPT" => Some(TargetKind::Accept),
+            "DROP" => Some(TargetKind::Drop),
+            "RETURN" => Some(TargetKind::Return),
+            "QUEUE" => Some(TargetKind::Queue),
+            "CONTINUE" => Some(TargetKind::Continue),
+            _ => None,
+        };
+        if let Some(kind) = standard {
+            self.rule.target = TargetRef::Target { kind, span, name_span };
+            return;
+        }
+        if let Some(spec) = ext::find_target(name) {
+            if !spec.availability.has(self.family) {
+                self.wrong_family_extension(name, name_span, spec.availability);
+                return;
+            }
+            self.loaded.push(Loaded { kind: LoadedKind::Target(spec), span, opts: Vec::new(), verbatim: Vec::new() });
+            return;
+        }
+        if let Some(availability) = ext::known_target(name) {
+            if !availability.has(self.family) {
+                self.wrong_family_extension(name, name_span, availability);
+                return;
+            }
+            self.problems.push(LoadError::UnmodelledTarget { span: name_span, name: name.to_string() });
+            self.loaded.push(Loaded {
+                kind: LoadedKind::VerbatimTarget(name.to_string()),
+                span,
+                opts: Vec::new(),
+                verbatim: Vec::new(),
+            });
+        }
+        // otherwise a chain name, resolved by the table
+    }
+
+    fn wrong_family_extension(&mut self, name: &str, span: Span, availability: ext::Availability) {
+        let family = if availability == ext::Availability::Ipv4 { "IPv4" } else { "IPv6" };
+        let help = match name {
+            "icmp" => Some("use `-p ipv6-icmp -m icmp6 --icmpv6-type TYPE` in ip6tables".to_string()),
+            "icmp6" => Some("use `-p icmp -m icmp --icmp-type TYPE` in iptables".to_string()),
+            "ttl" => Some("ip6tables calls it `-m hl`".to_string()),
+            "hl" => Some("iptables calls it `-m ttl`".to_string()),
+            "TTL" => Some("ip6tables calls it `-j HL`".to_string()),
+            "HL" => Some("iptables calls it `-j TTL`".to_string()),
+            _ => None,
+        };
+        self.report(LoadError::WrongFamilyExtension {
+            span,
+            name: name.to_string(),
+            family,
+            table_family: self.family,
+            help,
+        });
+    }
+
+    /// `-m NAME`: a modelled module, a verbatim one, or an error.
+    fn load_match(&mut self, name: &str, span: Span, implicit: bool) -> bool {
+        if let Some(spec) = ext::find_match(name) {
+            if !spec.availability.has(self.family) {
+                if !implicit {
+                    self.wrong_family_extension(spec.name, span, spec.availability);
+                }
+                return false;
+            }
+            self.loaded.push(Loaded { kind: LoadedKind::Match(spec), span, opts: Vec::new(), verbatim: Vec::new() });
+            return true;
+        }
+        if implicit {
+            return false;
+        }
+        match ext::known_match(name) {
+            Some(availability) if !availability.has(self.family) => {
+                self.wrong_family_extension(name, span, availability);
+                false
+            }
+            Some(_) => {
+                self.problems.push(LoadError::UnmodelledMatch { span, name: name.to_string() });
+                self.loaded.push(Loaded {
+                    kind: LoadedKind::VerbatimMatch(name.to_string()),
+                    span,
+                    opts: Vec::new(),
+                    verbatim: Vec::new(),
+                });
+                true
+            }
+            None => {
+                let help = if name.chars().any(|c| c.is_ascii_uppercase()) && ext::known_target(name).is_some() {
+                    Some(format!("`{name}` is a target: use `-j {name}`"))
+                } else {
+                    Some(
+                        "iptables 1.8.9 has no such module; extension packages (xtables-addons) provide some others"
+                            .to_string(),
+                    )
+                };
+                self.report(LoadError::UnknownMatch { span, name: name.to_string(), help });
+                false
+            }
+        }
+    }
+
+    /// iptables' `load_proto`: on an unknown option after `-p PROTO`, load the protocol's match
+    /// once and read the option again.
+    fn load_protocol_match(&mut self, span: Span) -> bool {
+        if self.proto_used {
+            return false;
+        }
+        let Some(text) = self.proto_text.clone() else { return false };
+        self.proto_used = true;
+        let name = match crate::model::num::uint(&text, 0, 255) {
+            Some(n) => match Proto(n as u8).module_name() {
+                Some(name) => name.to_string(),
+                None => return false,
+            },
+            None => text,
+        };
+        self.load_match(&name, span, true)
+    }
+
+    fn ext_option(&mut self, slot: usize, spec: OptionSpec, span: Span, inline: Option<&str>) {
+        let invert = self.invert.take();
+        if let Some(first) = self.loaded[slot].opts.iter().find(|o| o.id == spec.id).map(|o| o.span)
+            && !spec.multi
+        {
+            self.report(LoadError::DuplicateOption { span, option: format!("--{}", spec.name), first });
+        }
+        let mut values = Vec::new();
+        self.invert = invert;
+        match spec.takes {
+            Takes::Nothing => {
+                if inline.is_some() {
+                    self.report(LoadError::BadValue {
+                        span,
+                        option: format!("--{}", spec.name),
+                        value: inline.unwrap_or_default().to_string(),
+                        expected: "no value: this option is a flag".into(),
+                    });
+                }
+            }
+            Takes::Value => values.extend(self.take_value(&format!("--{}", spec.name), span, inline)),
+            Takes::TwoValues => {
+                values.extend(self.take_value(&format!("--{}", spec.name), span, inline));
+                match self.optional_value() {
+                    Some(v) => values.push(v),
+                    None => self.report(LoadError::MissingValue {
+                        span,
+                        option: format!("--{} (it takes two values)", spec.name),
+                    }),
+                }
+            }
+        }
+        let invert = self.invert.take();
+        if invert.is_some() && !spec.invert {
+            self.report(LoadError::CannotInvert { span, option: format!("--{}", spec.name) });
+        }
+        let start = invert.map_or(span, |b| b.to(span));
+        let end = values.last().map_or(span, |v| v.span);
+        let proto = self.rule.proto.as_ref().map(|p| (p.value.0, p.invert));
+        let loaded = &mut self.loaded[slot];
+        loaded.span = loaded.span.to(end);
+        loaded.opts.push(Opt {
+            id: spec.id,
+            name: spec.name,
+            invert: invert.is_some(),
+            values,
+            name_span: span,
+            span: start.to(end),
+            proto,
+        });
+    }
+
+    /// Builds every loaded extension and the command.
+    fn finish(mut self) -> Option<Command> {
+        let loaded = std::mem::take(&mut self.loaded);
+        let final_proto = self.rule.proto.clone();
+        for ext in loaded {
+            let mut build = Build {
+                opts: &ext.opts,
+                span: ext.span,
+                proto: final_proto.clone(),
+                family: self.family,
+                problems: &mut *self.problems,
+            };
+            let before = build.problems.len();
+            match ext.kind {
+                LoadedKind::Match(spec) => {
+                    let kind = (spec.build)(&mut build);
+                    let errors = self.problems[before..].iter().any(problem_is_error);
+                    match kind {
+                        Some(kind) if !errors => self.rule.matches.push(Match { span: ext.span, kind }),
+                        _ => self.failed = true,
+                    }
+                }
+                LoadedKind::Target(spec) => {
+                    let kind = (spec.build)(&mut build);
+                    let errors = self.problems[before..].iter().any(problem_is_error);
+                    let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
+                    match kind {
+                        Some(kind) if !errors => {
+                            self.rule.target = TargetRef::Target { kind, span: span.to(ext.span), name_span }
+                        }
+                        _ => self.failed = true,
+                    }
+                }
+                LoadedKind::VerbatimMatch(name) => self.rule.matches.push(Match {
+                    span: ext.span,
+                    kind: MatchKind::Verbatim(Verbatim { name: name.into(), args: ext.verbatim }),
+                }),
+                LoadedKind::VerbatimTarget(name) => {
+                    let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
+                    self.rule.target = TargetRef::Target {
+                        kind: TargetKind::Verbatim(Verbatim { name: name.into(), args: ext.verbatim }),
+                        span: span.to(ext.span),
+                        name_span,
+                    };
+                }
+            }
+        }
+        if let (TargetRef::None, Some((name, span, _, goto))) = (&self.rule.target, self.jump.take())
+            && name != "CONTINUE"
+        {
+            self.rule.target = TargetRef::Chain { name, span, goto };
+        }
+        let Some((kind, span)) = self.command else {
+            let span = self
+                .args
+                .first()
+                .map_or(Span::default(), |a| a.span)
+                .to(self.args.last().map_or(Span::default(), |a| a.span));
+            self.report(LoadError::NoCommand { span });
+            return None;
+        };
+        if !kind.takes_rule() {
+            for &(letter, opt_span) in &self.rule.options {
+                let allowed = letter == 'c' && kind == CommandKind::Policy;
+                if !allowed {
+                    self.problems.push(LoadError::OptionNotAllowed {
+                        span: opt_span,
+                        option: base_name(letter),
+                        command: kind.flag().into(),
+                    });
+                    self.failed = true;
+                }
+            }
+        } else if matches!(kind, CommandKind::Delete | CommandKind::Check)
+            && let Some(&(_, opt_span)) = self.rule.options.iter().find(|(c, _)| *c == 'c')
+        {
+            self.problems.push(LoadError::OptionNotAllowed {
+                span: opt_span,
+                option: "-c".into(),
+                command: kind.flag().into(),
+            });
+            self.failed = true;
+        }
+        if self.failed {
+            return None;
+        }
+        Some(Command {
+            kind,
+            span,
+            chain: self.chain,
+            number: self.number,
+            second: self.second,
+            rule: self.rule,
+            only: self.only,
+        })
+    }
+}
+
+/// Whether a problem stops the file from loading.
+pub fn problem_is_error(problem: &LoadError) -> bool {
+    use miette::Diagnostic;
+    problem.severity().is_none_or(|s| s == miette::Severity::Error)
+}

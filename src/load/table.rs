@@ -1,0 +1,525 @@
+//! One table section being built: chains declared, commands applied in order, as
+//! `iptables-restore` applies them to a freshly flushed table.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::command::{Command, CommandKind, RuleSpec, TargetRef, Word};
+use super::error::LoadError;
+use crate::model::{
+    Builtin, Chain, ChainName, Counters, Family, Hook, Neg, Net, Policy, Rule, Table, TableName, Target, TargetKind,
+};
+use crate::source::{Line, Span};
+use crate::syntax::ChainDecl;
+
+/// The longest chain name: `XT_EXTENSION_MAXNAMELEN` less the NUL.
+pub const MAX_CHAIN_NAME: usize = 28;
+
+pub struct TableBuilder {
+    pub name: TableName,
+    pub family: Family,
+    pub span: Span,
+    /// Chains by creation order; a deleted chain leaves `None`.
+    chains: Vec<Option<Chain>>,
+    index: HashMap<ChainName, usize>,
+    pub comments: Vec<Box<str>>,
+}
+
+impl TableBuilder {
+    pub fn new(name: TableName, family: Family, span: Span) -> TableBuilder {
+        let mut builder =
+            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::new(), comments: Vec::new() };
+        for &hook in name.hooks() {
+            builder.add(Chain::builtin(hook));
+        }
+        builder
+    }
+
+    fn add(&mut self, chain: Chain) {
+        self.index.insert(chain.name.clone(), self.chains.len());
+        self.chains.push(Some(chain));
+    }
+
+    fn chain_mut(&mut self, name: &str) -> Option<&mut Chain> {
+        let &i = self.index.get(name)?;
+        self.chains[i].as_mut()
+    }
+
+    fn has_chain(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// The shared name of an existing chain.
+    fn chain_name(&self, name: &str) -> Option<ChainName> {
+        self.index.get_key_value(name).map(|(k, _)| k.clone())
+    }
+
+    /// `:NAME POLICY [p:b]`.
+    pub fn declare(&mut self, decl: &ChainDecl<'_>, comments: Vec<Box<str>>, problems: &mut Vec<LoadError>) -> bool {
+        let name = decl.name;
+        if name.len() > MAX_CHAIN_NAME {
+            problems.push(LoadError::ChainNameTooLong { span: decl.name_span, name: name.into(), len: name.len() });
+            return false;
+        }
+        let builtin = self.name.builtin(name);
+        if builtin.is_none() {
+            if let Some(&i) = self.index.get(name) {
+                let first = self.chains[i].as_ref().map_or(Span::default(), |c| c.span);
+                problems.push(LoadError::DuplicateChain { span: decl.name_span, chain: name.into(), first });
+                return false;
+            }
+            let mut chain = Chain::user(Arc::from(name), decl.name_span);
+            chain.comments = comments;
+            self.add(chain);
+        } else if let Some(chain) = self.chain_mut(name) {
+            chain.span = decl.name_span;
+            chain.comments.extend(comments);
+        }
+        if decl.policy == "-" {
+            return true;
+        }
+        let table = self.name.as_str();
+        let Some(policy) = Policy::parse(decl.policy) else {
+            problems.push(LoadError::BadPolicy { span: decl.policy_span, policy: decl.policy.into() });
+            return false;
+        };
+        if builtin.is_none() {
+            problems.push(LoadError::PolicyOnUserChain { span: decl.policy_span, chain: name.into(), table });
+            return false;
+        }
+        let chain = self.chain_mut(name).expect("built-in chains always exist");
+        if let Some(b) = chain.builtin.as_mut() {
+            b.policy = policy;
+        }
+        if let Some((counters, _)) = decl.counters {
+            chain.counters = counters;
+        }
+        true
+    }
+
+    /// Applies one command line. Returns whether it would load.
+    pub fn apply(
+        &mut self,
+        command: Command,
+        line: Line,
+        line_span: Span,
+        comments: Vec<Box<str>>,
+        problems: &mut Vec<LoadError>,
+    ) -> bool {
+        let chain_word = command.chain.clone();
+        match command.kind {
+            CommandKind::Append
+            | CommandKind::Insert
+            | CommandKind::Replace
+            | CommandKind::Delete
+            | CommandKind::Check => {
+                let Some(chain) = chain_word else { return false };
+                if !self.check_rule_chain(&command, &chain, problems) {
+                    return false;
+                }
+                if command.kind == CommandKind::Delete && command.number.is_some() && !rule_given(&command.rule) {
+                    return self.delete_number(&chain, command.number, problems);
+                }
+                let Some(rules) = self.build_rules(command.rule, line, line_span, &chain, comments, problems) else {
+                    return false;
+                };
+                let target = self.chain_mut(&chain.text).expect("checked above");
+                match command.kind {
+                    CommandKind::Append => {
+                        target.rules.extend(rules);
+                        true
+                    }
+                    CommandKind::Insert => {
+                        let at = command.number.map_or(1, |(n, _)| n) as usize;
+                        if at > target.rules.len() + 1 {
+                            let len = target.rules.len();
+                            let span = command.number.map_or(command.span, |(_, s)| s);
+                            problems.push(LoadError::RuleNumber {
+                                span,
+                                number: at as u64,
+                                chain: chain.text.clone(),
+                                len,
+                            });
+                            return false;
+                        }
+                        // iptables inserts each address combination at the same position
+                        for rule in rules {
+                            target.rules.insert(at - 1, rule);
+                        }
+                        true
+                    }
+                    CommandKind::Replace => {
+                        let at = command.number.map_or(0, |(n, _)| n) as usize;
+                        if at == 0 || at > target.rules.len() || rules.len() != 1 {
+                            let len = target.rules.len();
+                            let span = command.number.map_or(command.span, |(_, s)| s);
+                            problems.push(LoadError::RuleNumber {
+                                span,
+                                number: at as u64,
+                                chain: chain.text.clone(),
+                                len,
+                            });
+                            return false;
+                        }
+                        target.rules[at - 1] = rules.into_iter().next().expect("one rule");
+                        true
+                    }
+                    CommandKind::Delete | CommandKind::Check => {
+                        for rule in &rules {
+                            match target.rules.iter().position(|r| r.same_spec(rule)) {
+                                Some(i) if command.kind == CommandKind::Delete => {
+                                    target.rules.remove(i);
+                                }
+                                Some(_) => {}
+                                None => {
+                                    problems.push(LoadError::NoSuchRule { span: line_span, chain: chain.text.clone() });
+                                    return false;
+                                }
+                            }
+                        }
+                        true
+                    }
+                    _ => unreachable!(),
+                }
+            }
+            CommandKind::NewChain => {
+                let Some(chain) = chain_word else { return false };
+                if !self.valid_new_name(&chain, problems) {
+                    return false;
+                }
+                if let Some(&i) = self.index.get(chain.text.as_str()) {
+                    let first = self.chains[i].as_ref().map_or(Span::default(), |c| c.span);
+                    problems.push(LoadError::DuplicateChain { span: chain.span, chain: chain.text, first });
+                    return false;
+                }
+                let mut new = Chain::user(Arc::from(chain.text.as_str()), chain.span);
+                new.comments = comments;
+                self.add(new);
+                true
+            }
+            CommandKind::DeleteChain => match chain_word {
+                Some(chain) => self.delete_chain(&chain, problems),
+                None => {
+                    let users: Vec<Word> = self
+                        .chains
+                        .iter()
+                        .flatten()
+                        .filter(|c| !c.is_builtin())
+                        .map(|c| Word { text: c.name.to_string(), span: command.span })
+                        .collect();
+                    users.iter().all(|w| self.delete_chain(w, problems))
+                }
+            },
+            CommandKind::Flush => {
+                match chain_word {
+                    Some(chain) => match self.chain_mut(&chain.text) {
+                        Some(c) => c.rules.clear(),
+                        None => {
+                            problems.push(self.no_such_chain(&chain));
+                            return false;
+                        }
+                    },
+                    None => self.chains.iter_mut().flatten().for_each(|c| c.rules.clear()),
+                }
+                true
+            }
+            CommandKind::Zero => {
+                if let Some(chain) = &chain_word
+                    && !self.has_chain(&chain.text)
+                {
+                    problems.push(self.no_such_chain(chain));
+                    return false;
+                }
+                for c in self.chains.iter_mut().flatten() {
+                    if chain_word.as_ref().is_none_or(|w| *c.name == *w.text) {
+                        c.counters = Counters::default();
+                        for r in &mut c.rules {
+                            r.counters = r.counters.map(|_| Counters::default());
+                        }
+                    }
+                }
+                true
+            }
+            CommandKind::Policy => {
+                let (Some(chain), Some(policy_word)) = (chain_word, command.second) else { return false };
+                let Some(policy) = Policy::parse(&policy_word.text) else {
+                    problems.push(LoadError::BadPolicy { span: policy_word.span, policy: policy_word.text });
+                    return false;
+                };
+                if self.name == TableName::Nat && policy == Policy::Drop {
+                    problems.push(LoadError::DropInNat { span: policy_word.span });
+                    return false;
+                }
+                let table = self.name.as_str();
+                match self.chain_mut(&chain.text) {
+                    Some(c) => match c.builtin.as_mut() {
+                        Some(b) => {
+                            b.policy = policy;
+                            if let Some(counters) = command.rule.counters {
+                                c.counters = counters;
+                            }
+                            true
+                        }
+                        None => {
+                            problems.push(LoadError::PolicyOnUserChain {
+                                span: policy_word.span,
+                                chain: chain.text,
+                                table,
+                            });
+                            false
+                        }
+                    },
+                    None => {
+                        problems.push(self.no_such_chain(&chain));
+                        false
+                    }
+                }
+            }
+            CommandKind::Rename => {
+                let (Some(old), Some(new)) = (chain_word, command.second) else { return false };
+                if !self.valid_new_name(&new, problems) {
+                    return false;
+                }
+                let Some(&i) = self.index.get(old.text.as_str()) else {
+                    problems.push(self.no_such_chain(&old));
+                    return false;
+                };
+                if self.chains[i].as_ref().is_some_and(Chain::is_builtin) {
+                    problems.push(LoadError::BadChainName {
+                        span: old.span,
+                        name: old.text,
+                        why: "a built-in chain cannot be renamed",
+                    });
+                    return false;
+                }
+                if let Some(&j) = self.index.get(new.text.as_str()) {
+                    let first = self.chains[j].as_ref().map_or(Span::default(), |c| c.span);
+                    problems.push(LoadError::DuplicateChain { span: new.span, chain: new.text, first });
+                    return false;
+                }
+                let new_name: ChainName = Arc::from(new.text.as_str());
+                self.index.remove(old.text.as_str());
+                self.index.insert(new_name.clone(), i);
+                if let Some(c) = self.chains[i].as_mut() {
+                    c.name = new_name.clone();
+                }
+                for c in self.chains.iter_mut().flatten() {
+                    for r in &mut c.rules {
+                        if let TargetKind::Jump(t) | TargetKind::Goto(t) = &mut r.target.kind
+                            && **t == *old.text
+                        {
+                            *t = new_name.clone();
+                        }
+                    }
+                }
+                true
+            }
+            CommandKind::List => {
+                problems.push(LoadError::UnsupportedCommand { span: command.span, command: "-L / -S".into() });
+                true
+            }
+        }
+    }
+
+    fn no_such_chain(&self, chain: &Word) -> LoadError {
+        LoadError::NoSuchChain { span: chain.span, chain: chain.text.clone(), table: self.name.as_str() }
+    }
+
+    /// `assert_valid_chain_name`, for `-N` and `-E`.
+    fn valid_new_name(&self, chain: &Word, problems: &mut Vec<LoadError>) -> bool {
+        let name = chain.text.as_str();
+        let why = if name.len() > MAX_CHAIN_NAME {
+            problems.push(LoadError::ChainNameTooLong { span: chain.span, name: name.into(), len: name.len() });
+            return false;
+        } else if name.starts_with('-') || name.starts_with('!') {
+            Some("a chain name cannot start with `-` or `!`")
+        } else if name.contains(char::is_whitespace) {
+            Some("a chain name has no blanks")
+        } else if ["ACCEPT", "DROP", "RETURN", "QUEUE"].contains(&name) || crate::ext::known_target(name).is_some() {
+            Some("it is the name of a target")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            problems.push(LoadError::BadChainName { span: chain.span, name: name.into(), why });
+            return false;
+        }
+        true
+    }
+
+    fn check_rule_chain(&self, command: &Command, chain: &Word, problems: &mut Vec<LoadError>) -> bool {
+        let mut ok = true;
+        if !self.has_chain(&chain.text) {
+            problems.push(self.no_such_chain(chain));
+            ok = false;
+        }
+        // iptables refuses -o on incoming and -i on outgoing chains, by the chain's name
+        for &(letter, span) in &command.rule.options {
+            let why = match (letter, chain.text.as_str()) {
+                ('o', "PREROUTING" | "INPUT") => Some("a packet coming in has no output interface yet"),
+                ('i', "POSTROUTING" | "OUTPUT") => Some("a packet going out has no input interface"),
+                _ => None,
+            };
+            if let Some(why) = why {
+                problems.push(LoadError::InterfaceInWrongChain {
+                    span,
+                    option: format!("-{letter}"),
+                    chain: chain.text.clone(),
+                    why,
+                });
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    fn delete_number(&mut self, chain: &Word, number: Option<(u64, Span)>, problems: &mut Vec<LoadError>) -> bool {
+        let (n, span) = number.expect("checked by the caller");
+        let target = self.chain_mut(&chain.text).expect("checked by the caller");
+        if n == 0 || n as usize > target.rules.len() {
+            let len = target.rules.len();
+            problems.push(LoadError::RuleNumber { span, number: n, chain: chain.text.clone(), len });
+            return false;
+        }
+        target.rules.remove(n as usize - 1);
+        true
+    }
+
+    fn delete_chain(&mut self, chain: &Word, problems: &mut Vec<LoadError>) -> bool {
+        let Some(&i) = self.index.get(chain.text.as_str()) else {
+            problems.push(self.no_such_chain(chain));
+            return false;
+        };
+        let c = self.chains[i].as_ref().expect("indexed chains exist");
+        if c.is_builtin() {
+            problems.push(LoadError::DeleteBuiltin { span: chain.span, chain: chain.text.clone() });
+            return false;
+        }
+        if !c.rules.is_empty() {
+            problems.push(LoadError::ChainBusy {
+                span: chain.span,
+                chain: chain.text.clone(),
+                why: format!("it still has {} rules (flush it first)", c.rules.len()),
+            });
+            return false;
+        }
+        let referenced = self.chains.iter().flatten().any(|c| {
+            c.rules
+                .iter()
+                .any(|r| matches!(&r.target.kind, TargetKind::Jump(t) | TargetKind::Goto(t) if **t == *chain.text))
+        });
+        if referenced {
+            problems.push(LoadError::ChainBusy {
+                span: chain.span,
+                chain: chain.text.clone(),
+                why: "rules still jump to it".into(),
+            });
+            return false;
+        }
+        self.index.remove(chain.text.as_str());
+        self.chains[i] = None;
+        true
+    }
+
+    /// The rules of a rule specification: one per source × destination address, in iptables'
+    /// order.
+    fn build_rules(
+        &mut self,
+        spec: RuleSpec,
+        line: Line,
+        line_span: Span,
+        chain: &Word,
+        comments: Vec<Box<str>>,
+        problems: &mut Vec<LoadError>,
+    ) -> Option<Vec<Rule>> {
+        let target = match spec.target {
+            TargetRef::None => Target { span: Span::default(), kind: TargetKind::Continue },
+            TargetRef::Target { kind, span, name_span } => {
+                let name = kind.name().unwrap_or_default().to_string();
+                if self.has_chain(&name) {
+                    problems.push(LoadError::ChainShadowsTarget { span: name_span, name: name.clone() });
+                    let shared = self.chain_name(&name).expect("checked");
+                    Target { span, kind: TargetKind::Jump(shared) }
+                } else {
+                    if self.name == TableName::Nat && kind == TargetKind::Drop {
+                        problems.push(LoadError::DropInNat { span });
+                        return None;
+                    }
+                    Target { span, kind }
+                }
+            }
+            TargetRef::Chain { name, span, goto } => match self.chain_name(&name) {
+                Some(shared) => {
+                    Target { span, kind: if goto { TargetKind::Goto(shared) } else { TargetKind::Jump(shared) } }
+                }
+                None if goto => {
+                    problems.push(LoadError::GotoNotChain { span, name });
+                    return None;
+                }
+                None => {
+                    let help = self.similar_chain(&name).map(|c| format!("did you mean the chain `{c}`?")).or_else(|| {
+                        Some(format!("declare the chain before this line, `:{name} - [0:0]` after the table header, or name a target iptables has"))
+                    });
+                    problems.push(LoadError::UndeclaredChain { span, name, help });
+                    return None;
+                }
+            },
+        };
+        let _ = chain;
+        let nets = |list: Vec<Net>, neg: Option<(bool, Span)>| -> Vec<Option<Neg<Net>>> {
+            match neg {
+                None => vec![None],
+                Some((invert, span)) => list
+                    .into_iter()
+                    .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
+                    .collect(),
+            }
+        };
+        let srcs = nets(spec.src, spec.src_neg);
+        let dsts = nets(spec.dst, spec.dst_neg);
+        let mut rules = Vec::with_capacity(srcs.len() * dsts.len());
+        let mut comments = Some(comments);
+        for src in &srcs {
+            for dst in &dsts {
+                rules.push(Rule {
+                    line,
+                    span: line_span,
+                    counters: spec.counters,
+                    src: src.clone(),
+                    dst: dst.clone(),
+                    in_iface: spec.in_iface.clone(),
+                    out_iface: spec.out_iface.clone(),
+                    proto: spec.proto.clone(),
+                    fragment: spec.fragment.clone(),
+                    matches: spec.matches.clone(),
+                    target: target.clone(),
+                    comments: comments.take().unwrap_or_default(),
+                });
+            }
+        }
+        Some(rules)
+    }
+
+    /// A chain whose name differs only in case, for "did you mean".
+    fn similar_chain(&self, name: &str) -> Option<ChainName> {
+        self.index.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+    }
+
+    /// The finished table: built-in chains in hook order, then user chains by name.
+    pub fn finish(self) -> Table {
+        let mut builtins: Vec<Chain> = Vec::new();
+        let mut users: Vec<Chain> = Vec::new();
+        for chain in self.chains.into_iter().flatten() {
+            if chain.is_builtin() { builtins.push(chain) } else { users.push(chain) }
+        }
+        builtins.sort_by_key(|c| c.builtin.map(|b: Builtin| b.hook).unwrap_or(Hook::Prerouting));
+        users.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        builtins.extend(users);
+        Table { family: self.family, name: self.name, span: self.span, chains: builtins, comments: self.comments }
+    }
+}
+
+/// Whether a command gives any rule part (for `-D CHAIN N` without a rule).
+fn rule_given(rule: &RuleSpec) -> bool {
+    !rule.options.is_empty() || !rule.matches.is_empty() || !matches!(rule.target, TargetRef::None)
+}

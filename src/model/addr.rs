@@ -1,0 +1,283 @@
+//! Addresses with masks: `-s 10.0.0.0/8`, `-d 2001:db8::/32`, `-s 10.0.0.0/255.0.255.0`.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use serde::{Serialize, Serializer};
+
+use super::num;
+
+/// An address and its mask, as the kernel holds them: the address already masked.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Net {
+    V4 {
+        addr: Ipv4Addr,
+        mask: Ipv4Addr,
+    },
+    V6 {
+        addr: Ipv6Addr,
+        mask: Ipv6Addr,
+    },
+    /// A host or network name, which iptables resolves (through DNS or `/etc/networks`) only when
+    /// it loads the rule: kept verbatim, with its mask if any.
+    Name(Box<str>),
+}
+
+/// Why an address does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddrError {
+    /// The mask part is neither a prefix length nor a mask written as an address.
+    BadMask(String),
+    /// Empty text, or one that cannot be a host name.
+    BadAddress(String),
+}
+
+impl Net {
+    /// Parses one element of an address list for `-s`/`-d` (`-s a,b` is split by the caller):
+    /// the address is masked, as iptables does. Returns `None` for "any" (a zero mask, which
+    /// iptables treats as matching everything, whatever the address).
+    pub fn parse(text: &str) -> Result<Option<Net>, AddrError> {
+        let net = Net::parse_unmasked(text)?;
+        Ok((!net.is_any()).then(|| net.masked()))
+    }
+
+    /// Parses `addr[/mask]` keeping the address as written (conntrack's `--ctorigsrc` and
+    /// friends do not mask it). A name with a zero mask is `0.0.0.0/0`.
+    pub fn parse_unmasked(text: &str) -> Result<Net, AddrError> {
+        let text = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let (host, mask) = match text.rfind('/') {
+            Some(i) => (&text[..i], Some(&text[i + 1..])),
+            None => (text, None),
+        };
+        if let Some(addr) = parse_v4(host) {
+            let mask = match mask {
+                None => Ipv4Addr::from(u32::MAX),
+                Some(m) => parse_v4_mask(m).ok_or_else(|| AddrError::BadMask(m.to_string()))?,
+            };
+            return Ok(Net::V4 { addr, mask });
+        }
+        if let Ok(addr) = host.parse::<Ipv6Addr>() {
+            let mask = match mask {
+                None => Ipv6Addr::from(u128::MAX),
+                Some(m) => parse_v6_mask(m).ok_or_else(|| AddrError::BadMask(m.to_string()))?,
+            };
+            return Ok(Net::V6 { addr, mask });
+        }
+        // A name: a zero mask makes iptables ignore it ("any/0").
+        if let Some(m) = mask
+            && (num::uint(m, 0, 0).is_some() || m == "0.0.0.0" || m == "::")
+        {
+            return Ok(Net::any_v4());
+        }
+        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == ',') {
+            return Err(AddrError::BadAddress(text.to_string()));
+        }
+        if let Some(m) = mask
+            && parse_v4_mask(m).is_none()
+            && parse_v6_mask(m).is_none()
+        {
+            return Err(AddrError::BadMask(m.to_string()));
+        }
+        Ok(Net::Name(text.into()))
+    }
+
+    /// The address with the mask applied to it.
+    pub fn masked(self) -> Net {
+        match self {
+            Net::V4 { addr, mask } => Net::V4 { addr: Ipv4Addr::from(u32::from(addr) & u32::from(mask)), mask },
+            Net::V6 { addr, mask } => Net::V6 { addr: Ipv6Addr::from(u128::from(addr) & u128::from(mask)), mask },
+            name => name,
+        }
+    }
+
+    /// "Anything": `0.0.0.0/0`.
+    pub fn any_v4() -> Net {
+        Net::V4 { addr: Ipv4Addr::UNSPECIFIED, mask: Ipv4Addr::UNSPECIFIED }
+    }
+
+    /// Whether the mask is zero, so that every address matches.
+    pub fn is_any(&self) -> bool {
+        match self {
+            Net::V4 { mask, .. } => mask.is_unspecified(),
+            Net::V6 { mask, .. } => mask.is_unspecified(),
+            Net::Name(_) => false,
+        }
+    }
+
+    /// The family the address belongs to, when it says (a name does not).
+    pub fn family(&self) -> Option<super::Family> {
+        match self {
+            Net::V4 { .. } => Some(super::Family::Ipv4),
+            Net::V6 { .. } => Some(super::Family::Ipv6),
+            Net::Name(_) => None,
+        }
+    }
+
+    /// The prefix length when the mask is contiguous.
+    pub fn prefix_len(&self) -> Option<u32> {
+        match self {
+            Net::V4 { mask, .. } => contiguous(u32::from(*mask).leading_ones(), u32::from(*mask).count_ones()),
+            Net::V6 { mask, .. } => contiguous(u128::from(*mask).leading_ones(), u128::from(*mask).count_ones()),
+            Net::Name(_) => None,
+        }
+    }
+}
+
+fn contiguous(leading: u32, ones: u32) -> Option<u32> {
+    (leading == ones).then_some(ones)
+}
+
+impl fmt::Display for Net {
+    /// As iptables-save prints it: `addr/len`, or `addr/mask` for a mask that is not contiguous.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.prefix_len()) {
+            (Net::V4 { addr, .. }, Some(len)) => write!(f, "{addr}/{len}"),
+            (Net::V4 { addr, mask }, None) => write!(f, "{addr}/{mask}"),
+            (Net::V6 { addr, .. }, Some(len)) => write!(f, "{}/{len}", Ipv6Text(*addr)),
+            (Net::V6 { addr, mask }, None) => write!(f, "{}/{}", Ipv6Text(*addr), Ipv6Text(*mask)),
+            (Net::Name(name), _) => f.write_str(name),
+        }
+    }
+}
+
+/// An address as `xtables_ipaddr_to_numeric` + `xtables_ipmask_to_numeric` print it (in
+/// conntrack's options, for one): like [`Net`]'s own text, but with no `/32` or `/128`.
+pub struct NetNumeric<'a>(pub &'a Net);
+
+impl fmt::Display for NetNumeric<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.0.prefix_len()) {
+            (Net::V4 { addr, .. }, Some(32)) => write!(f, "{addr}"),
+            (Net::V6 { addr, .. }, Some(128)) => write!(f, "{}", Ipv6Text(*addr)),
+            (net, _) => net.fmt(f),
+        }
+    }
+}
+
+impl Serialize for Net {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// iptables' own dotted-quad reader: 1 to 4 parts, each a C number 0-255 (`10.1` is
+/// `10.1.0.0`, `010` is octal).
+pub fn parse_v4(text: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for (i, octet) in octets.iter_mut().enumerate() {
+        match parts.next() {
+            Some(p) => *octet = num::uint(p, 0, 255)? as u8,
+            // fewer than four parts: a network address, the rest zero
+            None if i > 0 => break,
+            None => return None,
+        }
+    }
+    if parts.next().is_some() || text.ends_with('.') {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
+/// A v4 mask: four dotted parts, or a prefix length 0-32.
+fn parse_v4_mask(text: &str) -> Option<Ipv4Addr> {
+    if text.matches('.').count() == 3 {
+        return parse_v4(text);
+    }
+    let bits = num::uint(text, 0, 32)? as u32;
+    Some(Ipv4Addr::from(u32::MAX.checked_shl(32 - bits).unwrap_or(0)))
+}
+
+/// A v6 mask: an address, or a prefix length 0-128.
+fn parse_v6_mask(text: &str) -> Option<Ipv6Addr> {
+    if let Ok(mask) = text.parse::<Ipv6Addr>() {
+        return Some(mask);
+    }
+    let bits = num::uint(text, 0, 128)? as u32;
+    Some(Ipv6Addr::from(u128::MAX.checked_shl(128 - bits).unwrap_or(0)))
+}
+
+/// An IPv6 address as glibc's `inet_ntop` writes it (which iptables-save uses): like RFC 5952,
+/// but `::a.b.c.d` and `::ffff:a.b.c.d` keep their dotted tail.
+pub struct Ipv6Text(pub Ipv6Addr);
+
+impl fmt::Display for Ipv6Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = self.0.segments();
+        // the longest run of zero words, at least two long (the first one on ties)
+        let (mut best, mut cur): ((usize, usize), Option<(usize, usize)>) = ((0, 0), None);
+        for (i, &w) in words.iter().enumerate() {
+            if w == 0 {
+                let run = cur.map_or((i, 1), |(s, l)| (s, l + 1));
+                cur = Some(run);
+                if run.1 > best.1 {
+                    best = run;
+                }
+            } else {
+                cur = None;
+            }
+        }
+        let zero_run = (best.1 >= 2).then_some(best);
+        let mut i = 0;
+        while i < 8 {
+            if let Some((start, len)) = zero_run
+                && i == start
+            {
+                f.write_str(if i == 0 { "::" } else { ":" })?;
+                i += len;
+                continue;
+            }
+            if i == 6
+                && let Some((0, len)) = zero_run
+                && (len == 6 || (len == 5 && words[5] == 0xffff))
+            {
+                let [.., a, b, c, d] = self.0.octets();
+                return write!(f, "{a}.{b}.{c}.{d}");
+            }
+            write!(f, "{:x}", words[i])?;
+            if i < 7 {
+                f.write_str(":")?;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(text: &str) -> String {
+        match Net::parse(text) {
+            Ok(Some(net)) => net.to_string(),
+            Ok(None) => "any".to_string(),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn masks_the_address_and_prints_a_prefix() {
+        assert_eq!(show("10.1.2.3/8"), "10.0.0.0/8");
+        assert_eq!(show("10.1.2.3"), "10.1.2.3/32");
+        assert_eq!(show("10.0.0.0/255.255.0.0"), "10.0.0.0/16");
+        assert_eq!(show("10.1.2.3/255.0.255.0"), "10.0.2.0/255.0.255.0");
+        assert_eq!(show("10.1"), "10.1.0.0/32");
+        assert_eq!(show("0.0.0.0/0"), "any");
+        assert_eq!(show("example.com/0"), "any");
+        assert_eq!(show("example.com"), "example.com");
+        assert_eq!(show("10.0.0.0/33"), "BadMask(\"33\")");
+    }
+
+    #[test]
+    fn prints_ipv6_like_inet_ntop() {
+        assert_eq!(show("2001:db8::1"), "2001:db8::1/128");
+        assert_eq!(show("2001:db8:0:0:1::/64"), "2001:db8::/64");
+        assert_eq!(show("::1"), "::1/128");
+        assert_eq!(show("::ffff:1.2.3.4"), "::ffff:1.2.3.4/128");
+        assert_eq!(show("::1.2.3.4"), "::1.2.3.4/128");
+        assert_eq!(show("1:0:1:0:1:0:1:0"), "1:0:1:0:1:0:1:0/128");
+        assert_eq!(show("2001:db8::/ffff:ffff::"), "2001:db8::/32");
+        assert_eq!(show("2001:db8::/ffff:0:ffff::"), "2001::/ffff:0:ffff::");
+    }
+}

@@ -1,0 +1,104 @@
+//! `-m` matches: one variant per modelled module, and a verbatim form for the others.
+
+use serde::Serialize;
+
+use crate::ext::addrtype::Addrtype;
+use crate::ext::comment::Comment;
+use crate::ext::conntrack::{Conntrack, State};
+use crate::ext::icmp::Icmp;
+use crate::ext::limit::Limit;
+use crate::ext::mark::Mark;
+use crate::ext::multiport::Multiport;
+use crate::ext::tcp::Tcp;
+use crate::ext::udp::Udp;
+use crate::source::Span;
+
+/// One `-m NAME ...` of a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Match {
+    /// From `-m` (or the first option of an implicitly loaded protocol match) to its last option.
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(flatten)]
+    pub kind: MatchKind,
+}
+
+/// What a match tests.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "module", rename_all = "lowercase")]
+pub enum MatchKind {
+    Tcp(Tcp),
+    Udp(Udp),
+    Icmp(Icmp),
+    Icmp6(Icmp),
+    Multiport(Multiport),
+    Comment(Comment),
+    Conntrack(Box<Conntrack>),
+    State(State),
+    Mark(Mark),
+    Connmark(Mark),
+    Limit(Limit),
+    Addrtype(Addrtype),
+    /// A module ipt does not model: its name and arguments, exactly as written.
+    Verbatim(Verbatim),
+}
+
+/// An extension kept as written: `-m NAME ARGS...` or `-j NAME ARGS...`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Verbatim {
+    pub name: Box<str>,
+    pub args: Vec<Box<str>>,
+}
+
+impl MatchKind {
+    /// The module name iptables-save prints after `-m`.
+    pub fn name(&self) -> &str {
+        match self {
+            MatchKind::Tcp(_) => "tcp",
+            MatchKind::Udp(_) => "udp",
+            MatchKind::Icmp(_) => "icmp",
+            MatchKind::Icmp6(_) => "icmp6",
+            MatchKind::Multiport(_) => "multiport",
+            MatchKind::Comment(_) => "comment",
+            MatchKind::Conntrack(_) => "conntrack",
+            MatchKind::State(_) => "state",
+            MatchKind::Mark(_) => "mark",
+            MatchKind::Connmark(_) => "connmark",
+            MatchKind::Limit(_) => "limit",
+            MatchKind::Addrtype(_) => "addrtype",
+            MatchKind::Verbatim(v) => &v.name,
+        }
+    }
+
+    /// Appends the options as iptables-save prints them (after `-m NAME`).
+    pub fn save(&self, out: &mut String) {
+        match self {
+            MatchKind::Tcp(m) => m.save(out),
+            MatchKind::Udp(m) => m.save(out),
+            MatchKind::Icmp(m) => m.save(out, "icmp-type"),
+            MatchKind::Icmp6(m) => m.save(out, "icmpv6-type"),
+            MatchKind::Multiport(m) => m.save(out),
+            MatchKind::Comment(m) => m.save(out),
+            MatchKind::Conntrack(m) => m.save(out),
+            MatchKind::State(m) => m.save(out),
+            MatchKind::Mark(m) | MatchKind::Connmark(m) => m.save(out),
+            MatchKind::Limit(m) => m.save(out),
+            MatchKind::Addrtype(m) => m.save(out),
+            MatchKind::Verbatim(v) => v.save(out),
+        }
+    }
+}
+
+impl Verbatim {
+    /// The arguments as written, quoted where they need it.
+    pub fn save(&self, out: &mut String) {
+        for arg in &self.args {
+            if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\') {
+                crate::ext::save::save_string(out, arg);
+            } else {
+                out.push(' ');
+                out.push_str(arg);
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! What a rule does when it matches: `-j` / `-g`, or nothing.
+
+use serde::Serialize;
+
+use super::ChainName;
+use super::matches::Verbatim;
+use crate::ext::log::Log;
+use crate::ext::mark_target::XMark;
+use crate::ext::nat::Nat;
+use crate::ext::reject::Reject;
+use crate::source::Span;
+
+/// The target of a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Target {
+    /// `-j NAME ...` or `-g NAME`; empty for a rule without a target.
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(flatten)]
+    pub kind: TargetKind,
+}
+
+/// The kinds of target.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "target", content = "options", rename_all = "UPPERCASE")]
+pub enum TargetKind {
+    /// No `-j`: the rule only counts, and the next rule runs.
+    #[serde(rename = "continue")]
+    Continue,
+    Accept,
+    Drop,
+    Return,
+    /// Hand the packet to user space (the old QUEUE verdict, queue 0).
+    Queue,
+    /// `-j CHAIN`.
+    #[serde(rename = "jump")]
+    Jump(ChainName),
+    /// `-g CHAIN`.
+    #[serde(rename = "goto")]
+    Goto(ChainName),
+    Reject(Reject),
+    Log(Box<Log>),
+    Mark(XMark),
+    Dnat(Box<Nat>),
+    Snat(Box<Nat>),
+    Masquerade(Box<Nat>),
+    Redirect(Box<Nat>),
+    /// A target ipt does not model, kept as written.
+    #[serde(rename = "verbatim")]
+    Verbatim(Verbatim),
+}
+
+impl TargetKind {
+    /// The name after `-j` (or `-g`); `None` for [`TargetKind::Continue`].
+    pub fn name(&self) -> Option<&str> {
+        Some(match self {
+            TargetKind::Continue => return None,
+            TargetKind::Accept => "ACCEPT",
+            TargetKind::Drop => "DROP",
+            TargetKind::Return => "RETURN",
+            TargetKind::Queue => "QUEUE",
+            TargetKind::Jump(c) | TargetKind::Goto(c) => c,
+            TargetKind::Reject(_) => "REJECT",
+            TargetKind::Log(_) => "LOG",
+            TargetKind::Mark(_) => "MARK",
+            TargetKind::Dnat(_) => "DNAT",
+            TargetKind::Snat(_) => "SNAT",
+            TargetKind::Masquerade(_) => "MASQUERADE",
+            TargetKind::Redirect(_) => "REDIRECT",
+            TargetKind::Verbatim(v) => &v.name,
+        })
+    }
+
+    /// Appends ` -j NAME OPTIONS` (or ` -g CHAIN`) as iptables-save prints it.
+    pub fn save(&self, out: &mut String) {
+        let Some(name) = self.name() else { return };
+        out.push_str(if matches!(self, TargetKind::Goto(_)) { " -g " } else { " -j " });
+        out.push_str(name);
+        match self {
+            TargetKind::Reject(r) => r.save(out),
+            TargetKind::Log(l) => l.save(out),
+            TargetKind::Mark(m) => m.save(out),
+            TargetKind::Dnat(n) => n.save(out, "--to-destination"),
+            TargetKind::Snat(n) => n.save(out, "--to-source"),
+            TargetKind::Masquerade(n) | TargetKind::Redirect(n) => n.save(out, ""),
+            TargetKind::Verbatim(v) => v.save(out),
+            _ => {}
+        }
+    }
+}
