@@ -9,6 +9,7 @@
 // the parse time) generates code that names `alloc`.
 extern crate alloc;
 
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod ext;

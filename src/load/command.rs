@@ -505,6 +505,7 @@ impl<'a> Parser<'a, '_> {
                 let negated = invert.is_some();
                 let start = invert.unwrap_or(span);
                 match letter {
+                    'f' if self.family == Family::Ipv6 => self.report(LoadError::FragmentInIpv6 { span }),
                     'f' => self.rule.fragment = Some(Neg::new(negated, (), start.to(span))),
                     'c' => self.set_counters(span, inline),
                     _ => {

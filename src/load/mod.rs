@@ -61,7 +61,10 @@ pub fn load(source: &Source, options: &LoadOptions) -> Loaded {
         crlf: None,
     };
     loader.run();
-    loader.finish()
+    let mut loaded = loader.finish();
+    let kernel = crate::check::check(source, &loaded.ruleset);
+    loaded.diagnostics.extend(kernel);
+    loaded
 }
 
 struct Loader<'s> {

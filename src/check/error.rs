@@ -1,0 +1,74 @@
+//! What the kernel refuses when it loads a table.
+
+use crate::source::Span;
+
+/// A rule or chain the kernel would refuse.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CheckError {
+    #[error("`{target}` is not allowed in the {table} table")]
+    #[diagnostic(code(ipt::check::wrong_table))]
+    WrongTable {
+        #[label("refused by the kernel in table `{table}`")]
+        span: Span,
+        target: String,
+        table: &'static str,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{target}` is not allowed in chain {hook}")]
+    #[diagnostic(code(ipt::check::wrong_chain))]
+    WrongChain {
+        #[label("refused by the kernel on the {hook} hook")]
+        span: Span,
+        target: String,
+        hook: &'static str,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{target}` in chain `{chain}`, which {hook} reaches")]
+    #[diagnostic(code(ipt::check::wrong_chain))]
+    WrongChainVia {
+        #[label("refused by the kernel on the {hook} hook")]
+        span: Span,
+        target: String,
+        chain: String,
+        hook: &'static str,
+        #[label(collection, "reached through this jump")]
+        path: Vec<miette::LabeledSpan>,
+        #[help]
+        help: String,
+    },
+
+    #[error("`-m {module}` needs `-p {proto}`")]
+    #[diagnostic(code(ipt::check::match_needs_protocol))]
+    MatchNeedsProtocol {
+        #[label("the kernel takes this only on {proto} rules")]
+        span: Span,
+        module: String,
+        proto: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("`--reject-with tcp-reset` needs `-p tcp`")]
+    #[diagnostic(code(ipt::check::tcp_reset_needs_tcp), help("add `-p tcp` to the rule, or reject with an ICMP error"))]
+    TcpResetNeedsTcp {
+        #[label("only a TCP packet can be answered with a reset")]
+        span: Span,
+    },
+
+    #[error("jump loop: {cycle}")]
+    #[diagnostic(
+        code(ipt::check::jump_loop),
+        help("the kernel refuses a table whose jumps can come back to a chain they left; break the loop")
+    )]
+    Loop {
+        #[label("this jump closes the loop")]
+        span: Span,
+        cycle: String,
+        #[label(collection, "part of the loop")]
+        others: Vec<miette::LabeledSpan>,
+    },
+}

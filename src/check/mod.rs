@@ -1,0 +1,143 @@
+//! What the kernel refuses when it loads a table that `iptables-restore` itself accepts: targets
+//! and matches in tables or chains (or user chains reached from chains) where they do not load,
+//! missing protocols, jump loops. Run after [`crate::load`].
+
+mod error;
+mod graph;
+mod placement;
+
+pub use error::CheckError;
+pub use graph::Graph;
+
+use crate::diag::Diagnostic;
+use crate::ext::reject::RejectWith;
+use crate::model::{Hook, Rule, Ruleset, Table, TargetKind};
+use crate::source::Source;
+
+/// Every problem the kernel would have with the ruleset.
+pub fn check(source: &Source, ruleset: &Ruleset) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for table in &ruleset.tables {
+        check_table(table, &mut problems);
+    }
+    problems.sort_by_key(|p: &CheckError| span_of(p).start);
+    problems.into_iter().map(|p| Diagnostic::new(source, p)).collect()
+}
+
+fn span_of(problem: &CheckError) -> crate::source::Span {
+    match problem {
+        CheckError::WrongTable { span, .. }
+        | CheckError::WrongChain { span, .. }
+        | CheckError::WrongChainVia { span, .. }
+        | CheckError::MatchNeedsProtocol { span, .. }
+        | CheckError::TcpResetNeedsTcp { span }
+        | CheckError::Loop { span, .. } => *span,
+    }
+}
+
+fn check_table(table: &Table, problems: &mut Vec<CheckError>) {
+    let graph = Graph::new(table);
+    for (c, chain) in table.chains.iter().enumerate() {
+        for rule in &chain.rules {
+            check_rule(table, &graph, c, rule, problems);
+        }
+    }
+    for cycle in graph.loops() {
+        let name = |i: usize| table.chains[i].name.to_string();
+        let mut names: Vec<String> = cycle.iter().map(|e| name(e.from_chain)).collect();
+        names.push(name(cycle[0].from_chain));
+        let rule_span = |e: &graph::Edge| table.chains[e.from_chain].rules[e.rule].target.span;
+        let last = cycle.last().expect("a loop has an edge");
+        problems.push(CheckError::Loop {
+            span: rule_span(last),
+            cycle: names.join(" → "),
+            others: cycle[..cycle.len() - 1]
+                .iter()
+                .map(|e| miette::LabeledSpan::new_with_span(None, rule_span(e)))
+                .collect(),
+        });
+    }
+}
+
+fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems: &mut Vec<CheckError>) {
+    let target = &rule.target;
+    if let Some(place) = placement::target_place(&target.kind) {
+        check_place(table, graph, chain, target.span, place, problems);
+    }
+    for m in &rule.matches {
+        if let Some(place) = placement::match_place(&m.kind) {
+            check_place(table, graph, chain, m.span, place, problems);
+        }
+        if let Some(proto) = placement::match_protocol(&m.kind)
+            && rule.protocol() != Some(proto)
+        {
+            let module = m.kind.name().to_string();
+            let negated = rule.proto.as_ref().is_some_and(|p| p.invert);
+            let help = if negated {
+                format!("`! -p` and `-m {module}` cannot go together: the match reads {proto} headers")
+            } else {
+                format!("add `-p {proto}` before `-m {module}`")
+            };
+            problems.push(CheckError::MatchNeedsProtocol { span: m.span, module, proto: proto.to_string(), help });
+        }
+    }
+    if let TargetKind::Reject(r) = &target.kind
+        && r.with == RejectWith::TcpReset
+        && rule.protocol() != Some(crate::model::Proto::TCP)
+    {
+        problems.push(CheckError::TcpResetNeedsTcp { span: target.span });
+    }
+}
+
+fn check_place(
+    table: &Table,
+    graph: &Graph,
+    chain: usize,
+    span: crate::source::Span,
+    place: &placement::Place,
+    problems: &mut Vec<CheckError>,
+) {
+    if !place.tables.is_empty() && !place.tables.contains(&table.name) {
+        problems.push(CheckError::WrongTable {
+            span,
+            target: place.name.to_string(),
+            table: table.name.as_str(),
+            help: place.help.to_string(),
+        });
+        return;
+    }
+    let wrong = graph.hooks[chain] & !place.hooks;
+    if place.hooks == 0 || wrong == 0 {
+        return;
+    }
+    let hook = Hook::ALL.into_iter().find(|h| wrong & h.bit() != 0).expect("a bit is set");
+    let c = &table.chains[chain];
+    if c.is_builtin() {
+        problems.push(CheckError::WrongChain {
+            span,
+            target: place.name.to_string(),
+            hook: hook.as_str(),
+            help: place.help.to_string(),
+        });
+    } else {
+        let path = graph
+            .path(chain, hook)
+            .iter()
+            .map(|e| {
+                let from = &table.chains[e.from_chain];
+                miette::LabeledSpan::new_with_span(
+                    Some(format!("{} jumps to {}", from.name, table.chains[e.to_chain].name)),
+                    from.rules[e.rule].target.span,
+                )
+            })
+            .collect();
+        problems.push(CheckError::WrongChainVia {
+            span,
+            target: place.name.to_string(),
+            chain: c.name.to_string(),
+            hook: hook.as_str(),
+            path,
+            help: place.help.to_string(),
+        });
+    }
+}
