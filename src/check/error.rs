@@ -59,6 +59,41 @@ pub enum CheckError {
         span: Span,
     },
 
+    #[error("`-m limit` burst overflows: the kernel refuses rate {avg} with burst {burst}")]
+    #[diagnostic(
+        code(ipt::check::limit_overflow),
+        help("lower the burst, or use a faster rate (the kernel multiplies the two in 32 bits)")
+    )]
+    LimitOverflow {
+        #[label("refused by xt_limit")]
+        span: Span,
+        avg: u32,
+        burst: u32,
+    },
+
+    #[error("`-m limit` burst overflows on kernels with HZ {hz}")]
+    #[diagnostic(
+        code(ipt::check::limit_overflow_some_kernels),
+        severity(Warning),
+        help("whether this loads depends on the kernel's CONFIG_HZ; lower the burst to be safe")
+    )]
+    LimitOverflowSomeKernels {
+        #[label("refused on some kernels")]
+        span: Span,
+        hz: String,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(ipt::check::kernel_refuses))]
+    KernelRefuses {
+        #[label("{why}")]
+        span: Span,
+        message: String,
+        why: &'static str,
+        #[help]
+        help: String,
+    },
+
     #[error("jump loop: {cycle}")]
     #[diagnostic(
         code(ipt::check::jump_loop),

@@ -3,6 +3,7 @@
 //! missing protocols, jump loops. Run after [`crate::load`].
 
 mod error;
+mod extensions;
 mod graph;
 mod placement;
 
@@ -31,6 +32,9 @@ fn span_of(problem: &CheckError) -> crate::source::Span {
         | CheckError::WrongChainVia { span, .. }
         | CheckError::MatchNeedsProtocol { span, .. }
         | CheckError::TcpResetNeedsTcp { span }
+        | CheckError::LimitOverflow { span, .. }
+        | CheckError::LimitOverflowSomeKernels { span, .. }
+        | CheckError::KernelRefuses { span, .. }
         | CheckError::Loop { span, .. } => *span,
     }
 }
@@ -60,6 +64,7 @@ fn check_table(table: &Table, problems: &mut Vec<CheckError>) {
 }
 
 fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems: &mut Vec<CheckError>) {
+    extensions::check_rule(table.family, rule, problems);
     let target = &rule.target;
     if let Some(place) = placement::target_place(&target.kind) {
         check_place(table, graph, chain, target.span, place, problems);

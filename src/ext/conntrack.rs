@@ -225,10 +225,6 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
                 }
             }
             CTPROTO => match Proto::parse_number(opt.value()) {
-                Some(0) if opt.invert => {
-                    b.fail(opt.span, "`! --ctproto` of protocol 0 would never match", "name a protocol");
-                    ok = false;
-                }
                 Some(p) => ct.proto = Some(b.neg(opt, p)),
                 None => {
                     b.bad_value(opt, "a protocol name or number");
@@ -236,7 +232,19 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
                 }
             },
             CTORIGSRC | CTORIGDST | CTREPLSRC | CTREPLDST => match Net::parse_unmasked(opt.value()) {
-                Ok(net) => {
+                Ok(net) if net.family().is_some_and(|f| f != b.family) => {
+                    b.bad_value(opt, format!("an {} address (this table is {})", b.family, b.family));
+                    ok = false;
+                }
+                Ok(mut net) => {
+                    if net.prefix_len().is_none() && !matches!(net, Net::Name(_)) {
+                        // iptables 1.8.9 turns a mask it cannot write as a prefix into a full mask
+                        b.report(crate::load::LoadError::MaskBecomesHost {
+                            span: opt.value_span(),
+                            value: opt.value().to_string(),
+                        });
+                        net = net.with_full_mask();
+                    }
                     let slot = match opt.id {
                         CTORIGSRC => &mut ct.orig_src,
                         CTORIGDST => &mut ct.orig_dst,
@@ -268,7 +276,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
                 }
             },
             CTORIGSRCPORT | CTORIGDSTPORT | CTREPLSRCPORT | CTREPLDSTPORT => {
-                match PortRange::parse(opt.value(), "tcp") {
+                match PortRange::parse_service_range(opt.value()) {
                     Ok(r) => {
                         let slot = match opt.id {
                             CTORIGSRCPORT => &mut ct.orig_src_port,
@@ -311,7 +319,8 @@ fn parse_u32_range(text: &str) -> Option<(u32, u32)> {
         None => num::uint(text, 0, max).map(|v| (v as u32, v as u32)),
         Some((lo, hi)) => {
             let lo = if lo.is_empty() { 0 } else { num::uint(lo, 0, max)? };
-            let hi = if hi.is_empty() { max } else { num::uint(hi, lo, max)? };
+            // iptables does not check the order
+            let hi = if hi.is_empty() { max } else { num::uint(hi, 0, max)? };
             Some((lo as u32, hi as u32))
         }
     }

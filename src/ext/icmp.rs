@@ -81,7 +81,7 @@ pub const ICMP_NAMES: &[(&str, u8, u8, u8)] = &[
     ("address-mask-reply", 18, 0, 255),
 ];
 
-/// The names iptables accepts for ICMPv6.
+/// The names iptables 1.8.9 accepts for ICMPv6 (the MLD names came later).
 pub const ICMPV6_NAMES: &[(&str, u8, u8, u8)] = &[
     ("destination-unreachable", 1, 0, 255),
     ("no-route", 1, 0, 0),
@@ -104,10 +104,6 @@ pub const ICMPV6_NAMES: &[(&str, u8, u8, u8)] = &[
     ("ping", 128, 0, 255),
     ("echo-reply", 129, 0, 255),
     ("pong", 129, 0, 255),
-    ("mld-listener-query", 130, 0, 255),
-    ("mld-listener-report", 131, 0, 255),
-    ("mld-listener-done", 132, 0, 255),
-    ("mld-listener-reduction", 132, 0, 255),
     ("router-solicitation", 133, 0, 255),
     ("router-advertisement", 134, 0, 255),
     ("neighbour-solicitation", 135, 0, 255),
@@ -137,6 +133,10 @@ pub fn parse_icmp_type(text: &str, names: &[(&str, u8, u8, u8)]) -> Result<IcmpT
         return Err("type ranges are not supported".to_string());
     }
     let kind = kind as u8;
+    // type 255 matches every ICMP packet in the kernel, whatever the code
+    if kind == 255 && names.iter().any(|(n, ..)| *n == "any") && (rest.is_empty() || rest.starts_with('/')) {
+        return Ok(IcmpType::ANY);
+    }
     if rest.is_empty() {
         return Ok(IcmpType { kind, code_min: 0, code_max: 255 });
     }

@@ -118,32 +118,38 @@ pub static REDIRECT_SPEC: TargetSpec = TargetSpec {
 };
 
 fn build_dnat(b: &mut Build<'_, '_>) -> Option<TargetKind> {
-    let nat = build_nat(b, "--to-destination")?;
-    if nat.range.base_port.is_some() && b.family == Family::Ipv6 {
-        b.fail(
-            b.span,
-            "shifted port maps (`/base`) are not supported for IPv6 here",
-            "translate to a plain port range",
-        );
+    build_nat(b, "--to-destination").map(|n| TargetKind::Dnat(Box::new(n)))
+}
+
+/// Only DNAT takes a shifted port map (`lo-hi/base`).
+fn no_base(b: &mut Build<'_, '_>, nat: Nat) -> Option<Nat> {
+    if nat.range.base_port.is_some() {
+        let opt = b.get(TO).or_else(|| b.get(TO_PORTS)).expect("a base port comes from an option");
+        b.bad_value(opt, "a port or range without `/base` (only DNAT takes a shifted port map)");
+        return None;
     }
-    Some(TargetKind::Dnat(Box::new(nat)))
+    Some(nat)
 }
 
 fn build_snat(b: &mut Build<'_, '_>) -> Option<TargetKind> {
-    build_nat(b, "--to-source").map(|n| TargetKind::Snat(Box::new(n)))
+    let nat = build_nat(b, "--to-source")?;
+    no_base(b, nat).map(|n| TargetKind::Snat(Box::new(n)))
 }
 
 fn build_masquerade(b: &mut Build<'_, '_>) -> Option<TargetKind> {
-    build_nat(b, "").map(|n| TargetKind::Masquerade(Box::new(n)))
+    let nat = build_nat(b, "")?;
+    no_base(b, nat).map(|n| TargetKind::Masquerade(Box::new(n)))
 }
 
 fn build_redirect(b: &mut Build<'_, '_>) -> Option<TargetKind> {
-    build_nat(b, "").map(|n| TargetKind::Redirect(Box::new(n)))
+    let nat = build_nat(b, "")?;
+    no_base(b, nat).map(|n| TargetKind::Redirect(Box::new(n)))
 }
 
 /// Whether the protocol before the option allows ports (tcp, udp, sctp, dccp, icmp).
+/// (iptables looks at the number only: `! -p tcp` passes.)
 fn port_ok(opt: &Opt<'_>) -> bool {
-    matches!(opt.proto, Some((p, false)) if Proto(p).has_ports() && p != Proto::UDPLITE.0 || p == Proto::ICMP.0)
+    matches!(opt.proto, Some((p, _)) if Proto(p).has_ports() && p != Proto::UDPLITE.0 || p == Proto::ICMP.0)
 }
 
 fn build_nat(b: &mut Build<'_, '_>, mandatory: &str) -> Option<Nat> {
@@ -278,7 +284,10 @@ fn parse_ports(b: &mut Build<'_, '_>, opt: &Opt<'_>, text: &str) -> Option<NatRa
     if rest.is_empty() {
         return Some(range);
     }
-    let base = rest.strip_prefix('/').and_then(|r| num::uint(r, 1, 65535).map(|v| v as u16).or_else(|| service(r)));
+    let base = rest.strip_prefix('/').and_then(|r| match num::strtoul(r, 0) {
+        Some(_) => num::uint(r, 1, 65535).map(|v| v as u16),
+        None => service(r),
+    });
     match base {
         Some(base) => {
             range.base_port = Some(base);

@@ -8,8 +8,13 @@ use crate::model::{Neg, PortRange};
 
 /// Parses a `--sport`/`--dport` value. `Some(None)` is a range that matches every port (which
 /// iptables-save leaves out); `None` is an error, already reported.
+///
+/// `proto` "tcp" reads ports as libxt_tcp does (C numbers, tcp service names); anything else as
+/// the newer extensions do ([`PortRange::parse_service_range`]).
 pub fn parse_port_range(b: &mut Build<'_, '_>, opt: &Opt<'_>, proto: &str) -> Option<Option<Neg<PortRange>>> {
-    match PortRange::parse(opt.value(), proto) {
+    let parsed =
+        if proto == "tcp" { PortRange::parse(opt.value(), proto) } else { PortRange::parse_service_range(opt.value()) };
+    match parsed {
         Ok(range) if range.is_all() && !opt.invert => Some(None),
         Ok(range) => Some(Some(b.neg(opt, range))),
         Err(PortError::Unknown(name)) => {

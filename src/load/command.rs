@@ -186,6 +186,10 @@ const BASE: &[(&str, char, BaseArg)] = &[
     ("ipv6", '6', BaseArg::None),
 ];
 
+/// Base options whose attached value (`-s1.2.3.4`, `--source=1.2.3.4`) iptables 1.8.9 reads as
+/// the whole word, which then fails as an address, protocol, interface or target.
+const WHOLE_WORD: &str = "sdpiojg";
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum BaseArg {
     None,
@@ -329,7 +333,10 @@ impl<'a> Parser<'a, '_> {
 
     fn long_option(&mut self, arg: &Arg<'a>, name: &str, inline: Option<&str>) {
         match self.resolve_long(name) {
-            Some(Resolved::Base(letter)) => self.base_option(letter, arg.span, inline),
+            Some(Resolved::Base(letter)) => {
+                let inline = if inline.is_some() && WHOLE_WORD.contains(letter) { Some(&*arg.text) } else { inline };
+                self.base_option(letter, arg.span, inline)
+            }
             Some(Resolved::Ext(slot, spec)) => self.ext_option(slot, spec, arg.span, inline),
             None => {
                 if self.load_protocol_match(arg.span) {
@@ -410,8 +417,8 @@ impl<'a> Parser<'a, '_> {
 
     fn short_options(&mut self, arg: &Arg<'a>) {
         let text = arg.text.to_string();
-        let mut chars = text[1..].char_indices();
-        while let Some((i, c)) = chars.next() {
+        let chars = text[1..].char_indices();
+        for (i, c) in chars {
             let Some(takes) = base_arg(c) else {
                 if self.load_protocol_match(arg.span) {
                     self.pos -= 1;
@@ -425,8 +432,10 @@ impl<'a> Parser<'a, '_> {
             match takes {
                 BaseArg::None => self.base_option(c, arg.span, None),
                 _ if !rest.is_empty() => {
-                    // `-ptcp`: the value is attached
-                    self.base_option(c, arg.span, Some(rest));
+                    // `-ptcp`: the value is attached; iptables 1.8.9 reads the whole word as the
+                    // value of -s, -d, -p, -i, -o, -j and -g (`argv[optind - 1]`)
+                    let value = if WHOLE_WORD.contains(c) { text.as_str() } else { rest };
+                    self.base_option(c, arg.span, Some(value));
                     return;
                 }
                 _ => {
@@ -440,6 +449,18 @@ impl<'a> Parser<'a, '_> {
     /// The value of an option: attached (`--opt=value`), or the next word. An old-style `!`
     /// between the option and its value negates it (with a warning).
     fn take_value(&mut self, option: &str, span: Span, inline: Option<&str>) -> Option<Arg<'a>> {
+        self.take_value_negatable(option, span, inline, true)
+    }
+
+    /// Like [`Parser::take_value`]; `negatable` says whether an old-style `!` may stand before
+    /// the value.
+    fn take_value_negatable(
+        &mut self,
+        option: &str,
+        span: Span,
+        inline: Option<&str>,
+        negatable: bool,
+    ) -> Option<Arg<'a>> {
         if let Some(v) = inline {
             return Some(Arg { text: v.to_string().into(), span, quoted: false });
         }
@@ -448,7 +469,7 @@ impl<'a> Parser<'a, '_> {
             return None;
         };
         self.pos += 1;
-        if next.text == "!" && !next.quoted && self.args.get(self.pos).is_some() {
+        if negatable && next.text == "!" && !next.quoted && self.args.get(self.pos).is_some() {
             self.report(LoadError::OldNegation { span: next.span, option: option.to_string() });
             if self.invert.is_some() {
                 self.report(LoadError::DoubleNegation { span: next.span });
@@ -509,9 +530,10 @@ impl<'a> Parser<'a, '_> {
                     'f' => self.rule.fragment = Some(Neg::new(negated, (), start.to(span))),
                     'c' => self.set_counters(span, inline),
                     _ => {
-                        // the value may carry an old-style `!`
+                        // the value may carry an old-style `!` (not -j and -g)
                         self.invert = invert;
-                        let Some(value) = self.take_value(&name, span, inline) else { return };
+                        let negatable = !matches!(letter, 'j' | 'g');
+                        let Some(value) = self.take_value_negatable(&name, span, inline, negatable) else { return };
                         let negated = self.invert.take().is_some();
                         let whole = start.to(value.span);
                         self.rule_option(letter, negated, span, whole, value);
@@ -522,7 +544,7 @@ impl<'a> Parser<'a, '_> {
                 if let Some(bang) = invert {
                     self.report(LoadError::CannotInvert { span: bang.to(span), option: "-m".into() });
                 }
-                let Some(value) = self.take_value("-m", span, inline) else { return };
+                let Some(value) = self.take_value_negatable("-m", span, inline, false) else { return };
                 self.rule.options.push(('m', span));
                 self.load_match(&value.text, span.to(value.span), false);
             }
@@ -541,10 +563,11 @@ impl<'a> Parser<'a, '_> {
             'w' | 'W' | 'h' | 'V' => {
                 self.report(LoadError::OptionNotAllowed { span, option: name, command: "iptables-restore".into() });
             }
+            'n' | 'x' | '0' => self.rule.options.push((letter, span)),
             'M' => {
                 let _ = self.take_value("--modprobe", span, inline);
             }
-            // -v, -n, -x, --line-numbers: listing options, harmless
+            // -v: verbose, harmless
             _ => {}
         }
     }
@@ -699,7 +722,7 @@ impl<'a> Parser<'a, '_> {
                             }
                             nets.push(net);
                         }
-                        Ok(None) => nets.push(Net::any_v4()),
+                        Ok(None) => nets.push(Net::any(self.family)),
                         Err(_) => self.report(LoadError::BadValue {
                             span: part_span,
                             option: if letter == 's' { "-s".into() } else { "-d".into() },
@@ -723,7 +746,7 @@ impl<'a> Parser<'a, '_> {
                 Ok(iface) => {
                     let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
                     // `-i +` matches every interface: iptables-save leaves it out
-                    if !(iface.as_str() == "+" && !negated) {
+                    if iface.as_str() != "+" || negated {
                         *slot = Some(Neg::new(negated, iface, whole));
                     }
                 }
@@ -765,7 +788,6 @@ impl<'a> Parser<'a, '_> {
             "DROP" => Some(TargetKind::Drop),
             "RETURN" => Some(TargetKind::Return),
             "QUEUE" => Some(TargetKind::Queue),
-            "CONTINUE" => Some(TargetKind::Continue),
             _ => None,
         };
         if let Some(kind) = standard {
@@ -828,10 +850,19 @@ impl<'a> Parser<'a, '_> {
             self.loaded.push(Loaded { kind: LoadedKind::Match(spec), span, opts: Vec::new(), verbatim: Vec::new() });
             return true;
         }
-        if implicit {
-            return false;
-        }
         match ext::known_match(name) {
+            // an implicit protocol match ipt does not model: kept verbatim too
+            Some(availability) if implicit && availability.has(self.family) => {
+                self.problems.push(LoadError::UnmodelledMatch { span, name: name.to_string() });
+                self.loaded.push(Loaded {
+                    kind: LoadedKind::VerbatimMatch(name.to_string()),
+                    span,
+                    opts: Vec::new(),
+                    verbatim: Vec::new(),
+                });
+                true
+            }
+            _ if implicit => false,
             Some(availability) if !availability.has(self.family) => {
                 self.wrong_family_extension(name, span, availability);
                 false
@@ -899,9 +930,11 @@ impl<'a> Parser<'a, '_> {
                     });
                 }
             }
-            Takes::Value => values.extend(self.take_value(&format!("--{}", spec.name), span, inline)),
+            Takes::Value => {
+                values.extend(self.take_value_negatable(&format!("--{}", spec.name), span, inline, spec.invert))
+            }
             Takes::TwoValues => {
-                values.extend(self.take_value(&format!("--{}", spec.name), span, inline));
+                values.extend(self.take_value_negatable(&format!("--{}", spec.name), span, inline, spec.invert));
                 match self.optional_value() {
                     Some(v) => values.push(v),
                     None => self.report(LoadError::MissingValue {
@@ -978,9 +1011,7 @@ impl<'a> Parser<'a, '_> {
                 }
             }
         }
-        if let (TargetRef::None, Some((name, span, _, goto))) = (&self.rule.target, self.jump.take())
-            && name != "CONTINUE"
-        {
+        if let (TargetRef::None, Some((name, span, _, goto))) = (&self.rule.target, self.jump.take()) {
             self.rule.target = TargetRef::Chain { name, span, goto };
         }
         let Some((kind, span)) = self.command else {
@@ -992,6 +1023,17 @@ impl<'a> Parser<'a, '_> {
             self.report(LoadError::NoCommand { span });
             return None;
         };
+        for &(letter, opt_span) in &self.rule.options {
+            if matches!(letter, 'n' | 'x' | '0') && kind != CommandKind::List {
+                self.problems.push(LoadError::OptionNotAllowed {
+                    span: opt_span,
+                    option: base_name(letter),
+                    command: kind.flag().into(),
+                });
+                self.failed = true;
+            }
+        }
+        self.rule.options.retain(|(c, _)| !matches!(c, 'n' | 'x' | '0'));
         if !kind.takes_rule() {
             for &(letter, opt_span) in &self.rule.options {
                 let allowed = letter == 'c' && kind == CommandKind::Policy;

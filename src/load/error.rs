@@ -423,6 +423,19 @@ pub enum LoadError {
         name: String,
     },
 
+    #[error("cannot jump to built-in chain `{name}`")]
+    #[diagnostic(
+        code(ipt::load::jump_to_builtin),
+        help(
+            "a packet reaches a built-in chain only through its hook; move the rules you want to share into a user chain and jump to that from both"
+        )
+    )]
+    JumpToBuiltin {
+        #[label("built-in chain")]
+        span: Span,
+        name: String,
+    },
+
     #[error("`-j {name}` jumps to the chain `{name}`, not to the target")]
     #[diagnostic(
         code(ipt::load::chain_shadows_target),
@@ -473,6 +486,18 @@ pub enum LoadError {
         #[label("needs DNS or /etc/hosts")]
         span: Span,
         name: String,
+    },
+
+    #[error("`{value}`: iptables 1.8.9 keeps only the address, as a single host")]
+    #[diagnostic(
+        code(ipt::load::mask_becomes_host),
+        severity(Warning),
+        help("this option takes a prefix length; a mask that is not one is replaced by a full mask: write `/LEN`")
+    )]
+    MaskBecomesHost {
+        #[label("matches this one address only")]
+        span: Span,
+        value: String,
     },
 
     #[error("comment is {len} bytes long: the kernel keeps 255")]

@@ -144,7 +144,7 @@ impl Loader<'_> {
         if let Some(blanks) = end.trailing_blanks {
             if matches!(statement, Statement::Commit(_)) {
                 self.problems.push(LoadError::CommitTrailingBlanks { span: blanks });
-            } else if !matches!(statement, Statement::Empty) || blanks.len() > 0 {
+            } else {
                 self.problems.push(LoadError::TrailingBlanks { span: blanks });
             }
         }
@@ -173,8 +173,8 @@ impl Loader<'_> {
                     self.problems.push(LoadError::UnknownTable { span: header.name_span, name: header.name.into() });
                     // read the section anyway, so its lines are checked
                     let family = self.section_family(offset + text.len() + 1);
-                    self.table = Some(TableBuilder::new(TableName::Filter, family, header.name_span));
-                    self.table.as_mut().map(|t| t.span = Span::default());
+                    // an empty span marks the section as one to check but not keep
+                    self.table = Some(TableBuilder::new(TableName::Filter, family, Span::default()));
                     return;
                 };
                 let family = self.section_family(offset + text.len() + 1);

@@ -449,6 +449,10 @@ impl TableBuilder {
                 }
             }
             TargetRef::Chain { name, span, goto } => match self.chain_name(&name) {
+                Some(_) if self.name.builtin(&name).is_some() => {
+                    problems.push(LoadError::JumpToBuiltin { span, name });
+                    return None;
+                }
                 Some(shared) => {
                     Target { span, kind: if goto { TargetKind::Goto(shared) } else { TargetKind::Jump(shared) } }
                 }

@@ -49,7 +49,7 @@ impl Net {
             Some(i) => (&text[..i], Some(&text[i + 1..])),
             None => (text, None),
         };
-        if let Some(addr) = parse_v4(host) {
+        if let Some(addr) = parse_v4(host).or_else(|| inet_aton(host)) {
             let mask = match mask {
                 None => Ipv4Addr::from(u32::MAX),
                 Some(m) => parse_v4_mask(m).ok_or_else(|| AddrError::BadMask(m.to_string()))?,
@@ -69,7 +69,7 @@ impl Net {
         {
             return Ok(Net::any_v4());
         }
-        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == ',') {
+        if !is_host_name(host) {
             return Err(AddrError::BadAddress(text.to_string()));
         }
         if let Some(m) = mask
@@ -87,6 +87,23 @@ impl Net {
             Net::V4 { addr, mask } => Net::V4 { addr: Ipv4Addr::from(u32::from(addr) & u32::from(mask)), mask },
             Net::V6 { addr, mask } => Net::V6 { addr: Ipv6Addr::from(u128::from(addr) & u128::from(mask)), mask },
             name => name,
+        }
+    }
+
+    /// The same address with an all-ones mask (one host).
+    pub fn with_full_mask(self) -> Net {
+        match self {
+            Net::V4 { addr, .. } => Net::V4 { addr, mask: Ipv4Addr::from(u32::MAX) },
+            Net::V6 { addr, .. } => Net::V6 { addr, mask: Ipv6Addr::from(u128::MAX) },
+            name => name,
+        }
+    }
+
+    /// "Anything": `0.0.0.0/0` or `::/0`.
+    pub fn any(family: super::Family) -> Net {
+        match family {
+            super::Family::Ipv4 => Net::any_v4(),
+            super::Family::Ipv6 => Net::V6 { addr: Ipv6Addr::UNSPECIFIED, mask: Ipv6Addr::UNSPECIFIED },
         }
     }
 
@@ -179,6 +196,38 @@ pub fn parse_v4(text: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(octets))
 }
 
+/// glibc's `inet_aton`, which `getaddrinfo` falls back to when iptables' own reader fails:
+/// `a` (32 bits), `a.b` (8.24), `a.b.c` (8.8.16) or `a.b.c.d`, each part a C number.
+pub fn inet_aton(text: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u64> = text
+        .split('.')
+        .map(|p| {
+            let (v, rest) = num::strtoul(p, 0)?;
+            (rest.is_empty() && !p.starts_with(['+', ' '])).then_some(v)
+        })
+        .collect::<Option<_>>()?;
+    let (last, init) = parts.split_last()?;
+    if init.len() > 3 || init.iter().any(|&p| p > 255) || *last >= 1u64 << (8 * (4 - init.len())) {
+        return None;
+    }
+    let value = init.iter().enumerate().fold(*last, |acc, (i, &p)| acc | p << (24 - 8 * i));
+    Some(Ipv4Addr::from(value as u32))
+}
+
+/// Whether a text can be a host name to resolve: dot-separated labels of letters, digits, `-`
+/// and `_`, the last one not all digits.
+pub fn is_host_name(text: &str) -> bool {
+    let labels: Vec<&str> = text.strip_suffix('.').unwrap_or(text).split('.').collect();
+    text.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        && labels.last().is_some_and(|l| !l.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A v4 mask: four dotted parts, or a prefix length 0-32.
 fn parse_v4_mask(text: &str) -> Option<Ipv4Addr> {
     if text.matches('.').count() == 3 {
@@ -267,6 +316,11 @@ mod tests {
         assert_eq!(show("example.com/0"), "any");
         assert_eq!(show("example.com"), "example.com");
         assert_eq!(show("10.0.0.0/33"), "BadMask(\"33\")");
+        assert_eq!(show("0x0a000001"), "10.0.0.1/32");
+        assert_eq!(show("300.1.1.1"), "BadAddress(\"300.1.1.1\")");
+        assert_eq!(show("1.2.3.4-1.2.3.5"), "BadAddress(\"1.2.3.4-1.2.3.5\")");
+        assert_eq!(show("fe80::1%eth0"), "BadAddress(\"fe80::1%eth0\")");
+        assert_eq!(show("localhost"), "localhost");
     }
 
     #[test]

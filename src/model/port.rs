@@ -57,6 +57,39 @@ impl PortRange {
         }
     }
 
+    /// `getaddrinfo(NULL, name)`'s service lookup, which the newer extensions use: a decimal
+    /// number (cut to 16 bits, as glibc does), or a service name of any protocol.
+    pub fn parse_service(text: &str) -> Result<u16, PortError> {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            let n: u128 = text.parse().map_err(|_| PortError::Unknown(text.to_string()))?;
+            return Ok((n % 65536) as u16);
+        }
+        netdb::SERVICES
+            .iter()
+            .find(|&&(name, _, _)| name == text)
+            .map(|&(_, _, port)| port)
+            .ok_or_else(|| PortError::Unknown(text.to_string()))
+    }
+
+    /// `XTTYPE_PORTRC` (udp, conntrack, ...): `a`, `a:b`, `:b`, `a:`, ports by
+    /// [`PortRange::parse_service`].
+    pub fn parse_service_range(text: &str) -> Result<PortRange, PortError> {
+        let mut parts = text.split(':');
+        let lo_text = parts.next().unwrap_or_default();
+        let hi_text = parts.next();
+        if parts.next().is_some() {
+            return Err(PortError::Unknown(text.to_string()));
+        }
+        let lo = if lo_text.is_empty() { 0 } else { PortRange::parse_service(lo_text)? };
+        let hi = match hi_text {
+            None => lo,
+            Some("") => u16::MAX,
+            Some(h) => PortRange::parse_service(h)?,
+        };
+        // iptables 1.8.9 does not check the order here: `4:3` loads and matches nothing
+        Ok(PortRange { lo, hi })
+    }
+
     pub fn is_all(self) -> bool {
         self == PortRange::ALL
     }
@@ -89,5 +122,9 @@ mod tests {
         assert_eq!(PortRange::parse(":1023", "udp"), Ok(PortRange { lo: 0, hi: 1023 }));
         assert_eq!(PortRange::parse("80:22", "tcp"), Err(PortError::Reversed(80, 22)));
         assert_eq!(PortRange::parse("nope", "tcp"), Err(PortError::Unknown("nope".into())));
+        assert_eq!(PortRange::parse("0x16", "tcp"), Ok(PortRange::single(22)));
+        assert_eq!(PortRange::parse_service_range("65536"), Ok(PortRange::single(0)));
+        assert_eq!(PortRange::parse_service_range("ssh:"), Ok(PortRange { lo: 22, hi: 65535 }));
+        assert!(PortRange::parse_service_range("0x16").is_err());
     }
 }

@@ -67,8 +67,10 @@ impl Proto {
 }
 
 impl fmt::Display for Proto {
+    /// As iptables-save 1.8.9 prints it: iptables' own name, else the name in `/etc/protocols`,
+    /// else the number.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
+        match self.module_name() {
             Some(name) => f.write_str(name),
             None => write!(f, "{}", self.0),
         }
@@ -95,6 +97,8 @@ mod tests {
         assert_eq!(Proto::parse_number("all"), Some(0));
         assert_eq!(Proto::parse_number("bogus"), None);
         assert_eq!(Proto(58).to_string(), "ipv6-icmp");
-        assert_eq!(Proto(47).to_string(), "47");
+        assert_eq!(Proto(47).to_string(), "gre");
+        assert_eq!(Proto(44).to_string(), "ipv6-frag");
+        assert_eq!(Proto(200).to_string(), "200");
     }
 }

@@ -170,7 +170,8 @@ fn scan_command(content: &str, offset: usize) -> Option<Statement<'_>> {
         if pos >= bytes.len() {
             break;
         }
-        // words are separated by blanks (the content has no trailing blanks)
+        // words are separated by blanks (the content has no trailing blanks), or by nothing
+        // after a closing quote
         while is_blank(bytes[pos]) {
             pos += 1;
         }
@@ -185,66 +186,45 @@ fn scan_counter_shape(candidate: &str) -> bool {
         .is_some_and(|(p, b)| !p.is_empty() && !b.is_empty() && p.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()))
 }
 
-/// One word starting at `start`: bare and quoted parts glued together. Returns the word and where
-/// the next blank (or the end) is.
+/// One word starting at `start`: bare text, then at most one quoted part; a closing quote
+/// ends the word. Returns the word and where the next one may start.
 fn scan_word(content: &str, start: usize, offset: usize) -> Option<(Arg<'_>, usize)> {
     let bytes = content.as_bytes();
     let mut pos = start;
-    // fast path: a bare word
     while pos < bytes.len() && is_word_byte(bytes[pos]) {
         pos += 1;
     }
-    if pos == bytes.len() || is_blank(bytes[pos]) {
-        if pos == start {
-            return None;
+    match bytes.get(pos) {
+        None | Some(b' ' | b'\t') => {
+            if pos == start {
+                return None;
+            }
+            let text = Cow::Borrowed(&content[start..pos]);
+            return Some((Arg { text, span: Span::new(offset + start, offset + pos), quoted: false }, pos));
         }
-        return Some((
-            Arg {
-                text: Cow::Borrowed(&content[start..pos]),
-                span: Span::new(offset + start, offset + pos),
-                quoted: false,
-            },
-            pos,
-        ));
+        Some(b'"') => {}
+        // a carriage return inside the line: pest names the mistake
+        Some(_) => return None,
     }
-    if bytes[pos] == b'\r' {
-        return None;
-    }
-    // a quote: build the text
     let mut text = String::from(&content[start..pos]);
+    pos += 1;
     loop {
         match bytes.get(pos) {
-            None => break,
-            Some(&b) if is_blank(b) => break,
-            Some(b'\r') => return None,
+            // unterminated: pest reports it
+            None => return None,
             Some(b'"') => {
                 pos += 1;
-                loop {
-                    match bytes.get(pos) {
-                        None => return None, // unterminated: pest reports it
-                        Some(b'"') => {
-                            pos += 1;
-                            break;
-                        }
-                        Some(b'\\') => {
-                            let c = content[pos + 1..].chars().next()?;
-                            text.push(c);
-                            pos += 1 + c.len_utf8();
-                        }
-                        Some(_) => {
-                            let run = content[pos..].find(['"', '\\']).map_or(bytes.len(), |i| pos + i);
-                            text.push_str(&content[pos..run]);
-                            pos = run;
-                        }
-                    }
-                }
+                break;
+            }
+            Some(b'\\') => {
+                let c = content[pos + 1..].chars().next()?;
+                text.push(c);
+                pos += 1 + c.len_utf8();
             }
             Some(_) => {
-                let run_start = pos;
-                while pos < bytes.len() && is_word_byte(bytes[pos]) {
-                    pos += 1;
-                }
-                text.push_str(&content[run_start..pos]);
+                let run = content[pos..].find(['"', '\\']).map_or(bytes.len(), |i| pos + i);
+                text.push_str(&content[pos..run]);
+                pos = run;
             }
         }
     }

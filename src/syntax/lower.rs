@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn quotes_glue_to_bare_text_and_escapes_stand_for_themselves() {
-        assert_eq!(words(r#"-m comment --comment "a b" x"y z"w"#), ["-m", "comment", "--comment", "a b", "xy zw"]);
+        assert_eq!(words(r#"-m comment --comment "a b" x"y z"w"#), ["-m", "comment", "--comment", "a b", "xy z", "w"]);
         assert_eq!(words(r#"--comment "say \"hi\" \\ now""#), ["--comment", r#"say "hi" \ now"#]);
     }
 
