@@ -59,7 +59,7 @@ pub enum CheckError {
         span: Span,
     },
 
-    #[error("`-m limit` burst overflows: the kernel refuses rate {avg} with burst {burst}")]
+    #[error("`--limit {rate}` with burst {burst} overflows the kernel's counters")]
     #[diagnostic(
         code(ipt::check::limit_overflow),
         help("lower the burst, or use a faster rate (the kernel multiplies the two in 32 bits)")
@@ -67,7 +67,7 @@ pub enum CheckError {
     LimitOverflow {
         #[label("refused by xt_limit")]
         span: Span,
-        avg: u32,
+        rate: String,
         burst: u32,
     },
 

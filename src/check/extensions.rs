@@ -19,7 +19,11 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                 let refused: Vec<u32> =
                     HZ_VALUES.into_iter().chain(HZ_RARE).filter(|&hz| limit_overflows(*limit, hz)).collect();
                 if refused.iter().any(|hz| HZ_VALUES.contains(hz)) {
-                    problems.push(CheckError::LimitOverflow { span: m.span, avg: limit.avg, burst: limit.burst });
+                    problems.push(CheckError::LimitOverflow {
+                        span: m.span,
+                        rate: crate::ext::limit::rate_text(limit.avg),
+                        burst: limit.burst,
+                    });
                 } else if !refused.is_empty() {
                     let hz: Vec<String> = refused.iter().map(u32::to_string).collect();
                     problems.push(CheckError::LimitOverflowSomeKernels { span: m.span, hz: hz.join(", ") });

@@ -319,11 +319,14 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn bad_argument(&mut self, arg: &Arg<'_>) {
-        let help = if arg.text.starts_with('#') {
-            Some(
-                "iptables-restore has no comments at the end of a line; use `-m comment --comment \"...\"`".to_string(),
-            )
-        } else if arg.text.starts_with('[') {
+        if arg.text.starts_with('#') {
+            // the rest of the line is the would-be comment: one problem, not one per word
+            let end = self.args.last().map_or(arg.span, |a| a.span);
+            self.pos = self.args.len();
+            self.report(LoadError::EndOfLineComment { span: arg.span.to(end) });
+            return;
+        }
+        let help = if arg.text.starts_with('[') {
             Some("rule counters `[packets:bytes]` go at the very start of the line".to_string())
         } else {
             None
@@ -360,6 +363,12 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn unknown_option_help(&self, name: &str) -> Option<String> {
+        // a near miss of an option that is in reach
+        let in_reach =
+            BASE.iter().map(|&(n, _, _)| n).chain(self.loaded.iter().flat_map(|l| l.options().iter().map(|o| o.name)));
+        if let Some(close) = closest(name, in_reach) {
+            return Some(format!("did you mean `--{close}`?"));
+        }
         // an option of a module that is not loaded
         for spec in ext::MATCHES {
             if spec.options.iter().any(|o| o.name == name) {
@@ -1075,4 +1084,40 @@ impl<'a> Parser<'a, '_> {
 pub fn problem_is_error(problem: &LoadError) -> bool {
     use miette::Diagnostic;
     problem.severity().is_none_or(|s| s == miette::Severity::Error)
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let limit = (name.len() / 4).clamp(1, 3);
+    candidates.map(|c| (edit_distance(name, c), c)).filter(|&(d, _)| d <= limit).min_by_key(|&(d, _)| d).map(|(_, c)| c)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_suggested() {
+        let names = ["destination-port", "dport", "source-port"];
+        assert_eq!(closest("destination-prot", names.into_iter()), Some("destination-port"));
+        assert_eq!(closest("dprot", names.into_iter()), Some("dport"));
+        assert_eq!(closest("zzz", names.into_iter()), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 }

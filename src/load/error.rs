@@ -7,7 +7,7 @@ use crate::source::Span;
 #[derive(Clone, Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
     // --- the shape of the file -------------------------------------------------------------
-    #[error("`{what}` outside a table")]
+    #[error("{what} outside a table")]
     #[diagnostic(code(ipt::load::outside_table), help("start a table first, for example `*filter`"))]
     OutsideTable {
         #[label("this needs a table")]
@@ -260,6 +260,16 @@ pub enum LoadError {
         arg: String,
         #[help]
         help: Option<String>,
+    },
+
+    #[error("iptables-restore has no comments at the end of a line")]
+    #[diagnostic(
+        code(ipt::load::end_of_line_comment),
+        help("move the text into the rule with `-m comment --comment \"...\"`, or onto a `#` line of its own")
+    )]
+    EndOfLineComment {
+        #[label("read as arguments, which iptables-restore refuses")]
+        span: Span,
     },
 
     #[error("unknown option `{option}`")]

@@ -32,13 +32,18 @@ pub fn from_file_name(name: &str) -> Option<Family> {
     }
 }
 
-/// The first evidence in a section's lines (up to its `COMMIT`): an address after an address
-/// option, or an option that exists in one family only.
+/// What a section's lines (up to its `COMMIT`) say: the family most of the first few pieces of
+/// evidence point to (an address after an address option, or an option of one family only), so
+/// that one stray address does not decide for the whole section. A tie is IPv4.
 pub fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Family> {
+    let (mut v4, mut v6) = (0, 0);
     for line in lines {
+        if v4 + v6 >= EVIDENCE {
+            break;
+        }
         let line = line.trim_end_matches('\r');
-        if line == "COMMIT" || line.starts_with('*') {
-            return None;
+        if line.trim_end() == "COMMIT" || line.starts_with('*') {
+            break;
         }
         if line.starts_with('#') || line.starts_with(':') {
             continue;
@@ -48,25 +53,28 @@ pub fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Family> {
             match word {
                 "-s" | "-d" | "--source" | "--destination" | "--src" | "--dst" | "--to-destination" | "--to-source"
                 | "--ctorigsrc" | "--ctorigdst" | "--ctreplsrc" | "--ctrepldst" => {
-                    if let Some(value) = words.next()
-                        && let Some(family) = address_family(value)
-                    {
-                        return Some(family);
+                    match words.next().and_then(address_family) {
+                        Some(Family::Ipv4) => v4 += 1,
+                        Some(Family::Ipv6) => v6 += 1,
+                        None => {}
                     }
                 }
                 "icmp6" | "--icmpv6-type" | "ipv6-icmp" | "icmpv6" | "hl" | "--hl-eq" | "--hl-lt" | "--hl-gt"
-                | "HL" => {
-                    return Some(Family::Ipv6);
-                }
-                "--icmp-type" | "ttl" | "--ttl-eq" | "--ttl-lt" | "--ttl-gt" | "TTL" | "-f" => {
-                    return Some(Family::Ipv4);
-                }
+                | "HL" => v6 += 1,
+                "--icmp-type" | "ttl" | "--ttl-eq" | "--ttl-lt" | "--ttl-gt" | "TTL" | "-f" => v4 += 1,
                 _ => {}
             }
         }
     }
-    None
+    match (v4, v6) {
+        (0, 0) => None,
+        (v4, v6) if v6 > v4 => Some(Family::Ipv6),
+        _ => Some(Family::Ipv4),
+    }
 }
+
+/// How many pieces of evidence decide.
+const EVIDENCE: usize = 16;
 
 fn address_family(value: &str) -> Option<Family> {
     let first = value.split(',').next()?.trim_matches('"');
@@ -91,6 +99,8 @@ mod tests {
         let lines =
             ["*filter", ":INPUT ACCEPT [0:0]", "-A INPUT -j ACCEPT", "-A INPUT -s 2001:db8::/32 -j DROP", "COMMIT"];
         assert_eq!(from_lines(lines[1..].iter().copied()), Some(Family::Ipv6));
+        let stray = ["-A INPUT -s 192.0.2.1 -j ACCEPT", "-A INPUT -s 2001:db8::1 -j ACCEPT", "COMMIT"];
+        assert_eq!(from_lines(stray.iter().copied()), Some(Family::Ipv4), "a tie is IPv4");
         let lines = ["-A X -d 10.0.0.1/32 -j DNAT --to-destination 10.0.0.2:80", "COMMIT"];
         assert_eq!(from_lines(lines.iter().copied()), Some(Family::Ipv4));
         assert_eq!(from_lines(["-A X -j ACCEPT", "COMMIT", "-A Y -s ::1"].iter().copied()), None);

@@ -196,7 +196,7 @@ impl Loader<'_> {
             }
             Statement::Commit(span) => {
                 let Some(mut table) = self.table.take() else {
-                    self.problems.push(LoadError::OutsideTable { span, what: "COMMIT" });
+                    self.problems.push(LoadError::OutsideTable { span, what: "`COMMIT`" });
                     return;
                 };
                 if !has_newline {
@@ -216,7 +216,7 @@ impl Loader<'_> {
                 let Some(first) = args.first() else { return };
                 let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
                 let Some(table) = self.table.as_mut() else {
-                    self.problems.push(LoadError::OutsideTable { span: line_span, what: "command" });
+                    self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
                     return;
                 };
                 if args.len() > MAX_ARGS {

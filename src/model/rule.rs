@@ -29,6 +29,8 @@ pub struct Rule {
     pub fragment: Option<Neg<()>>,
     /// `-m` matches, in order.
     pub matches: Vec<Match>,
+    /// `"target": "ACCEPT"`, with `"options"` for a target that has them.
+    #[serde(flatten)]
     pub target: Target,
     /// `#` lines right before the rule (kept by `ipt fmt`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

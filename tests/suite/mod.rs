@@ -1,0 +1,4 @@
+mod cli;
+mod fixtures;
+mod save_vectors;
+pub mod support;
