@@ -1,0 +1,167 @@
+//! The corpus tier: every dump in `../shared/corpus` (third-party files, used in place, never
+//! copied here), compared with a real kernel in private network namespaces
+//! (`cargo test --features corpus-tests --test corpus`, as root; `IPT_CORPUS` points elsewhere).
+
+#[path = "tier/netns.rs"]
+mod netns;
+
+use std::path::{Path, PathBuf};
+
+use ipt::diag::Severity;
+use ipt::load::{LoadOptions, load};
+use ipt::model::Family;
+use ipt::source::Source;
+use netns::{kernel_load, require_kernel};
+
+fn corpus() -> PathBuf {
+    let dir = std::env::var_os("IPT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    assert!(
+        dir.join("MANIFEST.tsv").is_file(),
+        "the corpus is missing: set IPT_CORPUS to the directory holding MANIFEST.tsv (looked in {})",
+        dir.display()
+    );
+    dir
+}
+
+struct Entry {
+    path: String,
+    format: String,
+    family: String,
+}
+
+fn manifest() -> Vec<Entry> {
+    let text = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (path, format, family) = (col("local_path"), col("format"), col("ip_family"));
+    lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .map(|f| Entry { path: f[path].into(), format: f[format].into(), family: f[family].into() })
+        .collect()
+}
+
+fn read(entry: &Entry) -> Vec<u8> {
+    std::fs::read(corpus().join(&entry.path)).unwrap_or_else(|e| panic!("{}: {e}", entry.path))
+}
+
+/// Files where ipt's verdict differs from the kernel's on purpose, or because the file depends
+/// on this machine: (path, reason).
+const EXCEPTIONS: &[(&str, &str)] = &[];
+
+#[test]
+fn restore_files_agree_with_the_kernel() {
+    require_kernel();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for entry in manifest().iter().filter(|e| e.format == "restore") {
+        let bytes = read(entry);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let family = if entry.family == "IPv6" { Family::Ipv6 } else { Family::Ipv4 };
+        let source = Source::new(entry.path.clone(), text);
+        let loaded = load(&source, &LoadOptions::default());
+        for table in &loaded.ruleset.tables {
+            if table.family != family {
+                failures.push(format!("{}: ipt reads a {} table in an {family} file", entry.path, table.family));
+            }
+        }
+        let kernel = kernel_load(&String::from_utf8_lossy(&bytes), family);
+        compared += 1;
+        if let Some((_, why)) = EXCEPTIONS.iter().find(|(p, _)| *p == entry.path) {
+            eprintln!("{}: excused: {why}", entry.path);
+            continue;
+        }
+        if loaded.loads() != kernel.loads {
+            let first = loaded.diagnostics.iter().find(|d| d.severity() == Severity::Error).map(|d| d.to_string());
+            failures.push(format!(
+                "{}: kernel loads={}, ipt loads={} ({:?}; kernel: {})",
+                entry.path,
+                kernel.loads,
+                loaded.loads(),
+                first,
+                kernel.stderr.trim()
+            ));
+            continue;
+        }
+        if !kernel.loads
+            && let Some(line) = kernel.line
+        {
+            let first =
+                loaded.diagnostics.iter().filter(|d| d.severity() == Severity::Error).filter_map(|d| d.offset()).min();
+            let ipt_line = first.map(|o| source.line_col(o as u32).0);
+            if ipt_line != Some(line) {
+                failures.push(format!(
+                    "{}: the kernel fails at line {line}, ipt's first error is at {ipt_line:?}",
+                    entry.path
+                ));
+            }
+        }
+    }
+    eprintln!("compared {compared} restore files with the kernel");
+    assert!(compared > 300, "the manifest lists {compared} restore files");
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn fmt_round_trips_on_every_file_that_loads() {
+    let mut failures = Vec::new();
+    for entry in manifest().iter().filter(|e| e.format == "restore") {
+        let text = String::from_utf8_lossy(&read(entry)).into_owned();
+        let loaded = load(&Source::new(entry.path.clone(), text), &LoadOptions::default());
+        if !loaded.loads() {
+            continue;
+        }
+        let once = ipt::fmt::ruleset(&loaded.ruleset);
+        // under the same name, as `ipt fmt --write` leaves it (the name may say the family)
+        let reloaded = load(&Source::new(entry.path.clone(), once.clone()), &LoadOptions::default());
+        if !reloaded.loads() {
+            failures.push(format!("{}: fmt output does not load: {:?}", entry.path, reloaded.diagnostics.first()));
+            continue;
+        }
+        if reloaded.ruleset != loaded.ruleset {
+            failures.push(format!("{}: fmt output parses to another model", entry.path));
+        }
+        if ipt::fmt::ruleset(&reloaded.ruleset) != once {
+            failures.push(format!("{}: fmt of fmt differs", entry.path));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_panic_on_any_file_nor_on_any_file_cut_short() {
+    let mut checked = 0usize;
+    for entry in manifest() {
+        let bytes = read(&entry);
+        let mut cuts: Vec<usize> = bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i + 1).collect();
+        // every line boundary of small files, a sample of big ones; and a sample of byte offsets
+        if cuts.len() > 200 {
+            let step = cuts.len() / 200;
+            cuts = cuts.into_iter().step_by(step).collect();
+        }
+        let mut state = bytes.len() as u64 | 1;
+        for _ in 0..50 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            cuts.push((state >> 33) as usize % (bytes.len() + 1));
+        }
+        cuts.push(bytes.len());
+        for cut in cuts {
+            let text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+            let name = format!("{} cut at byte {cut}", entry.path);
+            let result = std::panic::catch_unwind(|| {
+                let source = Source::new(name.clone(), text);
+                let loaded = load(&source, &LoadOptions::default());
+                let _ = ipt::fmt::ruleset(&loaded.ruleset);
+                for d in &loaded.diagnostics {
+                    let _ = ipt::diag::render_human(d, false, 100);
+                    let _ = ipt::diag::render_json(d);
+                }
+            });
+            assert!(result.is_ok(), "panic on {name}");
+            checked += 1;
+        }
+    }
+    eprintln!("loaded {checked} files and prefixes without a panic");
+}

@@ -1,0 +1,149 @@
+//! The kernel tier: ipt's answers compared with a real kernel's, in private network namespaces
+//! (`cargo test --features kernel-tests --test kernel`, as root; `.ci/run` does it).
+
+#[path = "tier/netns.rs"]
+mod netns;
+
+use std::path::Path;
+
+use ipt::diag::Severity;
+use ipt::load::{LoadOptions, load};
+use ipt::model::{Family, Ruleset};
+use ipt::source::Source;
+use netns::{kernel_load, require_kernel};
+
+fn fixture_files(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rules"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn header(text: &str, key: &str) -> Option<String> {
+    text.lines().map(|l| l.trim_end_matches('\r')).find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_string())
+}
+
+/// The tables of one family, printed canonically (for feeding one restore tool).
+fn one_family(ruleset: &Ruleset, family: Family) -> String {
+    let mut out = String::new();
+    for table in ruleset.tables.iter().filter(|t| t.family == family) {
+        ipt::fmt::table(&mut out, table);
+    }
+    out
+}
+
+#[test]
+fn check_fixtures_declare_what_the_kernel_does_and_ipt_points_at_the_same_line() {
+    require_kernel();
+    let mut failures = Vec::new();
+    for path in fixture_files("check") {
+        let bytes = std::fs::read(&path).expect("fixture");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let source = Source::new(name.clone(), text.clone());
+        let loaded = load(&source, &LoadOptions::default());
+        let family = loaded.ruleset.tables.first().map_or(Family::Ipv4, |t| t.family);
+        // the raw bytes, exactly as a user would feed them to iptables-restore
+        let kernel = kernel_load(&String::from_utf8_lossy(&bytes), family);
+        let declared = header(&text, "# kernel:").unwrap_or_default();
+        if (declared == "loads") != kernel.loads {
+            failures.push(format!(
+                "{name}: declares `{declared}`, the kernel says loads={} ({})",
+                kernel.loads,
+                kernel.stderr.trim()
+            ));
+            continue;
+        }
+        let deviation = header(&text, "# ipt:");
+        if kernel.loads || deviation.is_some() {
+            continue;
+        }
+        // where the kernel refuses, ipt's first error is on the line it names; when that line
+        // is a COMMIT (the kernel checks a table when it is committed) or the end of the file,
+        // ipt names the rule or table inside that section
+        let first =
+            loaded.diagnostics.iter().filter(|d| d.severity() == Severity::Error).filter_map(|d| d.offset()).min();
+        let ipt_line = first.map(|o| source.line_col(o as u32).0);
+        if !same_place(&text, kernel.line, ipt_line) {
+            failures.push(format!(
+                "{name}: the kernel fails at line {:?}, ipt's first error is at line {ipt_line:?} ({})",
+                kernel.line,
+                kernel.stderr.trim()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn valid_fixtures_load_and_fmt_prints_what_iptables_save_prints() {
+    require_kernel();
+    let mut failures = Vec::new();
+    for path in fixture_files("valid") {
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let loaded = load(&Source::new(name.clone(), text), &LoadOptions::default());
+        assert!(loaded.loads(), "{name}: {:?}", loaded.diagnostics);
+        for family in loaded.ruleset.families() {
+            let ours = one_family(&loaded.ruleset, family);
+            let kernel = kernel_load(&ours, family);
+            if !kernel.loads {
+                failures.push(format!("{name} ({family}): the kernel refuses ipt's output: {}", kernel.stderr.trim()));
+                continue;
+            }
+            // iptables-save lists every table the kernel has; keep ours, without comments, and
+            // without the zero counters `-c` prints on every rule
+            let clean = |text: &str| -> Vec<String> {
+                text.lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .map(|l| l.strip_prefix("[0:0] ").unwrap_or(l).to_string())
+                    .collect()
+            };
+            let (saved, mine) = (clean(&kernel.saved), clean(&ours));
+            let saved_tables = tables_of(&saved);
+            for (table, lines) in tables_of(&mine) {
+                match saved_tables.iter().find(|(t, _)| *t == table) {
+                    Some((_, theirs)) if *theirs == lines => {}
+                    Some((_, theirs)) => failures.push(format!(
+                        "{name} ({family}) table {table}:\n  iptables-save:\n    {}\n  ipt fmt:\n    {}",
+                        theirs.join("\n    "),
+                        lines.join("\n    ")
+                    )),
+                    None => failures.push(format!("{name} ({family}): iptables-save has no table {table}")),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The lines of each `*table` section.
+fn tables_of(lines: &[String]) -> Vec<(&str, Vec<&str>)> {
+    let mut tables = Vec::new();
+    for line in lines {
+        if let Some(name) = line.strip_prefix('*') {
+            tables.push((name, Vec::new()));
+        } else if let Some((_, body)) = tables.last_mut() {
+            body.push(line.as_str());
+        }
+    }
+    tables
+}
+
+/// Whether ipt's first error line is where the kernel failed: the same line, or, when the kernel
+/// names a `COMMIT` line or the line after the end, a line of that table section.
+fn same_place(text: &str, kernel: Option<u32>, ipt: Option<u32>) -> bool {
+    let (Some(kernel), Some(ipt)) = (kernel, ipt) else { return kernel.is_none() };
+    if kernel == ipt {
+        return true;
+    }
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let at = |n: u32| lines.get(n as usize - 1).copied();
+    let section_end = at(kernel).is_none_or(|l| l == "COMMIT");
+    let section_start = (1..kernel).rev().find(|&n| at(n).is_some_and(|l| l.starts_with('*'))).unwrap_or(1);
+    section_end && (section_start..kernel).contains(&ipt)
+}

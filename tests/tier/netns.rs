@@ -1,0 +1,72 @@
+//! Asking the kernel: loading a dump into a private network namespace with the real
+//! iptables-restore. Never touches the host's own ruleset.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use ipt::model::Family;
+
+/// Fails the test, loudly, when this machine cannot ask the kernel.
+pub fn require_kernel() {
+    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    assert_eq!(root.ok(), Some(true), "kernel tests need root (they load rules into private network namespaces)");
+    for tool in ["unshare", "iptables-legacy-restore", "ip6tables-legacy-restore", "iptables-legacy-save"] {
+        let found =
+            Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+        assert!(found, "kernel tests need `{tool}` (apt-get install -y iptables util-linux)");
+    }
+}
+
+/// What the kernel made of a dump.
+#[derive(Debug)]
+pub struct KernelLoad {
+    pub loads: bool,
+    pub stderr: String,
+    /// The line iptables-restore names in its error, if it names one.
+    pub line: Option<u32>,
+    /// `iptables-legacy-save` right after the load (empty when it failed).
+    #[allow(dead_code, reason = "used by the kernel tier, not the corpus tier")]
+    pub saved: String,
+}
+
+/// Loads `text` with `iptables-legacy-restore` (or ip6tables) into a new network namespace, and
+/// saves it back.
+pub fn kernel_load(text: &str, family: Family) -> KernelLoad {
+    let tool = match family {
+        Family::Ipv4 => "iptables-legacy",
+        Family::Ipv6 => "ip6tables-legacy",
+    };
+    // a private xtables lock, so the host's iptables is never waited for
+    let script = format!(
+        "export XTABLES_LOCKFILE=$(mktemp); {tool}-restore -c && {tool}-save -c; rc=$?; rm -f \"$XTABLES_LOCKFILE\"; exit $rc"
+    );
+    let mut child = Command::new("timeout")
+        .args(["60", "unshare", "-n", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare runs");
+    child.stdin.take().expect("piped").write_all(text.as_bytes()).expect("stdin written");
+    let out = child.wait_with_output().expect("unshare finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    KernelLoad {
+        loads: out.status.success(),
+        line: error_line(&stderr),
+        saved: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    }
+}
+
+/// `Error occurred at line: N`, `line N failed` or `COMMIT expected at line N`.
+fn error_line(stderr: &str) -> Option<u32> {
+    for pattern in ["Error occurred at line: ", "line ", "COMMIT expected at line "] {
+        for (i, _) in stderr.match_indices(pattern) {
+            let digits: String = stderr[i + pattern.len()..].chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(n) = digits.parse() {
+                return Some(n);
+            }
+        }
+    }
+    None
+}
