@@ -1,7 +1,7 @@
 //! The jump graph of a table: which user chains each hook reaches, through which jumps, and the
 //! loops the kernel refuses.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{Hook, Table, TargetKind};
 

@@ -76,6 +76,7 @@ pub fn run(args: &CheckArgs, out: &Output) -> Status {
                 diagnostics: shown.map(render_json).collect(),
             }),
         }
+        super::leak(loaded);
     }
     if args.format == Format::Json {
         let mut stdout = std::io::stdout().lock();

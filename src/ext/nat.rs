@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::build::Build;
 use super::opts::{Opt, OptionSpec};
 use super::{Availability, TargetSpec};
-use crate::model::addr::{Ipv6Text, parse_v4};
+use crate::model::addr::Ipv6Text;
 use crate::model::{Family, Proto, TargetKind, num};
 
 /// An address range and a port range to translate to (`1.2.3.4-1.2.3.9:80-90`).
@@ -206,12 +206,8 @@ fn parse_to(b: &mut Build<'_, '_>, opt: &Opt<'_>, family: Family) -> Option<NatR
     let parse = |text: &str| -> Option<IpAddr> {
         match family {
             // inet_pton: exactly four decimal parts
-            Family::Ipv4 => (text.split('.').count() == 4
-                && text.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit())))
-            .then(|| parse_v4(text))
-            .flatten()
-            .filter(|_| text.split('.').all(|p| p.parse::<u16>().is_ok_and(|n| n <= 255)))
-            .map(IpAddr::V4),
+            // Rust reads IPv4 exactly as inet_pton does: four decimal parts, no leading zeros
+            Family::Ipv4 => text.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4),
             Family::Ipv6 => text.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6),
         }
     };

@@ -58,7 +58,7 @@ pub struct Opt<'a> {
     /// The canonical name of the option that matched (the spelling in the spec).
     pub name: &'static str,
     pub invert: bool,
-    pub values: Vec<Arg<'a>>,
+    pub values: smallvec::SmallVec<[Arg<'a>; 2]>,
     /// The option name as written (`--dport`, or an abbreviation).
     pub name_span: Span,
     /// From the `!` (if any) to the last value.

@@ -63,7 +63,7 @@ pub fn declaration(out: &mut String, chain: &Chain) {
 /// `-A CHAIN ...` without the newline, with `[p:b] ` before it when the rule has counters.
 pub fn rule(out: &mut String, chain: &str, rule: &Rule) {
     use std::fmt::Write;
-    if let Some(c) = rule.counters {
+    if let Some(c) = &rule.counters {
         let _ = write!(out, "[{}:{}] ", c.packets, c.bytes);
     }
     out.push_str("-A ");

@@ -2,6 +2,10 @@
 //! and the options of every extension loaded so far (newest first), with the protocol match
 //! loaded implicitly (`-p tcp --dport 22` loads `-m tcp`).
 
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
 use super::error::LoadError;
 use crate::ext::build::Build;
 use crate::ext::opts::{Opt, OptionSpec, Takes};
@@ -56,55 +60,55 @@ impl CommandKind {
 
 /// A word and where it is.
 #[derive(Clone, Debug)]
-pub struct Word {
-    pub text: String,
+pub struct Word<'a> {
+    pub text: Cow<'a, str>,
     pub span: Span,
 }
 
 /// One command line, read.
 #[derive(Debug)]
-pub struct Command {
+pub struct Command<'a> {
     pub kind: CommandKind,
     /// The command option (`-A`).
     pub span: Span,
-    pub chain: Option<Word>,
+    pub chain: Option<Word<'a>>,
     /// `-I CHAIN N`, `-R CHAIN N`, `-D CHAIN N`, `-Z CHAIN N`.
     pub number: Option<(u64, Span)>,
     /// `-P CHAIN POLICY`, `-E OLD NEW`: the second word.
-    pub second: Option<Word>,
-    pub rule: RuleSpec,
+    pub second: Option<Word<'a>>,
+    pub rule: RuleSpec<'a>,
     /// `-4` or `-6`: the line is for this family only.
     pub only: Option<(Family, Span)>,
 }
 
 /// The rule part of a command, before its target is resolved against the table's chains.
 #[derive(Debug, Default)]
-pub struct RuleSpec {
-    pub src: Vec<Net>,
+pub struct RuleSpec<'a> {
+    pub src: SmallVec<[Net; 1]>,
     pub src_neg: Option<(bool, Span)>,
-    pub dst: Vec<Net>,
+    pub dst: SmallVec<[Net; 1]>,
     pub dst_neg: Option<(bool, Span)>,
     pub in_iface: Option<Neg<Iface>>,
     pub out_iface: Option<Neg<Iface>>,
     pub proto: Option<Neg<Proto>>,
     pub fragment: Option<Neg<()>>,
-    pub matches: Vec<Match>,
-    pub target: TargetRef,
+    pub matches: SmallVec<[Match; 3]>,
+    pub target: TargetRef<'a>,
     pub counters: Option<Counters>,
     /// Spans of the base options given, for "not with this command" and chain checks.
-    pub options: Vec<(char, Span)>,
+    pub options: SmallVec<[(char, Span); 8]>,
 }
 
 /// `-j NAME` / `-g NAME` before the table says whether NAME is a chain.
 #[derive(Debug, Default)]
-pub enum TargetRef {
+pub enum TargetRef<'a> {
     /// No target: the rule only counts.
     #[default]
     None,
     /// A standard verdict or an extension target, already built.
     Target { kind: TargetKind, span: Span, name_span: Span },
     /// A name that is no target ipt or iptables knows: a chain, if the table has one.
-    Chain { name: String, span: Span, goto: bool },
+    Chain { name: Cow<'a, str>, span: Span, goto: bool },
 }
 
 /// What a long or short option resolves to.
@@ -119,7 +123,7 @@ struct Loaded<'a> {
     kind: LoadedKind,
     /// `-m NAME`, `-j NAME`, or the first option of an implicit protocol match.
     span: Span,
-    opts: Vec<Opt<'a>>,
+    opts: SmallVec<[Opt<'a>; 2]>,
     /// Arguments of a verbatim extension.
     verbatim: Vec<Box<str>>,
 }
@@ -202,15 +206,64 @@ fn base_arg(letter: char) -> Option<BaseArg> {
 }
 
 /// The base option's usual spelling, for messages.
-fn base_name(letter: char) -> String {
+fn base_name(letter: char) -> &'static str {
     match letter {
-        '0' => "--line-numbers".to_string(),
-        c => format!("-{c}"),
+        'A' => "-A",
+        'C' => "-C",
+        'D' => "-D",
+        'I' => "-I",
+        'R' => "-R",
+        'L' => "-L",
+        'S' => "-S",
+        'F' => "-F",
+        'Z' => "-Z",
+        'N' => "-N",
+        'X' => "-X",
+        'E' => "-E",
+        'P' => "-P",
+        's' => "-s",
+        'd' => "-d",
+        'p' => "-p",
+        'i' => "-i",
+        'o' => "-o",
+        'j' => "-j",
+        'g' => "-g",
+        'm' => "-m",
+        'f' => "-f",
+        'c' => "-c",
+        't' => "-t",
+        'n' => "-n",
+        'v' => "-v",
+        'x' => "-x",
+        'w' => "-w",
+        'W' => "-W",
+        'h' => "-h",
+        'V' => "-V",
+        'M' => "--modprobe",
+        '4' => "-4",
+        '6' => "-6",
+        _ => "--line-numbers",
+    }
+}
+
+/// An option's name for messages, built only when a message needs it.
+#[derive(Clone, Copy)]
+enum Label<'s> {
+    Base(&'static str),
+    Long(&'s str),
+}
+
+impl Label<'_> {
+    fn text(self) -> String {
+        match self {
+            Label::Base(s) => s.to_string(),
+            Label::Long(s) => format!("--{s}"),
+        }
     }
 }
 
 /// Reads a command line. Problems go to `problems`; `None` means the line would not load.
-pub fn parse_command(args: &[Arg<'_>], family: Family, problems: &mut Vec<LoadError>) -> Option<Command> {
+pub fn parse_command<'a>(args: &[Arg<'a>], family: Family, problems: &mut Vec<LoadError>) -> Option<Command<'a>> {
     let mut parser = Parser {
         args,
         pos: 0,
@@ -224,8 +277,8 @@ pub fn parse_command(args: &[Arg<'_>], family: Family, problems: &mut Vec<LoadEr
         second: None,
         only: None,
         rule: RuleSpec::default(),
-        seen: Vec::new(),
-        loaded: Vec::new(),
+        seen: SmallVec::new(),
+        loaded: SmallVec::new(),
         proto_text: None,
         proto_used: false,
         jump: None,
@@ -243,20 +296,20 @@ struct Parser<'a, 'p> {
     /// A `!` waiting for its option.
     invert: Option<Span>,
     command: Option<(CommandKind, Span)>,
-    chain: Option<Word>,
+    chain: Option<Word<'a>>,
     number: Option<(u64, Span)>,
-    second: Option<Word>,
+    second: Option<Word<'a>>,
     only: Option<(Family, Span)>,
-    rule: RuleSpec,
+    rule: RuleSpec<'a>,
     /// Base options given (letter, span), to refuse repeats.
-    seen: Vec<(char, Span)>,
+    seen: SmallVec<[(char, Span); 8]>,
     /// Extensions loaded on this line, in order.
-    loaded: Vec<Loaded<'a>>,
+    loaded: SmallVec<[Loaded<'a>; 2]>,
     /// The text of `-p`, for the implicit protocol match.
-    proto_text: Option<String>,
+    proto_text: Option<Cow<'a, str>>,
     proto_used: bool,
     /// `-j NAME` / `-g NAME`: name, option span, name span, goto.
-    jump: Option<(String, Span, Span, bool)>,
+    jump: Option<(Cow<'a, str>, Span, Span, bool)>,
 }
 
 impl<'a> Parser<'a, '_> {
@@ -268,8 +321,10 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn run(&mut self) {
-        while self.pos < self.args.len() {
-            let arg = self.args[self.pos].clone();
+        // a copy of the slice reference, so that an argument can be borrowed while `self` changes
+        let args = self.args;
+        while self.pos < args.len() {
+            let arg = &args[self.pos];
             self.pos += 1;
             let text: &str = &arg.text;
             if text == "!" {
@@ -296,11 +351,11 @@ impl<'a> Parser<'a, '_> {
                     Some((n, v)) => (n, Some(v)),
                     None => (long, None),
                 };
-                self.long_option(&arg, name, inline);
+                self.long_option(arg, name, inline);
             } else if text.len() > 1 && text.starts_with('-') {
-                self.short_options(&arg);
+                self.short_options(arg);
             } else {
-                self.bad_argument(&arg);
+                self.bad_argument(arg);
             }
         }
         if let Some(span) = self.invert.take() {
@@ -457,15 +512,15 @@ impl<'a> Parser<'a, '_> {
 
     /// The value of an option: attached (`--opt=value`), or the next word. An old-style `!`
     /// between the option and its value negates it (with a warning).
-    fn take_value(&mut self, option: &str, span: Span, inline: Option<&str>) -> Option<Arg<'a>> {
-        self.take_value_negatable(option, span, inline, true)
+    fn take_value(&mut self, option: &'static str, span: Span, inline: Option<&str>) -> Option<Arg<'a>> {
+        self.take_value_negatable(Label::Base(option), span, inline, true)
     }
 
     /// Like [`Parser::take_value`]; `negatable` says whether an old-style `!` may stand before
     /// the value.
     fn take_value_negatable(
         &mut self,
-        option: &str,
+        option: Label<'_>,
         span: Span,
         inline: Option<&str>,
         negatable: bool,
@@ -474,12 +529,12 @@ impl<'a> Parser<'a, '_> {
             return Some(Arg { text: v.to_string().into(), span, quoted: false });
         }
         let Some(next) = self.args.get(self.pos).cloned() else {
-            self.report(LoadError::MissingValue { span, option: option.to_string() });
+            self.report(LoadError::MissingValue { span, option: option.text() });
             return None;
         };
         self.pos += 1;
         if negatable && next.text == "!" && !next.quoted && self.args.get(self.pos).is_some() {
-            self.report(LoadError::OldNegation { span: next.span, option: option.to_string() });
+            self.report(LoadError::OldNegation { span: next.span, option: option.text() });
             if self.invert.is_some() {
                 self.report(LoadError::DoubleNegation { span: next.span });
             }
@@ -508,7 +563,7 @@ impl<'a> Parser<'a, '_> {
         match letter {
             'A' | 'C' | 'D' | 'I' | 'R' | 'L' | 'S' | 'F' | 'Z' | 'N' | 'X' | 'E' | 'P' => {
                 if let Some(bang) = invert {
-                    self.report(LoadError::CannotInvert { span: bang.to(span), option: name.clone() });
+                    self.report(LoadError::CannotInvert { span: bang.to(span), option: name.into() });
                 }
                 self.command(letter, span, inline);
             }
@@ -518,10 +573,10 @@ impl<'a> Parser<'a, '_> {
                     .iter()
                     .find(|(c, _)| *c == letter || (letter == 'g' && *c == 'j') || (letter == 'j' && *c == 'g'))
                 {
-                    self.report(LoadError::DuplicateOption { span, option: name.clone(), first });
+                    self.report(LoadError::DuplicateOption { span, option: name.into(), first });
                     // skip the value
                     if letter != 'f' {
-                        let _ = self.take_value(&name, span, inline);
+                        let _ = self.take_value(name, span, inline);
                     }
                     return;
                 }
@@ -530,7 +585,7 @@ impl<'a> Parser<'a, '_> {
                 if let Some(bang) = invert
                     && matches!(letter, 'j' | 'g' | 'c')
                 {
-                    self.report(LoadError::CannotInvert { span: bang.to(span), option: name.clone() });
+                    self.report(LoadError::CannotInvert { span: bang.to(span), option: name.into() });
                 }
                 let negated = invert.is_some();
                 let start = invert.unwrap_or(span);
@@ -542,7 +597,9 @@ impl<'a> Parser<'a, '_> {
                         // the value may carry an old-style `!` (not -j and -g)
                         self.invert = invert;
                         let negatable = !matches!(letter, 'j' | 'g');
-                        let Some(value) = self.take_value_negatable(&name, span, inline, negatable) else { return };
+                        let Some(value) = self.take_value_negatable(Label::Base(name), span, inline, negatable) else {
+                            return;
+                        };
                         let negated = self.invert.take().is_some();
                         let whole = start.to(value.span);
                         self.rule_option(letter, negated, span, whole, value);
@@ -553,7 +610,7 @@ impl<'a> Parser<'a, '_> {
                 if let Some(bang) = invert {
                     self.report(LoadError::CannotInvert { span: bang.to(span), option: "-m".into() });
                 }
-                let Some(value) = self.take_value_negatable("-m", span, inline, false) else { return };
+                let Some(value) = self.take_value_negatable(Label::Base("-m"), span, inline, false) else { return };
                 self.rule.options.push(('m', span));
                 self.load_match(&value.text, span.to(value.span), false);
             }
@@ -570,7 +627,11 @@ impl<'a> Parser<'a, '_> {
                 });
             }
             'w' | 'W' | 'h' | 'V' => {
-                self.report(LoadError::OptionNotAllowed { span, option: name, command: "iptables-restore".into() });
+                self.report(LoadError::OptionNotAllowed {
+                    span,
+                    option: name.into(),
+                    command: "iptables-restore".into(),
+                });
             }
             'n' | 'x' | '0' => self.rule.options.push((letter, span)),
             'M' => {
@@ -601,7 +662,7 @@ impl<'a> Parser<'a, '_> {
         }
         self.command = Some((kind, span));
         let flag = kind.flag();
-        let word = |a: Arg<'_>| Word { text: a.text.into_owned(), span: a.span };
+        let word = |a: Arg<'a>| Word { text: a.text, span: a.span };
         match kind {
             CommandKind::Append | CommandKind::Check | CommandKind::NewChain => {
                 self.chain = self.take_value(flag, span, inline).map(word);
@@ -624,7 +685,7 @@ impl<'a> Parser<'a, '_> {
             }
             CommandKind::List | CommandKind::Flush | CommandKind::Zero | CommandKind::DeleteChain => {
                 let chain = match inline {
-                    Some(v) => Some(Word { text: v.to_string(), span }),
+                    Some(v) => Some(Word { text: Cow::Owned(v.to_string()), span }),
                     None => self.optional_value().map(word),
                 };
                 self.chain = chain;
@@ -679,10 +740,14 @@ impl<'a> Parser<'a, '_> {
         let text: &str = &value.text;
         match letter {
             'p' => {
-                let lower = text.to_ascii_lowercase();
+                let lower: Cow<'a, str> = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(text.to_ascii_lowercase())
+                } else {
+                    value.text.clone()
+                };
                 match Proto::parse_number(&lower) {
                     Some(0) if negated => {
-                        self.report(LoadError::NeverMatchesProtocol { span: whole, proto: lower.clone() })
+                        self.report(LoadError::NeverMatchesProtocol { span: whole, proto: lower.to_string() })
                     }
                     Some(0) => {}
                     Some(n) => self.rule.proto = Some(Neg::new(negated, Proto(n), whole)),
@@ -698,7 +763,7 @@ impl<'a> Parser<'a, '_> {
                 self.proto_text = Some(lower);
             }
             's' | 'd' => {
-                let mut nets = Vec::new();
+                let mut nets = SmallVec::new();
                 let mut offset = value.span.start as usize;
                 for part in text.split(',') {
                     let part_span = Span::new(offset, offset + part.len());
@@ -773,12 +838,12 @@ impl<'a> Parser<'a, '_> {
                     },
                 }),
             },
-            'j' | 'g' => self.jump(text, option_span, value.span, letter == 'g'),
+            'j' | 'g' => self.jump(value.text.clone(), option_span, value.span, letter == 'g'),
             _ => {}
         }
     }
 
-    fn jump(&mut self, name: &str, option_span: Span, name_span: Span, goto: bool) {
+    fn jump(&mut self, name: Cow<'a, str>, option_span: Span, name_span: Span, goto: bool) {
         let span = option_span.to(name_span);
         if name.is_empty() || name.len() >= 29 {
             self.report(LoadError::BadChainName {
@@ -788,10 +853,11 @@ impl<'a> Parser<'a, '_> {
             });
             return;
         }
-        self.jump = Some((name.to_string(), span, name_span, goto));
+        self.jump = Some((name.clone(), span, name_span, goto));
         if goto {
             return;
         }
+        let name: &str = &name;
         let standard = match name {
             "ACCEPT" => Some(TargetKind::Accept),
             "DROP" => Some(TargetKind::Drop),
@@ -808,7 +874,12 @@ impl<'a> Parser<'a, '_> {
                 self.wrong_family_extension(name, name_span, spec.availability);
                 return;
             }
-            self.loaded.push(Loaded { kind: LoadedKind::Target(spec), span, opts: Vec::new(), verbatim: Vec::new() });
+            self.loaded.push(Loaded {
+                kind: LoadedKind::Target(spec),
+                span,
+                opts: SmallVec::new(),
+                verbatim: Vec::new(),
+            });
             return;
         }
         if let Some(availability) = ext::known_target(name) {
@@ -820,7 +891,7 @@ impl<'a> Parser<'a, '_> {
             self.loaded.push(Loaded {
                 kind: LoadedKind::VerbatimTarget(name.to_string()),
                 span,
-                opts: Vec::new(),
+                opts: SmallVec::new(),
                 verbatim: Vec::new(),
             });
         }
@@ -856,7 +927,12 @@ impl<'a> Parser<'a, '_> {
                 }
                 return false;
             }
-            self.loaded.push(Loaded { kind: LoadedKind::Match(spec), span, opts: Vec::new(), verbatim: Vec::new() });
+            self.loaded.push(Loaded {
+                kind: LoadedKind::Match(spec),
+                span,
+                opts: SmallVec::new(),
+                verbatim: Vec::new(),
+            });
             return true;
         }
         match ext::known_match(name) {
@@ -866,7 +942,7 @@ impl<'a> Parser<'a, '_> {
                 self.loaded.push(Loaded {
                     kind: LoadedKind::VerbatimMatch(name.to_string()),
                     span,
-                    opts: Vec::new(),
+                    opts: SmallVec::new(),
                     verbatim: Vec::new(),
                 });
                 true
@@ -881,7 +957,7 @@ impl<'a> Parser<'a, '_> {
                 self.loaded.push(Loaded {
                     kind: LoadedKind::VerbatimMatch(name.to_string()),
                     span,
-                    opts: Vec::new(),
+                    opts: SmallVec::new(),
                     verbatim: Vec::new(),
                 });
                 true
@@ -908,6 +984,7 @@ impl<'a> Parser<'a, '_> {
             return false;
         }
         let Some(text) = self.proto_text.clone() else { return false };
+        let text = text.into_owned();
         self.proto_used = true;
         let name = match crate::model::num::uint(&text, 0, 255) {
             Some(n) => match Proto(n as u8).module_name() {
@@ -926,7 +1003,7 @@ impl<'a> Parser<'a, '_> {
         {
             self.report(LoadError::DuplicateOption { span, option: format!("--{}", spec.name), first });
         }
-        let mut values = Vec::new();
+        let mut values: smallvec::SmallVec<[Arg<'a>; 2]> = smallvec::SmallVec::new();
         self.invert = invert;
         match spec.takes {
             Takes::Nothing => {
@@ -939,11 +1016,9 @@ impl<'a> Parser<'a, '_> {
                     });
                 }
             }
-            Takes::Value => {
-                values.extend(self.take_value_negatable(&format!("--{}", spec.name), span, inline, spec.invert))
-            }
+            Takes::Value => values.extend(self.take_value_negatable(Label::Long(spec.name), span, inline, spec.invert)),
             Takes::TwoValues => {
-                values.extend(self.take_value_negatable(&format!("--{}", spec.name), span, inline, spec.invert));
+                values.extend(self.take_value_negatable(Label::Long(spec.name), span, inline, spec.invert));
                 match self.optional_value() {
                     Some(v) => values.push(v),
                     None => self.report(LoadError::MissingValue {
@@ -974,7 +1049,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Builds every loaded extension and the command.
-    fn finish(mut self) -> Option<Command> {
+    fn finish(mut self) -> Option<Command<'a>> {
         let loaded = std::mem::take(&mut self.loaded);
         let final_proto = self.rule.proto.clone();
         for ext in loaded {
@@ -1036,7 +1111,7 @@ impl<'a> Parser<'a, '_> {
             if matches!(letter, 'n' | 'x' | '0') && kind != CommandKind::List {
                 self.problems.push(LoadError::OptionNotAllowed {
                     span: opt_span,
-                    option: base_name(letter),
+                    option: base_name(letter).into(),
                     command: kind.flag().into(),
                 });
                 self.failed = true;
@@ -1049,7 +1124,7 @@ impl<'a> Parser<'a, '_> {
                 if !allowed {
                     self.problems.push(LoadError::OptionNotAllowed {
                         span: opt_span,
-                        option: base_name(letter),
+                        option: base_name(letter).into(),
                         command: kind.flag().into(),
                     });
                     self.failed = true;
@@ -1092,20 +1167,28 @@ fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<
     candidates.map(|c| (edit_distance(name, c), c)).filter(|&(d, _)| d <= limit).min_by_key(|&(d, _)| d).map(|(_, c)| c)
 }
 
-/// Levenshtein distance, by characters.
+/// Edit distance by characters, a swap of two neighbours counting as one edit (the optimal
+/// string alignment distance): `dprot` is one edit from `dport`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]

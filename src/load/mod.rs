@@ -14,7 +14,7 @@ pub use table::MAX_CHAIN_NAME;
 use crate::diag::Diagnostic;
 use crate::model::{Family, Ruleset, TableName};
 use crate::source::{Line, Source, Span};
-use crate::syntax::{Statement, parse_line};
+use crate::syntax::{Arg, Statement, parse_line_reusing};
 use table::TableBuilder;
 
 /// How to read a dump.
@@ -59,6 +59,7 @@ pub fn load(source: &Source, options: &LoadOptions) -> Loaded {
         last_family: None,
         file_family: family::from_file_name(source.name()),
         crlf: None,
+        odd_bytes: false,
     };
     loader.run();
     let mut loaded = loader.finish();
@@ -82,21 +83,27 @@ struct Loader<'s> {
     file_family: Option<Family>,
     /// The first carriage return, and how many lines have one.
     crlf: Option<(Span, usize)>,
+    /// Whether the text has a NUL byte or U+FFFD anywhere.
+    odd_bytes: bool,
 }
 
 impl Loader<'_> {
     fn run(&mut self) {
-        let text = self.source.text();
+        let source = self.source;
+        let text = source.text();
+        let mut buf: Vec<Arg<'_>> = Vec::with_capacity(32);
         let mut offset = 0;
         let mut line_no = 0u32;
         let mut rest = text;
+        // NUL bytes and bytes that were not UTF-8 are rare: look for them once, in the whole text
+        self.odd_bytes = memchr::memchr(0, text.as_bytes()).is_some() || text.contains('\u{FFFD}');
         while !rest.is_empty() {
             line_no += 1;
-            let (line, next, has_newline) = match rest.find('\n') {
+            let (line, next, has_newline) = match memchr::memchr(b'\n', rest.as_bytes()) {
                 Some(i) => (&rest[..i], &rest[i + 1..], true),
                 None => (rest, "", false),
             };
-            self.line(line, offset, Line(line_no), has_newline);
+            self.line(line, offset, Line(line_no), has_newline, &mut buf);
             offset += line.len() + 1;
             rest = next;
             self.flush_problems();
@@ -117,20 +124,24 @@ impl Loader<'_> {
         }
     }
 
-    fn line(&mut self, text: &str, offset: usize, line: Line, has_newline: bool) {
+    fn line<'t>(&mut self, text: &'t str, offset: usize, line: Line, has_newline: bool, buf: &mut Vec<Arg<'t>>) {
         if text.len() > MAX_LINE {
             self.problems
                 .push(LoadError::LineTooLong { span: Span::new(offset, offset + text.len()), len: text.len() });
             return;
         }
-        if let Some(i) = text.find('\0') {
+        if self.odd_bytes
+            && let Some(i) = text.find('\0')
+        {
             self.problems.push(LoadError::NulByte { span: Span::new(offset + i, offset + i + 1) });
             return;
         }
-        if let Some(i) = text.find('\u{FFFD}') {
+        if self.odd_bytes
+            && let Some(i) = text.find('\u{FFFD}')
+        {
             self.problems.push(LoadError::NotUtf8 { span: Span::new(offset + i, offset + i + 3) });
         }
-        let (statement, end) = match parse_line(text, offset) {
+        let (statement, end) = match parse_line_reusing(text, offset, buf) {
             Ok(parsed) => parsed,
             Err(e) => {
                 self.diagnostics.push(Diagnostic::new(self.source, e));
@@ -212,38 +223,46 @@ impl Loader<'_> {
                 self.ruleset.tables.retain(|t| !(t.family == table.family && t.name == table.name));
                 self.ruleset.tables.push(table);
             }
-            Statement::Command { counters, args } => {
-                let Some(first) = args.first() else { return };
-                let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
-                let Some(table) = self.table.as_mut() else {
-                    self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
-                    return;
-                };
-                if args.len() > MAX_ARGS {
-                    self.problems.push(LoadError::TooManyArguments { span: line_span, count: args.len() });
-                    return;
-                }
-                if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
-                    self.problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
-                    return;
-                }
-                let Some(mut command) = command::parse_command(&args, table.family, &mut self.problems) else {
-                    self.comments.clear();
-                    return;
-                };
-                if let Some((family, _)) = command.only
-                    && family != table.family
-                {
-                    // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
-                    return;
-                }
-                if let Some((c, _)) = counters {
-                    command.rule.counters.get_or_insert(c);
-                }
-                let comments = std::mem::take(&mut self.comments);
-                table.apply(command, line, line_span, comments, &mut self.problems);
+            Statement::Command { counters, mut args } => {
+                self.command(counters, &args, line);
+                // give the vector back for the next line
+                args.clear();
+                *buf = args;
             }
         }
+    }
+
+    /// A command line.
+    fn command(&mut self, counters: Option<(crate::model::Counters, Span)>, args: &[Arg<'_>], line: Line) {
+        let Some(first) = args.first() else { return };
+        let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
+        let Some(table) = self.table.as_mut() else {
+            self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
+            return;
+        };
+        if args.len() > MAX_ARGS {
+            self.problems.push(LoadError::TooManyArguments { span: line_span, count: args.len() });
+            return;
+        }
+        if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
+            self.problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
+            return;
+        }
+        let Some(mut command) = command::parse_command(args, table.family, &mut self.problems) else {
+            self.comments.clear();
+            return;
+        };
+        if let Some((family, _)) = command.only
+            && family != table.family
+        {
+            // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
+            return;
+        }
+        if let Some((c, _)) = counters {
+            command.rule.counters.get_or_insert(c);
+        }
+        let comments = std::mem::take(&mut self.comments);
+        table.apply(command, line, line_span, comments, &mut self.problems);
     }
 
     /// The family of the section whose lines start at `from`.

@@ -1,7 +1,8 @@
 //! One table section being built: chains declared, commands applied in order, as
 //! `iptables-restore` applies them to a freshly flushed table.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 use super::command::{Command, CommandKind, RuleSpec, TargetRef, Word};
@@ -28,7 +29,7 @@ pub struct TableBuilder {
 impl TableBuilder {
     pub fn new(name: TableName, family: Family, span: Span) -> TableBuilder {
         let mut builder =
-            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::new(), comments: Vec::new() };
+            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::default(), comments: Vec::new() };
         for &hook in name.hooks() {
             builder.add(Chain::builtin(hook));
         }
@@ -137,7 +138,7 @@ impl TableBuilder {
                             problems.push(LoadError::RuleNumber {
                                 span,
                                 number: at as u64,
-                                chain: chain.text.clone(),
+                                chain: chain.text.to_string(),
                                 len,
                             });
                             return false;
@@ -156,7 +157,7 @@ impl TableBuilder {
                             problems.push(LoadError::RuleNumber {
                                 span,
                                 number: at as u64,
-                                chain: chain.text.clone(),
+                                chain: chain.text.to_string(),
                                 len,
                             });
                             return false;
@@ -172,7 +173,8 @@ impl TableBuilder {
                                 }
                                 Some(_) => {}
                                 None => {
-                                    problems.push(LoadError::NoSuchRule { span: line_span, chain: chain.text.clone() });
+                                    problems
+                                        .push(LoadError::NoSuchRule { span: line_span, chain: chain.text.to_string() });
                                     return false;
                                 }
                             }
@@ -187,12 +189,12 @@ impl TableBuilder {
                 if !self.valid_new_name(&chain, problems) {
                     return false;
                 }
-                if let Some(&i) = self.index.get(chain.text.as_str()) {
+                if let Some(&i) = self.index.get(&*chain.text) {
                     let first = self.chains[i].as_ref().map_or(Span::default(), |c| c.span);
-                    problems.push(LoadError::DuplicateChain { span: chain.span, chain: chain.text, first });
+                    problems.push(LoadError::DuplicateChain { span: chain.span, chain: chain.text.to_string(), first });
                     return false;
                 }
-                let mut new = Chain::user(Arc::from(chain.text.as_str()), chain.span);
+                let mut new = Chain::user(Arc::from(&*chain.text), chain.span);
                 new.comments = comments;
                 self.add(new);
                 true
@@ -200,12 +202,12 @@ impl TableBuilder {
             CommandKind::DeleteChain => match chain_word {
                 Some(chain) => self.delete_chain(&chain, problems),
                 None => {
-                    let users: Vec<Word> = self
+                    let users: Vec<Word<'_>> = self
                         .chains
                         .iter()
                         .flatten()
                         .filter(|c| !c.is_builtin())
-                        .map(|c| Word { text: c.name.to_string(), span: command.span })
+                        .map(|c| Word { text: c.name.to_string().into(), span: command.span })
                         .collect();
                     users.iter().all(|w| self.delete_chain(w, problems))
                 }
@@ -234,7 +236,7 @@ impl TableBuilder {
                     if chain_word.as_ref().is_none_or(|w| *c.name == *w.text) {
                         c.counters = Counters::default();
                         for r in &mut c.rules {
-                            r.counters = r.counters.map(|_| Counters::default());
+                            r.counters = r.counters.take().map(|_| Box::default());
                         }
                     }
                 }
@@ -243,7 +245,8 @@ impl TableBuilder {
             CommandKind::Policy => {
                 let (Some(chain), Some(policy_word)) = (chain_word, command.second) else { return false };
                 let Some(policy) = Policy::parse(&policy_word.text) else {
-                    problems.push(LoadError::BadPolicy { span: policy_word.span, policy: policy_word.text });
+                    problems
+                        .push(LoadError::BadPolicy { span: policy_word.span, policy: policy_word.text.to_string() });
                     return false;
                 };
                 if self.name == TableName::Nat && policy == Policy::Drop {
@@ -263,7 +266,7 @@ impl TableBuilder {
                         None => {
                             problems.push(LoadError::PolicyOnUserChain {
                                 span: policy_word.span,
-                                chain: chain.text,
+                                chain: chain.text.to_string(),
                                 table,
                             });
                             false
@@ -280,25 +283,25 @@ impl TableBuilder {
                 if !self.valid_new_name(&new, problems) {
                     return false;
                 }
-                let Some(&i) = self.index.get(old.text.as_str()) else {
+                let Some(&i) = self.index.get(&*old.text) else {
                     problems.push(self.no_such_chain(&old));
                     return false;
                 };
                 if self.chains[i].as_ref().is_some_and(Chain::is_builtin) {
                     problems.push(LoadError::BadChainName {
                         span: old.span,
-                        name: old.text,
+                        name: old.text.to_string(),
                         why: "a built-in chain cannot be renamed",
                     });
                     return false;
                 }
-                if let Some(&j) = self.index.get(new.text.as_str()) {
+                if let Some(&j) = self.index.get(&*new.text) {
                     let first = self.chains[j].as_ref().map_or(Span::default(), |c| c.span);
-                    problems.push(LoadError::DuplicateChain { span: new.span, chain: new.text, first });
+                    problems.push(LoadError::DuplicateChain { span: new.span, chain: new.text.to_string(), first });
                     return false;
                 }
-                let new_name: ChainName = Arc::from(new.text.as_str());
-                self.index.remove(old.text.as_str());
+                let new_name: ChainName = Arc::from(&*new.text);
+                self.index.remove(&*old.text);
                 self.index.insert(new_name.clone(), i);
                 if let Some(c) = self.chains[i].as_mut() {
                     c.name = new_name.clone();
@@ -321,13 +324,13 @@ impl TableBuilder {
         }
     }
 
-    fn no_such_chain(&self, chain: &Word) -> LoadError {
-        LoadError::NoSuchChain { span: chain.span, chain: chain.text.clone(), table: self.name.as_str() }
+    fn no_such_chain(&self, chain: &Word<'_>) -> LoadError {
+        LoadError::NoSuchChain { span: chain.span, chain: chain.text.to_string(), table: self.name.as_str() }
     }
 
     /// `assert_valid_chain_name`, for `-N` and `-E`.
-    fn valid_new_name(&self, chain: &Word, problems: &mut Vec<LoadError>) -> bool {
-        let name = chain.text.as_str();
+    fn valid_new_name(&self, chain: &Word<'_>, problems: &mut Vec<LoadError>) -> bool {
+        let name = &*chain.text;
         let why = if name.len() > MAX_CHAIN_NAME {
             problems.push(LoadError::ChainNameTooLong { span: chain.span, name: name.into(), len: name.len() });
             return false;
@@ -347,7 +350,7 @@ impl TableBuilder {
         true
     }
 
-    fn check_rule_chain(&self, command: &Command, chain: &Word, problems: &mut Vec<LoadError>) -> bool {
+    fn check_rule_chain(&self, command: &Command<'_>, chain: &Word<'_>, problems: &mut Vec<LoadError>) -> bool {
         let mut ok = true;
         if !self.has_chain(&chain.text) {
             problems.push(self.no_such_chain(chain));
@@ -355,7 +358,7 @@ impl TableBuilder {
         }
         // iptables refuses -o on incoming and -i on outgoing chains, by the chain's name
         for &(letter, span) in &command.rule.options {
-            let why = match (letter, chain.text.as_str()) {
+            let why = match (letter, &*chain.text) {
                 ('o', "PREROUTING" | "INPUT") => Some("a packet coming in has no output interface yet"),
                 ('i', "POSTROUTING" | "OUTPUT") => Some("a packet going out has no input interface"),
                 _ => None,
@@ -364,7 +367,7 @@ impl TableBuilder {
                 problems.push(LoadError::InterfaceInWrongChain {
                     span,
                     option: format!("-{letter}"),
-                    chain: chain.text.clone(),
+                    chain: chain.text.to_string(),
                     why,
                 });
                 ok = false;
@@ -373,32 +376,32 @@ impl TableBuilder {
         ok
     }
 
-    fn delete_number(&mut self, chain: &Word, number: Option<(u64, Span)>, problems: &mut Vec<LoadError>) -> bool {
+    fn delete_number(&mut self, chain: &Word<'_>, number: Option<(u64, Span)>, problems: &mut Vec<LoadError>) -> bool {
         let (n, span) = number.expect("checked by the caller");
         let target = self.chain_mut(&chain.text).expect("checked by the caller");
         if n == 0 || n as usize > target.rules.len() {
             let len = target.rules.len();
-            problems.push(LoadError::RuleNumber { span, number: n, chain: chain.text.clone(), len });
+            problems.push(LoadError::RuleNumber { span, number: n, chain: chain.text.to_string(), len });
             return false;
         }
         target.rules.remove(n as usize - 1);
         true
     }
 
-    fn delete_chain(&mut self, chain: &Word, problems: &mut Vec<LoadError>) -> bool {
-        let Some(&i) = self.index.get(chain.text.as_str()) else {
+    fn delete_chain(&mut self, chain: &Word<'_>, problems: &mut Vec<LoadError>) -> bool {
+        let Some(&i) = self.index.get(&*chain.text) else {
             problems.push(self.no_such_chain(chain));
             return false;
         };
         let c = self.chains[i].as_ref().expect("indexed chains exist");
         if c.is_builtin() {
-            problems.push(LoadError::DeleteBuiltin { span: chain.span, chain: chain.text.clone() });
+            problems.push(LoadError::DeleteBuiltin { span: chain.span, chain: chain.text.to_string() });
             return false;
         }
         if !c.rules.is_empty() {
             problems.push(LoadError::ChainBusy {
                 span: chain.span,
-                chain: chain.text.clone(),
+                chain: chain.text.to_string(),
                 why: format!("it still has {} rules (flush it first)", c.rules.len()),
             });
             return false;
@@ -411,12 +414,12 @@ impl TableBuilder {
         if referenced {
             problems.push(LoadError::ChainBusy {
                 span: chain.span,
-                chain: chain.text.clone(),
+                chain: chain.text.to_string(),
                 why: "rules still jump to it".into(),
             });
             return false;
         }
-        self.index.remove(chain.text.as_str());
+        self.index.remove(&*chain.text);
         self.chains[i] = None;
         true
     }
@@ -425,13 +428,13 @@ impl TableBuilder {
     /// order.
     fn build_rules(
         &mut self,
-        spec: RuleSpec,
+        spec: RuleSpec<'_>,
         line: Line,
         line_span: Span,
-        chain: &Word,
+        chain: &Word<'_>,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
-    ) -> Option<Vec<Rule>> {
+    ) -> Option<SmallVec<[Rule; 1]>> {
         let target = match spec.target {
             TargetRef::None => Target { span: Span::default(), kind: TargetKind::Continue },
             TargetRef::Target { kind, span, name_span } => {
@@ -450,29 +453,29 @@ impl TableBuilder {
             }
             TargetRef::Chain { name, span, goto } => match self.chain_name(&name) {
                 Some(_) if self.name.builtin(&name).is_some() => {
-                    problems.push(LoadError::JumpToBuiltin { span, name });
+                    problems.push(LoadError::JumpToBuiltin { span, name: name.to_string() });
                     return None;
                 }
                 Some(shared) => {
                     Target { span, kind: if goto { TargetKind::Goto(shared) } else { TargetKind::Jump(shared) } }
                 }
                 None if goto => {
-                    problems.push(LoadError::GotoNotChain { span, name });
+                    problems.push(LoadError::GotoNotChain { span, name: name.to_string() });
                     return None;
                 }
                 None => {
                     let help = self.similar_chain(&name).map(|c| format!("did you mean the chain `{c}`?")).or_else(|| {
                         Some(format!("declare the chain before this line, `:{name} - [0:0]` after the table header, or name a target iptables has"))
                     });
-                    problems.push(LoadError::UndeclaredChain { span, name, help });
+                    problems.push(LoadError::UndeclaredChain { span, name: name.to_string(), help });
                     return None;
                 }
             },
         };
         let _ = chain;
-        let nets = |list: Vec<Net>, neg: Option<(bool, Span)>| -> Vec<Option<Neg<Net>>> {
+        let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
             match neg {
-                None => vec![None],
+                None => smallvec::smallvec![None],
                 Some((invert, span)) => list
                     .into_iter()
                     .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
@@ -481,24 +484,40 @@ impl TableBuilder {
         };
         let srcs = nets(spec.src, spec.src_neg);
         let dsts = nets(spec.dst, spec.dst_neg);
-        let mut rules = Vec::with_capacity(srcs.len() * dsts.len());
-        let mut comments = Some(comments);
+        let template = Rule {
+            line,
+            span: line_span,
+            counters: spec.counters.map(Box::new),
+            src: None,
+            dst: None,
+            in_iface: spec.in_iface,
+            out_iface: spec.out_iface,
+            proto: spec.proto,
+            fragment: spec.fragment,
+            matches: spec.matches.into_vec().into_boxed_slice(),
+            target,
+            comments: comments.into_boxed_slice(),
+        };
+        // one rule per source × destination, as iptables expands them; most lines have one, which
+        // takes the template without a copy
+        let total = srcs.len() * dsts.len();
+        let mut rules = SmallVec::with_capacity(total);
+        let mut template = Some(template);
+        let mut n = 0;
         for src in &srcs {
             for dst in &dsts {
-                rules.push(Rule {
-                    line,
-                    span: line_span,
-                    counters: spec.counters,
-                    src: src.clone(),
-                    dst: dst.clone(),
-                    in_iface: spec.in_iface.clone(),
-                    out_iface: spec.out_iface.clone(),
-                    proto: spec.proto.clone(),
-                    fragment: spec.fragment.clone(),
-                    matches: spec.matches.clone(),
-                    target: target.clone(),
-                    comments: comments.take().unwrap_or_default(),
-                });
+                n += 1;
+                let mut rule = if n == total {
+                    template.take().expect("the last rule takes the template")
+                } else {
+                    template.clone().expect("the template is there until the last rule")
+                };
+                rule.src = src.clone();
+                rule.dst = dst.clone();
+                if n > 1 {
+                    rule.comments = Box::default();
+                }
+                rules.push(rule);
             }
         }
         Some(rules)
@@ -524,6 +543,6 @@ impl TableBuilder {
 }
 
 /// Whether a command gives any rule part (for `-D CHAIN N` without a rule).
-fn rule_given(rule: &RuleSpec) -> bool {
+fn rule_given(rule: &RuleSpec<'_>) -> bool {
     !rule.options.is_empty() || !rule.matches.is_empty() || !matches!(rule.target, TargetRef::None)
 }

@@ -49,7 +49,9 @@ impl Net {
             Some(i) => (&text[..i], Some(&text[i + 1..])),
             None => (text, None),
         };
-        if let Some(addr) = parse_v4(host).or_else(|| inet_aton(host)) {
+        // the common `a.b.c.d` first: Rust reads it as iptables does when no part has a leading
+        // zero (which Rust refuses and iptables reads as octal)
+        if let Some(addr) = host.parse::<Ipv4Addr>().ok().or_else(|| parse_v4(host)).or_else(|| inet_aton(host)) {
             let mask = match mask {
                 None => Ipv4Addr::from(u32::MAX),
                 Some(m) => parse_v4_mask(m).ok_or_else(|| AddrError::BadMask(m.to_string()))?,
@@ -230,6 +232,11 @@ pub fn is_host_name(text: &str) -> bool {
 
 /// A v4 mask: four dotted parts, or a prefix length 0-32.
 fn parse_v4_mask(text: &str) -> Option<Ipv4Addr> {
+    if let Ok(bits @ 0..=32) = text.parse::<u32>()
+        && (text.len() == 1 || !text.starts_with('0'))
+    {
+        return Some(Ipv4Addr::from(u32::MAX.checked_shl(32 - bits).unwrap_or(0)));
+    }
     if text.matches('.').count() == 3 {
         return parse_v4(text);
     }

@@ -32,3 +32,20 @@ pub use rule::Rule;
 pub use ruleset::Ruleset;
 pub use table::{Hook, Table, TableName};
 pub use target::{Target, TargetKind};
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn print_sizes() {
+        eprintln!("Rule {}", std::mem::size_of::<super::Rule>());
+        eprintln!("Match {}", std::mem::size_of::<super::Match>());
+        eprintln!("MatchKind {}", std::mem::size_of::<super::MatchKind>());
+        eprintln!("Target {}", std::mem::size_of::<super::Target>());
+        eprintln!("Neg<Net> {}", std::mem::size_of::<super::Neg<super::Net>>());
+        eprintln!("Net {}", std::mem::size_of::<super::Net>());
+        eprintln!("Neg<Iface> {}", std::mem::size_of::<super::Neg<super::Iface>>());
+        eprintln!("Chain {}", std::mem::size_of::<super::Chain>());
+        eprintln!("Tcp {}", std::mem::size_of::<crate::ext::tcp::Tcp>());
+        eprintln!("Diagnostic {}", std::mem::size_of::<crate::diag::Diagnostic>());
+    }
+}

@@ -42,7 +42,8 @@ impl Proto {
     /// Reads `-p`'s value as iptables does: lowercased, then a number 0-255, one of iptables'
     /// own names, or a name from `/etc/protocols`. `Some(0)` is `all`.
     pub fn parse_number(text: &str) -> Option<u8> {
-        let lower = text.to_ascii_lowercase();
+        let lower: std::borrow::Cow<'_, str> =
+            if text.bytes().any(|b| b.is_ascii_uppercase()) { text.to_ascii_lowercase().into() } else { text.into() };
         if let Some(n) = num::uint(&lower, 0, 255) {
             return Some(n as u8);
         }

@@ -13,7 +13,7 @@ pub struct Rule {
     pub span: Span,
     /// `[packets:bytes]` before the rule, as `iptables-save -c` writes it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub counters: Option<Counters>,
+    pub counters: Option<Box<Counters>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src: Option<Neg<Net>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,13 +28,13 @@ pub struct Rule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fragment: Option<Neg<()>>,
     /// `-m` matches, in order.
-    pub matches: Vec<Match>,
+    pub matches: Box<[Match]>,
     /// `"target": "ACCEPT"`, with `"options"` for a target that has them.
     #[serde(flatten)]
     pub target: Target,
     /// `#` lines right before the rule (kept by `ipt fmt`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub comments: Vec<Box<str>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub comments: Box<[Box<str>]>,
 }
 
 impl Rule {

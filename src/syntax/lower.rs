@@ -12,7 +12,17 @@ use crate::source::Span;
 
 /// Parses one line (without its `\n`) that starts at byte `offset` of its source.
 pub fn parse_line(text: &str, offset: usize) -> Result<(Statement<'_>, LineEnd), SyntaxError> {
-    match super::fast::scan_line(text, offset) {
+    parse_line_reusing(text, offset, &mut Vec::new())
+}
+
+/// Like [`parse_line`], taking the argument vector from `buf` (a command's `args` can be given
+/// back, cleared, for the next line).
+pub fn parse_line_reusing<'a>(
+    text: &'a str,
+    offset: usize,
+    buf: &mut Vec<Arg<'a>>,
+) -> Result<(Statement<'a>, LineEnd), SyntaxError> {
+    match super::fast::scan_line(text, offset, buf) {
         Some(parsed) => Ok(parsed),
         None => parse_line_with_pest(text, offset),
     }

@@ -9,7 +9,7 @@ mod rule_name;
 mod statement;
 
 pub use error::SyntaxError;
-pub use lower::parse_line;
+pub use lower::{parse_line, parse_line_reusing};
 pub use rule_name::rule_name;
 pub use statement::{Arg, ChainDecl, Counters, LineEnd, Statement, TableHeader};
 
