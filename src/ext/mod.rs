@@ -9,6 +9,7 @@ pub mod addrtype;
 pub mod build;
 pub mod comment;
 pub mod conntrack;
+pub mod host;
 pub mod icmp;
 pub mod limit;
 pub mod log;
@@ -21,6 +22,8 @@ pub mod ports;
 pub mod reject;
 pub mod save;
 pub mod tcp;
+#[cfg(test)]
+pub mod test_util;
 pub mod udp;
 
 use build::Build;
