@@ -17,6 +17,7 @@ pub mod mark;
 pub mod mark_target;
 pub mod multiport;
 pub mod nat;
+pub mod nflog;
 pub mod opts;
 pub mod ports;
 pub mod reject;
@@ -90,6 +91,7 @@ pub static TARGETS: &[&TargetSpec] = &[
     &nat::SNAT_SPEC,
     &nat::MASQUERADE_SPEC,
     &nat::REDIRECT_SPEC,
+    &nflog::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -7,6 +7,7 @@ use super::matches::Verbatim;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
+use crate::ext::nflog::Nflog;
 use crate::ext::reject::Reject;
 use crate::source::Span;
 
@@ -45,6 +46,7 @@ pub enum TargetKind {
     Snat(Box<Nat>),
     Masquerade(Box<Nat>),
     Redirect(Box<Nat>),
+    Nflog(Box<Nflog>),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -67,6 +69,7 @@ impl TargetKind {
             TargetKind::Snat(_) => "SNAT",
             TargetKind::Masquerade(_) => "MASQUERADE",
             TargetKind::Redirect(_) => "REDIRECT",
+            TargetKind::Nflog(_) => "NFLOG",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -83,6 +86,7 @@ impl TargetKind {
             TargetKind::Dnat(n) => n.save(out, "--to-destination"),
             TargetKind::Snat(n) => n.save(out, "--to-source"),
             TargetKind::Masquerade(n) | TargetKind::Redirect(n) => n.save(out, ""),
+            TargetKind::Nflog(n) => n.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
