@@ -9,6 +9,7 @@ pub mod addrtype;
 pub mod build;
 pub mod comment;
 pub mod conntrack;
+pub mod ct;
 pub mod host;
 pub mod icmp;
 pub mod limit;
@@ -92,6 +93,8 @@ pub static TARGETS: &[&TargetSpec] = &[
     &nat::MASQUERADE_SPEC,
     &nat::REDIRECT_SPEC,
     &nflog::SPEC,
+    &ct::SPEC,
+    &ct::NOTRACK_SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::ChainName;
 use super::matches::Verbatim;
+use crate::ext::ct::Ct;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
@@ -47,6 +48,9 @@ pub enum TargetKind {
     Masquerade(Box<Nat>),
     Redirect(Box<Nat>),
     Nflog(Box<Nflog>),
+    Ct(Box<Ct>),
+    /// `-j NOTRACK`: what `-j CT --notrack` does, under the name iptables keeps.
+    Notrack,
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -70,6 +74,8 @@ impl TargetKind {
             TargetKind::Masquerade(_) => "MASQUERADE",
             TargetKind::Redirect(_) => "REDIRECT",
             TargetKind::Nflog(_) => "NFLOG",
+            TargetKind::Ct(_) => "CT",
+            TargetKind::Notrack => "NOTRACK",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -87,6 +93,7 @@ impl TargetKind {
             TargetKind::Snat(n) => n.save(out, "--to-source"),
             TargetKind::Masquerade(n) | TargetKind::Redirect(n) => n.save(out, ""),
             TargetKind::Nflog(n) => n.save(out),
+            TargetKind::Ct(c) => c.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
