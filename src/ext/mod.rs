@@ -7,6 +7,7 @@
 
 pub mod addrtype;
 pub mod build;
+pub mod checksum;
 pub mod comment;
 pub mod conntrack;
 pub mod ct;
@@ -24,6 +25,7 @@ pub mod ports;
 pub mod reject;
 pub mod save;
 pub mod tcp;
+pub mod tcpmss;
 #[cfg(test)]
 pub mod test_util;
 pub mod udp;
@@ -95,6 +97,8 @@ pub static TARGETS: &[&TargetSpec] = &[
     &nflog::SPEC,
     &ct::SPEC,
     &ct::NOTRACK_SPEC,
+    &tcpmss::SPEC,
+    &checksum::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -10,6 +10,7 @@ use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
 use crate::ext::nflog::Nflog;
 use crate::ext::reject::Reject;
+use crate::ext::tcpmss::Tcpmss;
 use crate::source::Span;
 
 /// The target of a rule.
@@ -51,6 +52,9 @@ pub enum TargetKind {
     Ct(Box<Ct>),
     /// `-j NOTRACK`: what `-j CT --notrack` does, under the name iptables keeps.
     Notrack,
+    Tcpmss(Tcpmss),
+    /// `-j CHECKSUM --checksum-fill`.
+    Checksum,
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -76,6 +80,8 @@ impl TargetKind {
             TargetKind::Nflog(_) => "NFLOG",
             TargetKind::Ct(_) => "CT",
             TargetKind::Notrack => "NOTRACK",
+            TargetKind::Tcpmss(_) => "TCPMSS",
+            TargetKind::Checksum => "CHECKSUM",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -94,6 +100,8 @@ impl TargetKind {
             TargetKind::Masquerade(n) | TargetKind::Redirect(n) => n.save(out, ""),
             TargetKind::Nflog(n) => n.save(out),
             TargetKind::Ct(c) => c.save(out),
+            TargetKind::Tcpmss(t) => t.save(out),
+            TargetKind::Checksum => crate::ext::checksum::save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
