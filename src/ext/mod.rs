@@ -9,6 +9,7 @@ pub mod addrtype;
 pub mod build;
 pub mod checksum;
 pub mod comment;
+pub mod connmark_target;
 pub mod conntrack;
 pub mod ct;
 pub mod host;
@@ -99,6 +100,7 @@ pub static TARGETS: &[&TargetSpec] = &[
     &ct::NOTRACK_SPEC,
     &tcpmss::SPEC,
     &checksum::SPEC,
+    &connmark_target::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::ChainName;
 use super::matches::Verbatim;
+use crate::ext::connmark_target::Connmark;
 use crate::ext::ct::Ct;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
@@ -55,6 +56,7 @@ pub enum TargetKind {
     Tcpmss(Tcpmss),
     /// `-j CHECKSUM --checksum-fill`.
     Checksum,
+    Connmark(Connmark),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -82,6 +84,7 @@ impl TargetKind {
             TargetKind::Notrack => "NOTRACK",
             TargetKind::Tcpmss(_) => "TCPMSS",
             TargetKind::Checksum => "CHECKSUM",
+            TargetKind::Connmark(_) => "CONNMARK",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -102,6 +105,7 @@ impl TargetKind {
             TargetKind::Ct(c) => c.save(out),
             TargetKind::Tcpmss(t) => t.save(out),
             TargetKind::Checksum => crate::ext::checksum::save(out),
+            TargetKind::Connmark(c) => c.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
