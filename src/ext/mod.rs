@@ -20,6 +20,7 @@ pub mod mark;
 pub mod mark_target;
 pub mod multiport;
 pub mod nat;
+pub mod netmap;
 pub mod nflog;
 pub mod opts;
 pub mod ports;
@@ -29,6 +30,7 @@ pub mod tcp;
 pub mod tcpmss;
 #[cfg(test)]
 pub mod test_util;
+pub mod tproxy;
 pub mod udp;
 
 use build::Build;
@@ -101,6 +103,8 @@ pub static TARGETS: &[&TargetSpec] = &[
     &tcpmss::SPEC,
     &checksum::SPEC,
     &connmark_target::SPEC,
+    &netmap::SPEC,
+    &tproxy::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -9,9 +9,11 @@ use crate::ext::ct::Ct;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
+use crate::ext::netmap::Netmap;
 use crate::ext::nflog::Nflog;
 use crate::ext::reject::Reject;
 use crate::ext::tcpmss::Tcpmss;
+use crate::ext::tproxy::Tproxy;
 use crate::source::Span;
 
 /// The target of a rule.
@@ -57,6 +59,8 @@ pub enum TargetKind {
     /// `-j CHECKSUM --checksum-fill`.
     Checksum,
     Connmark(Connmark),
+    Netmap(Box<Netmap>),
+    Tproxy(Box<Tproxy>),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -85,6 +89,8 @@ impl TargetKind {
             TargetKind::Tcpmss(_) => "TCPMSS",
             TargetKind::Checksum => "CHECKSUM",
             TargetKind::Connmark(_) => "CONNMARK",
+            TargetKind::Netmap(_) => "NETMAP",
+            TargetKind::Tproxy(_) => "TPROXY",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -106,6 +112,8 @@ impl TargetKind {
             TargetKind::Tcpmss(t) => t.save(out),
             TargetKind::Checksum => crate::ext::checksum::save(out),
             TargetKind::Connmark(c) => c.save(out),
+            TargetKind::Netmap(n) => n.save(out),
+            TargetKind::Tproxy(t) => t.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
