@@ -12,6 +12,7 @@ pub mod comment;
 pub mod connmark_target;
 pub mod conntrack;
 pub mod ct;
+pub mod dscp_target;
 pub mod host;
 pub mod icmp;
 pub mod limit;
@@ -30,7 +31,10 @@ pub mod tcp;
 pub mod tcpmss;
 #[cfg(test)]
 pub mod test_util;
+pub mod tos_target;
 pub mod tproxy;
+pub mod trace;
+pub mod ttl_target;
 pub mod udp;
 
 use build::Build;
@@ -105,6 +109,11 @@ pub static TARGETS: &[&TargetSpec] = &[
     &connmark_target::SPEC,
     &netmap::SPEC,
     &tproxy::SPEC,
+    &trace::SPEC,
+    &tos_target::SPEC,
+    &dscp_target::SPEC,
+    &ttl_target::TTL_SPEC,
+    &ttl_target::HL_SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -6,6 +6,7 @@ use super::ChainName;
 use super::matches::Verbatim;
 use crate::ext::connmark_target::Connmark;
 use crate::ext::ct::Ct;
+use crate::ext::dscp_target::Dscp;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
@@ -13,7 +14,9 @@ use crate::ext::netmap::Netmap;
 use crate::ext::nflog::Nflog;
 use crate::ext::reject::Reject;
 use crate::ext::tcpmss::Tcpmss;
+use crate::ext::tos_target::Tos;
 use crate::ext::tproxy::Tproxy;
+use crate::ext::ttl_target::HopLimit;
 use crate::source::Span;
 
 /// The target of a rule.
@@ -61,6 +64,14 @@ pub enum TargetKind {
     Connmark(Connmark),
     Netmap(Box<Netmap>),
     Tproxy(Box<Tproxy>),
+    /// `-j TRACE`.
+    Trace,
+    Tos(Tos),
+    Dscp(Dscp),
+    /// `-j TTL` (IPv4).
+    Ttl(HopLimit),
+    /// `-j HL` (IPv6).
+    Hl(HopLimit),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -91,6 +102,11 @@ impl TargetKind {
             TargetKind::Connmark(_) => "CONNMARK",
             TargetKind::Netmap(_) => "NETMAP",
             TargetKind::Tproxy(_) => "TPROXY",
+            TargetKind::Trace => "TRACE",
+            TargetKind::Tos(_) => "TOS",
+            TargetKind::Dscp(_) => "DSCP",
+            TargetKind::Ttl(_) => "TTL",
+            TargetKind::Hl(_) => "HL",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -114,6 +130,10 @@ impl TargetKind {
             TargetKind::Connmark(c) => c.save(out),
             TargetKind::Netmap(n) => n.save(out),
             TargetKind::Tproxy(t) => t.save(out),
+            TargetKind::Tos(t) => t.save(out),
+            TargetKind::Dscp(d) => d.save(out),
+            TargetKind::Ttl(t) => t.save(out, "ttl"),
+            TargetKind::Hl(h) => h.save(out, "hl"),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
