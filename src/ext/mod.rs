@@ -8,6 +8,7 @@
 pub mod addrtype;
 pub mod build;
 pub mod checksum;
+pub mod classify;
 pub mod comment;
 pub mod connmark_target;
 pub mod conntrack;
@@ -23,6 +24,7 @@ pub mod multiport;
 pub mod nat;
 pub mod netmap;
 pub mod nflog;
+pub mod nfqueue;
 pub mod opts;
 pub mod ports;
 pub mod reject;
@@ -114,6 +116,8 @@ pub static TARGETS: &[&TargetSpec] = &[
     &dscp_target::SPEC,
     &ttl_target::TTL_SPEC,
     &ttl_target::HL_SPEC,
+    &classify::SPEC,
+    &nfqueue::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

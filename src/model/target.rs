@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::ChainName;
 use super::matches::Verbatim;
+use crate::ext::classify::Classify;
 use crate::ext::connmark_target::Connmark;
 use crate::ext::ct::Ct;
 use crate::ext::dscp_target::Dscp;
@@ -12,6 +13,7 @@ use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
 use crate::ext::netmap::Netmap;
 use crate::ext::nflog::Nflog;
+use crate::ext::nfqueue::Nfqueue;
 use crate::ext::reject::Reject;
 use crate::ext::tcpmss::Tcpmss;
 use crate::ext::tos_target::Tos;
@@ -72,6 +74,8 @@ pub enum TargetKind {
     Ttl(HopLimit),
     /// `-j HL` (IPv6).
     Hl(HopLimit),
+    Classify(Classify),
+    Nfqueue(Nfqueue),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -107,6 +111,8 @@ impl TargetKind {
             TargetKind::Dscp(_) => "DSCP",
             TargetKind::Ttl(_) => "TTL",
             TargetKind::Hl(_) => "HL",
+            TargetKind::Classify(_) => "CLASSIFY",
+            TargetKind::Nfqueue(_) => "NFQUEUE",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -134,6 +140,8 @@ impl TargetKind {
             TargetKind::Dscp(d) => d.save(out),
             TargetKind::Ttl(t) => t.save(out, "ttl"),
             TargetKind::Hl(h) => h.save(out, "hl"),
+            TargetKind::Classify(c) => c.save(out),
+            TargetKind::Nfqueue(q) => q.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
