@@ -12,8 +12,8 @@ use crate::model::TargetKind;
 
 /// The kernel keeps 63 bytes of a prefix (`char prefix[64]`); iptables cuts longer ones silently.
 pub const MAX_PREFIX: usize = 63;
-/// `XT_NFLOG_DEFAULT_THRESHOLD`.
-pub const DEFAULT_THRESHOLD: u16 = 1;
+/// `XT_NFLOG_DEFAULT_THRESHOLD` (probed: `--nflog-threshold 1` is printed, 0 is not).
+pub const DEFAULT_THRESHOLD: u16 = 0;
 
 /// `-j NFLOG`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -131,8 +131,9 @@ mod tests {
     #[test]
     fn defaults_are_left_out() {
         assert_eq!(save4("-j NFLOG"), "-j NFLOG");
-        assert_eq!(save4("-j NFLOG --nflog-group 0 --nflog-threshold 1"), "-j NFLOG");
-        assert_eq!(target4("-j NFLOG --nflog-threshold 0x1"), target4("-j NFLOG"));
+        assert_eq!(save4("-j NFLOG --nflog-group 0 --nflog-threshold 0"), "-j NFLOG");
+        assert_eq!(target4("-j NFLOG --nflog-threshold 0x0"), target4("-j NFLOG"));
+        assert_eq!(save4("-j NFLOG --nflog-threshold 1"), "-j NFLOG --nflog-threshold 1");
     }
 
     #[test]
