@@ -29,6 +29,7 @@ pub mod opts;
 pub mod ports;
 pub mod reject;
 pub mod save;
+pub mod set_target;
 pub mod tcp;
 pub mod tcpmss;
 #[cfg(test)]
@@ -118,6 +119,7 @@ pub static TARGETS: &[&TargetSpec] = &[
     &ttl_target::HL_SPEC,
     &classify::SPEC,
     &nfqueue::SPEC,
+    &set_target::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

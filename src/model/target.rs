@@ -15,6 +15,7 @@ use crate::ext::netmap::Netmap;
 use crate::ext::nflog::Nflog;
 use crate::ext::nfqueue::Nfqueue;
 use crate::ext::reject::Reject;
+use crate::ext::set_target::SetTarget;
 use crate::ext::tcpmss::Tcpmss;
 use crate::ext::tos_target::Tos;
 use crate::ext::tproxy::Tproxy;
@@ -76,6 +77,7 @@ pub enum TargetKind {
     Hl(HopLimit),
     Classify(Classify),
     Nfqueue(Nfqueue),
+    Set(Box<SetTarget>),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -113,6 +115,7 @@ impl TargetKind {
             TargetKind::Hl(_) => "HL",
             TargetKind::Classify(_) => "CLASSIFY",
             TargetKind::Nfqueue(_) => "NFQUEUE",
+            TargetKind::Set(_) => "SET",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -142,6 +145,7 @@ impl TargetKind {
             TargetKind::Hl(h) => h.save(out, "hl"),
             TargetKind::Classify(c) => c.save(out),
             TargetKind::Nfqueue(q) => q.save(out),
+            TargetKind::Set(x) => x.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
