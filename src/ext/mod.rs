@@ -6,11 +6,13 @@
 //! (see [`KNOWN_MATCHES`] and [`KNOWN_TARGETS`]).
 
 pub mod addrtype;
+pub mod audit;
 pub mod build;
 pub mod checksum;
 pub mod classify;
 pub mod comment;
 pub mod connmark_target;
+pub mod connsecmark;
 pub mod conntrack;
 pub mod ct;
 pub mod dscp_target;
@@ -29,6 +31,7 @@ pub mod opts;
 pub mod ports;
 pub mod reject;
 pub mod save;
+pub mod secmark;
 pub mod set_target;
 pub mod tcp;
 pub mod tcpmss;
@@ -120,6 +123,9 @@ pub static TARGETS: &[&TargetSpec] = &[
     &classify::SPEC,
     &nfqueue::SPEC,
     &set_target::SPEC,
+    &secmark::SPEC,
+    &connsecmark::SPEC,
+    &audit::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -4,8 +4,10 @@ use serde::Serialize;
 
 use super::ChainName;
 use super::matches::Verbatim;
+use crate::ext::audit::AuditType;
 use crate::ext::classify::Classify;
 use crate::ext::connmark_target::Connmark;
+use crate::ext::connsecmark::Connsecmark;
 use crate::ext::ct::Ct;
 use crate::ext::dscp_target::Dscp;
 use crate::ext::log::Log;
@@ -15,6 +17,7 @@ use crate::ext::netmap::Netmap;
 use crate::ext::nflog::Nflog;
 use crate::ext::nfqueue::Nfqueue;
 use crate::ext::reject::Reject;
+use crate::ext::secmark::Secmark;
 use crate::ext::set_target::SetTarget;
 use crate::ext::tcpmss::Tcpmss;
 use crate::ext::tos_target::Tos;
@@ -78,6 +81,9 @@ pub enum TargetKind {
     Classify(Classify),
     Nfqueue(Nfqueue),
     Set(Box<SetTarget>),
+    Secmark(Box<Secmark>),
+    Connsecmark(Connsecmark),
+    Audit(AuditType),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -116,6 +122,9 @@ impl TargetKind {
             TargetKind::Classify(_) => "CLASSIFY",
             TargetKind::Nfqueue(_) => "NFQUEUE",
             TargetKind::Set(_) => "SET",
+            TargetKind::Secmark(_) => "SECMARK",
+            TargetKind::Connsecmark(_) => "CONNSECMARK",
+            TargetKind::Audit(_) => "AUDIT",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -146,6 +155,9 @@ impl TargetKind {
             TargetKind::Classify(c) => c.save(out),
             TargetKind::Nfqueue(q) => q.save(out),
             TargetKind::Set(x) => x.save(out),
+            TargetKind::Secmark(x) => x.save(out),
+            TargetKind::Connsecmark(x) => x.save(out),
+            TargetKind::Audit(x) => x.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
