@@ -33,8 +33,11 @@ pub mod reject;
 pub mod save;
 pub mod secmark;
 pub mod set_target;
+pub mod synproxy;
 pub mod tcp;
 pub mod tcpmss;
+pub mod tcpoptstrip;
+pub mod tee;
 #[cfg(test)]
 pub mod test_util;
 pub mod tos_target;
@@ -126,6 +129,9 @@ pub static TARGETS: &[&TargetSpec] = &[
     &secmark::SPEC,
     &connsecmark::SPEC,
     &audit::SPEC,
+    &tee::SPEC,
+    &synproxy::SPEC,
+    &tcpoptstrip::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -19,7 +19,10 @@ use crate::ext::nfqueue::Nfqueue;
 use crate::ext::reject::Reject;
 use crate::ext::secmark::Secmark;
 use crate::ext::set_target::SetTarget;
+use crate::ext::synproxy::Synproxy;
 use crate::ext::tcpmss::Tcpmss;
+use crate::ext::tcpoptstrip::Tcpoptstrip;
+use crate::ext::tee::Tee;
 use crate::ext::tos_target::Tos;
 use crate::ext::tproxy::Tproxy;
 use crate::ext::ttl_target::HopLimit;
@@ -84,6 +87,9 @@ pub enum TargetKind {
     Secmark(Box<Secmark>),
     Connsecmark(Connsecmark),
     Audit(AuditType),
+    Tee(Box<Tee>),
+    Synproxy(Synproxy),
+    Tcpoptstrip(Tcpoptstrip),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -125,6 +131,9 @@ impl TargetKind {
             TargetKind::Secmark(_) => "SECMARK",
             TargetKind::Connsecmark(_) => "CONNSECMARK",
             TargetKind::Audit(_) => "AUDIT",
+            TargetKind::Tee(_) => "TEE",
+            TargetKind::Synproxy(_) => "SYNPROXY",
+            TargetKind::Tcpoptstrip(_) => "TCPOPTSTRIP",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -158,6 +167,9 @@ impl TargetKind {
             TargetKind::Secmark(x) => x.save(out),
             TargetKind::Connsecmark(x) => x.save(out),
             TargetKind::Audit(x) => x.save(out),
+            TargetKind::Tee(x) => x.save(out),
+            TargetKind::Synproxy(x) => x.save(out),
+            TargetKind::Tcpoptstrip(x) => x.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
