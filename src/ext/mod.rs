@@ -16,8 +16,10 @@ pub mod connsecmark;
 pub mod conntrack;
 pub mod ct;
 pub mod dscp_target;
+pub mod hmark;
 pub mod host;
 pub mod icmp;
+pub mod idletimer;
 pub mod limit;
 pub mod log;
 pub mod mark;
@@ -132,6 +134,8 @@ pub static TARGETS: &[&TargetSpec] = &[
     &tee::SPEC,
     &synproxy::SPEC,
     &tcpoptstrip::SPEC,
+    &idletimer::SPEC,
+    &hmark::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -10,6 +10,8 @@ use crate::ext::connmark_target::Connmark;
 use crate::ext::connsecmark::Connsecmark;
 use crate::ext::ct::Ct;
 use crate::ext::dscp_target::Dscp;
+use crate::ext::hmark::Hmark;
+use crate::ext::idletimer::Idletimer;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
@@ -90,6 +92,8 @@ pub enum TargetKind {
     Tee(Box<Tee>),
     Synproxy(Synproxy),
     Tcpoptstrip(Tcpoptstrip),
+    Idletimer(Box<Idletimer>),
+    Hmark(Box<Hmark>),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -134,6 +138,8 @@ impl TargetKind {
             TargetKind::Tee(_) => "TEE",
             TargetKind::Synproxy(_) => "SYNPROXY",
             TargetKind::Tcpoptstrip(_) => "TCPOPTSTRIP",
+            TargetKind::Idletimer(_) => "IDLETIMER",
+            TargetKind::Hmark(_) => "HMARK",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -170,6 +176,8 @@ impl TargetKind {
             TargetKind::Tee(x) => x.save(out),
             TargetKind::Synproxy(x) => x.save(out),
             TargetKind::Tcpoptstrip(x) => x.save(out),
+            TargetKind::Idletimer(x) => x.save(out),
+            TargetKind::Hmark(x) => x.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
