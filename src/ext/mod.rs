@@ -31,6 +31,7 @@ pub mod nflog;
 pub mod nfqueue;
 pub mod opts;
 pub mod ports;
+pub mod rateest;
 pub mod reject;
 pub mod save;
 pub mod secmark;
@@ -136,6 +137,7 @@ pub static TARGETS: &[&TargetSpec] = &[
     &tcpoptstrip::SPEC,
     &idletimer::SPEC,
     &hmark::SPEC,
+    &rateest::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -18,6 +18,7 @@ use crate::ext::nat::Nat;
 use crate::ext::netmap::Netmap;
 use crate::ext::nflog::Nflog;
 use crate::ext::nfqueue::Nfqueue;
+use crate::ext::rateest::Rateest;
 use crate::ext::reject::Reject;
 use crate::ext::secmark::Secmark;
 use crate::ext::set_target::SetTarget;
@@ -94,6 +95,7 @@ pub enum TargetKind {
     Tcpoptstrip(Tcpoptstrip),
     Idletimer(Box<Idletimer>),
     Hmark(Box<Hmark>),
+    Rateest(Box<Rateest>),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -140,6 +142,7 @@ impl TargetKind {
             TargetKind::Tcpoptstrip(_) => "TCPOPTSTRIP",
             TargetKind::Idletimer(_) => "IDLETIMER",
             TargetKind::Hmark(_) => "HMARK",
+            TargetKind::Rateest(_) => "RATEEST",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -178,6 +181,7 @@ impl TargetKind {
             TargetKind::Tcpoptstrip(x) => x.save(out),
             TargetKind::Idletimer(x) => x.save(out),
             TargetKind::Hmark(x) => x.save(out),
+            TargetKind::Rateest(x) => x.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
