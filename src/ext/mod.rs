@@ -10,6 +10,7 @@ pub mod audit;
 pub mod build;
 pub mod checksum;
 pub mod classify;
+pub mod clusterip;
 pub mod comment;
 pub mod connmark_target;
 pub mod connsecmark;
@@ -20,6 +21,7 @@ pub mod hmark;
 pub mod host;
 pub mod icmp;
 pub mod idletimer;
+pub mod led;
 pub mod limit;
 pub mod log;
 pub mod mark;
@@ -48,6 +50,7 @@ pub mod tproxy;
 pub mod trace;
 pub mod ttl_target;
 pub mod udp;
+pub mod ulog;
 
 use build::Build;
 use opts::OptionSpec;
@@ -138,6 +141,9 @@ pub static TARGETS: &[&TargetSpec] = &[
     &idletimer::SPEC,
     &hmark::SPEC,
     &rateest::SPEC,
+    &led::SPEC,
+    &ulog::SPEC,
+    &clusterip::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

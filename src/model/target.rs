@@ -6,12 +6,14 @@ use super::ChainName;
 use super::matches::Verbatim;
 use crate::ext::audit::AuditType;
 use crate::ext::classify::Classify;
+use crate::ext::clusterip::Clusterip;
 use crate::ext::connmark_target::Connmark;
 use crate::ext::connsecmark::Connsecmark;
 use crate::ext::ct::Ct;
 use crate::ext::dscp_target::Dscp;
 use crate::ext::hmark::Hmark;
 use crate::ext::idletimer::Idletimer;
+use crate::ext::led::Led;
 use crate::ext::log::Log;
 use crate::ext::mark_target::XMark;
 use crate::ext::nat::Nat;
@@ -29,6 +31,7 @@ use crate::ext::tee::Tee;
 use crate::ext::tos_target::Tos;
 use crate::ext::tproxy::Tproxy;
 use crate::ext::ttl_target::HopLimit;
+use crate::ext::ulog::Ulog;
 use crate::source::Span;
 
 /// The target of a rule.
@@ -96,6 +99,11 @@ pub enum TargetKind {
     Idletimer(Box<Idletimer>),
     Hmark(Box<Hmark>),
     Rateest(Box<Rateest>),
+    Led(Box<Led>),
+    /// `-j ULOG`: gone from the kernel since Linux 3.17.
+    Ulog(Box<Ulog>),
+    /// `-j CLUSTERIP`: gone from the kernel since Linux 6.3.
+    Clusterip(Clusterip),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
     Verbatim(Verbatim),
@@ -143,6 +151,9 @@ impl TargetKind {
             TargetKind::Idletimer(_) => "IDLETIMER",
             TargetKind::Hmark(_) => "HMARK",
             TargetKind::Rateest(_) => "RATEEST",
+            TargetKind::Led(_) => "LED",
+            TargetKind::Ulog(_) => "ULOG",
+            TargetKind::Clusterip(_) => "CLUSTERIP",
             TargetKind::Verbatim(v) => &v.name,
         })
     }
@@ -182,6 +193,9 @@ impl TargetKind {
             TargetKind::Idletimer(x) => x.save(out),
             TargetKind::Hmark(x) => x.save(out),
             TargetKind::Rateest(x) => x.save(out),
+            TargetKind::Led(x) => x.save(out),
+            TargetKind::Ulog(x) => x.save(out),
+            TargetKind::Clusterip(x) => x.save(out),
             TargetKind::Verbatim(v) => v.save(out),
             _ => {}
         }
