@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::build::Build;
-use super::opts::{Opt, OptionSpec};
+use super::opts::OptionSpec;
 use super::{Availability, TargetSpec};
 use crate::model::{TargetKind, num};
 
@@ -64,7 +64,7 @@ pub fn parse_set_tos(text: &str) -> Result<Tos, &'static str> {
 
 fn build(b: &mut Build<'_, '_>) -> Option<TargetKind> {
     let ok = b.at_most_one(&[SET_TOS, AND_TOS, OR_TOS, XOR_TOS]);
-    let Some(opt) = b.opts.iter().find(|o: &&Opt<'_>| o.id <= XOR_TOS) else {
+    let Some(opt) = b.opts.first() else {
         b.report(crate::load::LoadError::MissingOption {
             span: b.span,
             needs: "one of `--set-tos`, `--and-tos`, `--or-tos`, `--xor-tos`".into(),
