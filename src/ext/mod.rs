@@ -6,22 +6,51 @@
 //! (see [`KNOWN_MATCHES`] and [`KNOWN_TARGETS`]).
 
 pub mod addrtype;
+pub mod audit;
 pub mod build;
+pub mod checksum;
+pub mod classify;
+pub mod clusterip;
 pub mod comment;
+pub mod connmark_target;
+pub mod connsecmark;
 pub mod conntrack;
+pub mod ct;
+pub mod dscp_target;
+pub mod hmark;
+pub mod host;
 pub mod icmp;
+pub mod idletimer;
+pub mod led;
 pub mod limit;
 pub mod log;
 pub mod mark;
 pub mod mark_target;
 pub mod multiport;
 pub mod nat;
+pub mod netmap;
+pub mod nflog;
+pub mod nfqueue;
 pub mod opts;
 pub mod ports;
+pub mod rateest;
 pub mod reject;
 pub mod save;
+pub mod secmark;
+pub mod set_target;
+pub mod synproxy;
 pub mod tcp;
+pub mod tcpmss;
+pub mod tcpoptstrip;
+pub mod tee;
+#[cfg(test)]
+pub mod test_util;
+pub mod tos_target;
+pub mod tproxy;
+pub mod trace;
+pub mod ttl_target;
 pub mod udp;
+pub mod ulog;
 
 use build::Build;
 use opts::OptionSpec;
@@ -87,6 +116,34 @@ pub static TARGETS: &[&TargetSpec] = &[
     &nat::SNAT_SPEC,
     &nat::MASQUERADE_SPEC,
     &nat::REDIRECT_SPEC,
+    &nflog::SPEC,
+    &ct::SPEC,
+    &ct::NOTRACK_SPEC,
+    &tcpmss::SPEC,
+    &checksum::SPEC,
+    &connmark_target::SPEC,
+    &netmap::SPEC,
+    &tproxy::SPEC,
+    &trace::SPEC,
+    &tos_target::SPEC,
+    &dscp_target::SPEC,
+    &ttl_target::TTL_SPEC,
+    &ttl_target::HL_SPEC,
+    &classify::SPEC,
+    &nfqueue::SPEC,
+    &set_target::SPEC,
+    &secmark::SPEC,
+    &connsecmark::SPEC,
+    &audit::SPEC,
+    &tee::SPEC,
+    &synproxy::SPEC,
+    &tcpoptstrip::SPEC,
+    &idletimer::SPEC,
+    &hmark::SPEC,
+    &rateest::SPEC,
+    &led::SPEC,
+    &ulog::SPEC,
+    &clusterip::SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

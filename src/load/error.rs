@@ -527,6 +527,16 @@ pub enum LoadError {
         max: usize,
     },
 
+    #[error("{message}")]
+    #[diagnostic(code(ipt::load::extension_warning), severity(Warning))]
+    ExtensionWarning {
+        #[label("here")]
+        span: Span,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("rule number {number} is out of range: chain `{chain}` has {len} rules")]
     #[diagnostic(code(ipt::load::rule_number))]
     RuleNumber {

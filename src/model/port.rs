@@ -59,10 +59,25 @@ impl PortRange {
 
     /// `getaddrinfo(NULL, name)`'s service lookup, which the newer extensions use: a decimal
     /// number (cut to 16 bits, as glibc does), or a service name of any protocol.
+    ///
+    /// glibc reads the number with `strtoul(name, &end, 10)` (blanks and a sign first; the empty
+    /// text is 0) and keeps it in an `int`: a number that overflows, or is negative there
+    /// (`2147483648`, `-1`), is looked up as a name instead, and fails.
     pub fn parse_service(text: &str) -> Result<u16, PortError> {
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let n: u128 = text.parse().map_err(|_| PortError::Unknown(text.to_string()))?;
-            return Ok((n % 65536) as u16);
+        let unknown = || PortError::Unknown(text.to_string());
+        let t = text.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+        let (negative, digits) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        if text.is_empty() {
+            return Ok(0);
+        }
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            let n: u64 = digits.parse().map_err(|_| unknown())?;
+            let n = if negative { n.wrapping_neg() } else { n };
+            return if (n as u32 as i32) < 0 { Err(unknown()) } else { Ok(n as u16) };
         }
         netdb::SERVICES
             .iter()
@@ -126,5 +141,11 @@ mod tests {
         assert_eq!(PortRange::parse_service_range("65536"), Ok(PortRange::single(0)));
         assert_eq!(PortRange::parse_service_range("ssh:"), Ok(PortRange { lo: 22, hi: 65535 }));
         assert!(PortRange::parse_service_range("0x16").is_err());
+        assert_eq!(PortRange::parse_service(" +80"), Ok(80));
+        assert_eq!(PortRange::parse_service(""), Ok(0));
+        assert_eq!(PortRange::parse_service("4294967297"), Ok(1));
+        assert!(PortRange::parse_service("2147483648").is_err());
+        assert!(PortRange::parse_service("18446744073709551616").is_err());
+        assert!(PortRange::parse_service("-1").is_err());
     }
 }
