@@ -41,13 +41,37 @@ pub enum CheckError {
         help: String,
     },
 
-    #[error("`-m {module}` needs `-p {proto}`")]
-    #[diagnostic(code(ipt::check::match_needs_protocol))]
-    MatchNeedsProtocol {
-        #[label("the kernel takes this only on {proto} rules")]
+    #[error("`{what}` needs `{proto}`")]
+    #[diagnostic(code(ipt::check::needs_protocol))]
+    NeedsProtocol {
+        #[label("the kernel takes this only with `{proto}`")]
         span: Span,
-        module: String,
+        what: String,
         proto: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("whether `{name}` loads depends on the host")]
+    #[diagnostic(
+        code(ipt::check::host_dependent),
+        severity(Warning),
+        help("ipt cannot see the host: make sure {what} where this file is loaded")
+    )]
+    HostDependent {
+        #[label("{what}")]
+        span: Span,
+        name: String,
+        what: &'static str,
+    },
+
+    #[error("the kernel has no `{name}` target since {since}")]
+    #[diagnostic(code(ipt::check::gone_from_kernel))]
+    GoneFromKernel {
+        #[label("refused by current kernels")]
+        span: Span,
+        name: String,
+        since: &'static str,
         #[help]
         help: String,
     },

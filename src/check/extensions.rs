@@ -52,6 +52,16 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
             _ => {}
         }
     }
+    if let crate::model::TargetKind::Nfqueue(q) = &rule.target.kind
+        && q.total == 0
+    {
+        problems.push(CheckError::KernelRefuses {
+            span: rule.target.span,
+            message: "`-j NFQUEUE` over zero queues".into(),
+            why: "--queue-balance spans 65536 queues, which the kernel's 16-bit count makes 0",
+            help: "balance over fewer queues".into(),
+        });
+    }
 }
 
 /// xt_limit's `checkentry` on a kernel with this `HZ`: a zero burst, or a burst that overflows

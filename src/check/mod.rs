@@ -30,7 +30,9 @@ fn span_of(problem: &CheckError) -> crate::source::Span {
         CheckError::WrongTable { span, .. }
         | CheckError::WrongChain { span, .. }
         | CheckError::WrongChainVia { span, .. }
-        | CheckError::MatchNeedsProtocol { span, .. }
+        | CheckError::NeedsProtocol { span, .. }
+        | CheckError::GoneFromKernel { span, .. }
+        | CheckError::HostDependent { span, .. }
         | CheckError::TcpResetNeedsTcp { span }
         | CheckError::LimitOverflow { span, .. }
         | CheckError::LimitOverflowSomeKernels { span, .. }
@@ -66,24 +68,34 @@ fn check_table(table: &Table, problems: &mut Vec<CheckError>) {
 fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems: &mut Vec<CheckError>) {
     extensions::check_rule(table.family, rule, problems);
     let target = &rule.target;
+    if let Some(name) = target.kind.name()
+        && let Some(&(_, since, instead)) = placement::GONE.iter().find(|(n, _, _)| *n == name)
+    {
+        problems.push(CheckError::GoneFromKernel {
+            span: target.span,
+            name: name.to_string(),
+            since,
+            help: instead.into(),
+        });
+    }
+    let uses = target
+        .kind
+        .name()
+        .map(|n| (n, false, target.span))
+        .into_iter()
+        .chain(rule.matches.iter().map(|m| (m.kind.name(), true, m.span)));
+    for (name, is_match, span) in uses {
+        if let Some(&(_, _, what)) = placement::HOST_DEPENDENT.iter().find(|&&(n, m, _)| n == name && m == is_match) {
+            let name = if is_match { format!("-m {name}") } else { format!("-j {name}") };
+            problems.push(CheckError::HostDependent { span, name, what });
+        }
+    }
     if let Some(place) = placement::target_place(&target.kind) {
-        check_place(table, graph, chain, target.span, place, problems);
+        check_place(table, graph, chain, rule, target.span, place, problems);
     }
     for m in &rule.matches {
         if let Some(place) = placement::match_place(&m.kind) {
-            check_place(table, graph, chain, m.span, place, problems);
-        }
-        if let Some(proto) = placement::match_protocol(&m.kind)
-            && rule.protocol() != Some(proto)
-        {
-            let module = m.kind.name().to_string();
-            let negated = rule.proto.as_ref().is_some_and(|p| p.invert);
-            let help = if negated {
-                format!("`! -p` and `-m {module}` cannot go together: the match reads {proto} headers")
-            } else {
-                format!("add `-p {proto}` before `-m {module}`")
-            };
-            problems.push(CheckError::MatchNeedsProtocol { span: m.span, module, proto: proto.to_string(), help });
+            check_place(table, graph, chain, rule, m.span, place, problems);
         }
     }
     if let TargetKind::Reject(r) = &target.kind
@@ -92,16 +104,51 @@ fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems:
     {
         problems.push(CheckError::TcpResetNeedsTcp { span: target.span });
     }
+    if let TargetKind::Tcpmss(_) = &target.kind
+        && rule.protocol() == Some(crate::model::Proto::TCP)
+        && !has_syn_match(rule)
+    {
+        problems.push(CheckError::KernelRefuses {
+            span: target.span,
+            message: "`-j TCPMSS` needs a match on SYN packets".into(),
+            why: "the kernel takes TCPMSS only on rules that match SYN",
+            help: "add `--tcp-flags SYN,RST SYN` (or `--syn`) to the rule".into(),
+        });
+    }
+}
+
+/// Whether the rule has a tcp match that requires the SYN flag (what xt_TCPMSS looks for).
+fn has_syn_match(rule: &Rule) -> bool {
+    rule.matches.iter().any(|m| match &m.kind {
+        crate::model::MatchKind::Tcp(tcp) => tcp.flags.as_ref().is_some_and(|f| !f.invert && f.value.comp & 0x02 != 0),
+        _ => false,
+    })
 }
 
 fn check_place(
     table: &Table,
     graph: &Graph,
     chain: usize,
+    rule: &Rule,
     span: crate::source::Span,
     place: &placement::Place,
     problems: &mut Vec<CheckError>,
 ) {
+    if !place.protos.is_empty() && !rule.protocol().is_some_and(|p| place.protos.contains(&p)) {
+        let wanted: Vec<String> = place.protos.iter().map(|p| format!("-p {p}")).collect();
+        let negated = rule.proto.as_ref().is_some_and(|p| p.invert);
+        let help = if negated {
+            format!("`! -p` cannot go with `{}`: it needs the rule to name its protocol", place.name)
+        } else {
+            place.help.to_string()
+        };
+        problems.push(CheckError::NeedsProtocol {
+            span,
+            what: place.name.to_string(),
+            proto: wanted.join("` or `"),
+            help,
+        });
+    }
     if !place.tables.is_empty() && !place.tables.contains(&table.name) {
         problems.push(CheckError::WrongTable {
             span,

@@ -1,6 +1,8 @@
 //! Where the kernel lets each target and match stand: which tables, which hooks (a user chain
 //! counts as every hook it is reached from), which protocol. These are the checks of the
-//! kernel's `checkentry` functions, which `iptables-restore --test` never runs.
+//! kernel's `checkentry` functions and of `x_tables` itself, which `iptables-restore --test`
+//! never runs. Extensions are looked up by name, so the rules hold for the ones ipt keeps
+//! verbatim too.
 
 use crate::model::{Hook, MatchKind, Proto, TableName, TargetKind};
 
@@ -11,7 +13,9 @@ pub struct Place {
     pub tables: &'static [TableName],
     /// The hooks it loads in (a bit per [`Hook`]); 0 for any.
     pub hooks: u8,
-    /// Why, for the help line.
+    /// The protocols the rule must name with `-p` (not negated); empty for any.
+    pub protos: &'static [Proto],
+    /// What to do instead, for the help line.
     pub help: &'static str,
 }
 
@@ -28,78 +32,224 @@ const fn hooks(list: &[Hook]) -> u8 {
 use Hook::*;
 use TableName::*;
 
-const DNAT: Place = Place {
-    name: "DNAT",
-    tables: &[Nat],
-    hooks: hooks(&[Prerouting, Output]),
-    help: "DNAT rewrites the destination before routing: put it in nat PREROUTING (incoming) or nat OUTPUT (local)",
-};
-const REDIRECT: Place = Place {
-    name: "REDIRECT",
-    tables: &[Nat],
-    hooks: hooks(&[Prerouting, Output]),
-    help: "REDIRECT rewrites the destination before routing: put it in nat PREROUTING or nat OUTPUT",
-};
-const SNAT: Place = Place {
-    name: "SNAT",
-    tables: &[Nat],
-    hooks: hooks(&[Input, Postrouting]),
-    help: "SNAT rewrites the source after routing: put it in nat POSTROUTING (or nat INPUT)",
-};
-const MASQUERADE: Place = Place {
-    name: "MASQUERADE",
-    tables: &[Nat],
-    hooks: hooks(&[Postrouting]),
-    help: "MASQUERADE picks the source address of the outgoing interface: put it in nat POSTROUTING",
-};
-const REJECT: Place = Place {
-    name: "REJECT",
-    tables: &[Filter],
-    hooks: 0,
-    help: "REJECT loads only in the filter table; to refuse packets earlier, DROP them in raw or mangle",
-};
+const TCP: &[Proto] = &[Proto::TCP];
+const TCP_UDP: &[Proto] = &[Proto::TCP, Proto::UDP];
+
+const fn place(
+    name: &'static str,
+    tables: &'static [TableName],
+    hooks: u8,
+    protos: &'static [Proto],
+    help: &'static str,
+) -> Place {
+    Place { name, tables, hooks, protos, help }
+}
+
+/// Targets, by name.
+static TARGETS: &[Place] = &[
+    place(
+        "DNAT",
+        &[Nat],
+        hooks(&[Prerouting, Output]),
+        &[],
+        "DNAT rewrites the destination before routing: put it in nat PREROUTING (incoming) or nat OUTPUT (local)",
+    ),
+    place(
+        "REDIRECT",
+        &[Nat],
+        hooks(&[Prerouting, Output]),
+        &[],
+        "REDIRECT rewrites the destination before routing: put it in nat PREROUTING or nat OUTPUT",
+    ),
+    place(
+        "SNAT",
+        &[Nat],
+        hooks(&[Input, Postrouting]),
+        &[],
+        "SNAT rewrites the source after routing: put it in nat POSTROUTING (or nat INPUT)",
+    ),
+    place(
+        "MASQUERADE",
+        &[Nat],
+        hooks(&[Postrouting]),
+        &[],
+        "MASQUERADE picks the source address of the outgoing interface: put it in nat POSTROUTING",
+    ),
+    place("NETMAP", &[Nat], 0, &[], "NETMAP is a NAT target: put it in the nat table"),
+    place(
+        "REJECT",
+        &[Filter],
+        0,
+        &[],
+        "REJECT loads only in the filter table; to refuse packets earlier, DROP them in raw or mangle",
+    ),
+    place(
+        "TRACE",
+        &[Raw],
+        0,
+        &[],
+        "TRACE marks packets for tracing before conntrack sees them: put it in the raw table",
+    ),
+    place("CT", &[Raw], 0, &[], "CT sets up the connection before conntrack tracks it: put it in the raw table"),
+    place("NOTRACK", &[Raw], 0, &[], "NOTRACK acts before conntrack tracks the packet: put it in the raw table"),
+    place(
+        "TPROXY",
+        &[Mangle],
+        hooks(&[Prerouting]),
+        TCP_UDP,
+        "TPROXY loads in mangle PREROUTING, on `-p tcp` or `-p udp` rules",
+    ),
+    place("TCPOPTSTRIP", &[Mangle], 0, TCP, "TCPOPTSTRIP rewrites TCP headers in the mangle table: add `-p tcp`"),
+    place("CHECKSUM", &[Mangle], 0, &[], "CHECKSUM loads only in the mangle table"),
+    place("TOS", &[Mangle], 0, &[], "TOS rewrites headers: put it in the mangle table"),
+    place("DSCP", &[Mangle], 0, &[], "DSCP rewrites headers: put it in the mangle table"),
+    place("TTL", &[Mangle], 0, &[], "TTL rewrites headers: put it in the mangle table"),
+    place("HL", &[Mangle], 0, &[], "HL rewrites headers: put it in the mangle table"),
+    place("ECN", &[Mangle], 0, &[], "ECN rewrites headers: put it in the mangle table"),
+    place(
+        "SNPT",
+        &[Mangle],
+        hooks(&[Input, Postrouting]),
+        &[],
+        "SNPT rewrites the source prefix on the way out: mangle POSTROUTING (or INPUT)",
+    ),
+    place(
+        "DNPT",
+        &[Mangle],
+        hooks(&[Prerouting, Output]),
+        &[],
+        "DNPT rewrites the destination prefix on the way in: mangle PREROUTING (or OUTPUT)",
+    ),
+    place("SECMARK", &[Mangle, Security], 0, &[], "SECMARK loads in the mangle or security table"),
+    place("CONNSECMARK", &[Mangle, Security], 0, &[], "CONNSECMARK loads in the mangle or security table"),
+    place(
+        "SYNPROXY",
+        &[],
+        hooks(&[Input, Forward]),
+        TCP,
+        "SYNPROXY answers SYNs of `-p tcp` rules in INPUT or FORWARD",
+    ),
+    place(
+        "CLASSIFY",
+        &[],
+        hooks(&[Forward, Output, Postrouting]),
+        &[],
+        "CLASSIFY sets the class for the outgoing queue: FORWARD, OUTPUT or POSTROUTING",
+    ),
+];
+
+const TCPMSS_CLAMP: Place = place(
+    "TCPMSS --clamp-mss-to-pmtu",
+    &[],
+    hooks(&[Forward, Output, Postrouting]),
+    TCP,
+    "the path MTU is known only after routing: clamp in FORWARD, OUTPUT or POSTROUTING",
+);
+const TCPMSS_SET: Place = place("TCPMSS", &[], 0, TCP, "TCPMSS rewrites TCP SYN packets: add `-p tcp`");
 
 /// Where a target may stand, if anywhere is not fine.
 pub fn target_place(kind: &TargetKind) -> Option<&'static Place> {
     match kind {
-        TargetKind::Dnat(_) => Some(&DNAT),
-        TargetKind::Snat(_) => Some(&SNAT),
-        TargetKind::Masquerade(_) => Some(&MASQUERADE),
-        TargetKind::Redirect(_) => Some(&REDIRECT),
-        TargetKind::Reject(_) => Some(&REJECT),
-        _ => None,
+        TargetKind::Tcpmss(crate::ext::tcpmss::Tcpmss::ClampToPmtu) => Some(&TCPMSS_CLAMP),
+        TargetKind::Tcpmss(_) => Some(&TCPMSS_SET),
+        kind => {
+            let name = kind.name()?;
+            TARGETS.iter().find(|p| p.name == name)
+        }
     }
 }
 
-const LIMIT_IFACE_IN: Place = Place {
-    name: "addrtype --limit-iface-in",
-    tables: &[],
-    hooks: hooks(&[Prerouting, Input, Forward]),
-    help: "a packet going out has no input interface to look the address up on",
-};
-const LIMIT_IFACE_OUT: Place = Place {
-    name: "addrtype --limit-iface-out",
-    tables: &[],
-    hooks: hooks(&[Forward, Output, Postrouting]),
-    help: "a packet coming in has no output interface yet",
-};
+/// Matches, by name.
+static MATCHES: &[Place] = &[
+    place("-m tcp", &[], 0, TCP, "add `-p tcp` before `-m tcp`"),
+    place("-m udp", &[], 0, &[Proto::UDP], "add `-p udp` before `-m udp`"),
+    place("-m udplite", &[], 0, &[Proto::UDPLITE], "add `-p udplite` before `-m udplite`"),
+    place("-m sctp", &[], 0, &[Proto::SCTP], "add `-p sctp` before `-m sctp`"),
+    place("-m dccp", &[], 0, &[Proto::DCCP], "add `-p dccp` before `-m dccp`"),
+    place("-m icmp", &[], 0, &[Proto::ICMP], "add `-p icmp` before `-m icmp`"),
+    place("-m icmp6", &[], 0, &[Proto::ICMPV6], "add `-p ipv6-icmp` before `-m icmp6`"),
+    place("-m esp", &[], 0, &[Proto(50)], "add `-p esp` before `-m esp`"),
+    place("-m ah", &[], 0, &[Proto(51)], "add `-p ah` before `-m ah`"),
+    place("-m ipcomp", &[], 0, &[Proto(108)], "add `-p ipcomp` before `-m ipcomp`"),
+    place("-m mh", &[], 0, &[Proto(135)], "add `-p mh` before `-m mh`"),
+    place("-m tcpmss", &[], 0, TCP, "add `-p tcp` before `-m tcpmss`"),
+    place(
+        "-m owner",
+        &[],
+        hooks(&[Output, Postrouting]),
+        &[],
+        "only locally generated packets have an owner: match it in OUTPUT or POSTROUTING",
+    ),
+    place(
+        "-m mac",
+        &[],
+        hooks(&[Prerouting, Input, Forward]),
+        &[],
+        "the source MAC is known only on incoming packets: PREROUTING, INPUT or FORWARD",
+    ),
+    place(
+        "-m eui64",
+        &[],
+        hooks(&[Prerouting, Input, Forward]),
+        &[],
+        "the source MAC is known only on incoming packets: PREROUTING, INPUT or FORWARD",
+    ),
+    place(
+        "-m socket",
+        &[],
+        hooks(&[Prerouting, Input]),
+        &[],
+        "the socket lookup works on incoming packets: PREROUTING or INPUT",
+    ),
+    place(
+        "-m rpfilter",
+        &[Raw, Mangle],
+        hooks(&[Prerouting]),
+        &[],
+        "the reverse-path check runs before routing: raw or mangle PREROUTING",
+    ),
+];
+
+const LIMIT_IFACE_IN: Place = place(
+    "-m addrtype --limit-iface-in",
+    &[],
+    hooks(&[Prerouting, Input, Forward]),
+    &[],
+    "a packet going out has no input interface to look the address up on",
+);
+const LIMIT_IFACE_OUT: Place = place(
+    "-m addrtype --limit-iface-out",
+    &[],
+    hooks(&[Forward, Output, Postrouting]),
+    &[],
+    "a packet coming in has no output interface yet",
+);
 
 /// Where a match may stand, if anywhere is not fine.
 pub fn match_place(kind: &MatchKind) -> Option<&'static Place> {
     match kind {
         MatchKind::Addrtype(a) if a.limit_iface_in => Some(&LIMIT_IFACE_IN),
         MatchKind::Addrtype(a) if a.limit_iface_out => Some(&LIMIT_IFACE_OUT),
-        _ => None,
+        kind => {
+            let name = kind.name();
+            MATCHES.iter().find(|p| p.name.strip_prefix("-m ") == Some(name))
+        }
     }
 }
 
-/// The protocol a match needs on the rule (`-p tcp` for `-m tcp`, not negated).
-pub fn match_protocol(kind: &MatchKind) -> Option<Proto> {
-    match kind {
-        MatchKind::Tcp(_) => Some(Proto::TCP),
-        MatchKind::Udp(_) => Some(Proto::UDP),
-        MatchKind::Icmp(_) => Some(Proto::ICMP),
-        MatchKind::Icmp6(_) => Some(Proto::ICMPV6),
-        _ => None,
-    }
-}
+/// Extensions the running kernels no longer have: (name, since when, what to use).
+pub static GONE: &[(&str, &str, &str)] = &[
+    ("ULOG", "Linux 3.17", "use `-j NFLOG`"),
+    ("CLUSTERIP", "Linux 6.3", "use the nftables `jhash` expression or a load balancer"),
+];
+
+/// Extensions whose load depends on the host beyond the rules: (name, match or not, what).
+pub static HOST_DEPENDENT: &[(&str, bool, &str)] = &[
+    ("set", true, "the ipsets it names must exist on the host (`ipset create`)"),
+    ("SET", false, "the ipsets it names must exist on the host (`ipset create`)"),
+    ("nfacct", true, "its accounting object must exist on the host (`nfacct add`)"),
+    ("ipvs", true, "the host's kernel needs IPVS (the ip_vs module)"),
+    ("LED", false, "the host's kernel needs the LED target (xt_LED, often not built)"),
+    ("SECMARK", false, "its SELinux context must exist in the host's policy"),
+    ("CONNSECMARK", false, "the host needs SELinux or another security module"),
+];

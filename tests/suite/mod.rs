@@ -2,3 +2,4 @@ mod cli;
 mod fixtures;
 mod save_vectors;
 pub mod support;
+mod targets_extra;

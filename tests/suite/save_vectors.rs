@@ -71,6 +71,8 @@ struct Outcome {
     host_name: bool,
     /// ipt accepted an old-style `OPT ! VALUE` negation, with a warning.
     old_negation: bool,
+    /// ipt warned that loading depends on the host (an ipset, a kernel module, a context).
+    host_dependent: bool,
 }
 
 fn run(case: &Case) -> Outcome {
@@ -93,6 +95,7 @@ fn run(case: &Case) -> Outcome {
         verbatim: codes.iter().any(|c| c.contains("unmodelled")),
         host_name: codes.iter().any(|c| c == "ipt::load::host_name"),
         old_negation: codes.iter().any(|c| c == "ipt::load::old_negation"),
+        host_dependent: codes.iter().any(|c| c == "ipt::check::host_dependent"),
     };
     if let Some(e) = loaded.diagnostics.iter().find(|d| d.severity() == ipt::diag::Severity::Error) {
         outcome.result = Err(e.to_string());
@@ -152,6 +155,8 @@ fn check_all(file: &str, family: Family) {
             Some("old-style negation: iptables 1.8.9 refuses it, ipt accepts it with a warning")
         } else if outcome.host_name {
             Some("a host name: what it resolves to depends on the host")
+        } else if outcome.host_dependent && outcome.result.is_ok() {
+            Some("depends on the host (an ipset, a kernel module, an SELinux context), which ipt warns about")
         } else if outcome.verbatim {
             Some("an extension ipt keeps verbatim: its options are not checked, nor printed canonically")
         } else {
