@@ -45,8 +45,16 @@ const MAX_ARG: usize = 1023;
 /// `MAX_ARGC` less the program name and `-t TABLE` that iptables-restore adds.
 const MAX_ARGS: usize = 252;
 
-/// Reads a whole source.
+/// Reads a whole source, and checks it as the kernel will ([`crate::check`]).
 pub fn load(source: &Source, options: &LoadOptions) -> Loaded {
+    let mut loaded = read(source, options);
+    let kernel = crate::check::check(source, &loaded.ruleset);
+    loaded.diagnostics.extend(kernel);
+    loaded
+}
+
+/// Reads a whole source as `iptables-restore --test` would: without the kernel's checks.
+pub fn read(source: &Source, options: &LoadOptions) -> Loaded {
     let mut loader = Loader {
         source,
         options,
@@ -62,10 +70,7 @@ pub fn load(source: &Source, options: &LoadOptions) -> Loaded {
         odd_bytes: false,
     };
     loader.run();
-    let mut loaded = loader.finish();
-    let kernel = crate::check::check(source, &loaded.ruleset);
-    loaded.diagnostics.extend(kernel);
-    loaded
+    loader.finish()
 }
 
 struct Loader<'s> {
