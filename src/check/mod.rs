@@ -84,7 +84,7 @@ fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems:
         .map(|n| (n, false, target.span))
         .into_iter()
         .chain(rule.matches.iter().map(|m| (m.kind.name(), true, m.span)));
-    for (name, is_match, span) in uses {
+    for (name, is_match, span) in uses.filter(|(n, _, _)| placement::maybe_host_dependent(n)) {
         if let Some(&(_, _, what)) = placement::HOST_DEPENDENT.iter().find(|&&(n, m, _)| n == name && m == is_match) {
             let name = if is_match { format!("-m {name}") } else { format!("-j {name}") };
             problems.push(CheckError::HostDependent { span, name, what });

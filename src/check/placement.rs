@@ -150,6 +150,17 @@ const TCPMSS_SET: Place = place("TCPMSS", &[], 0, TCP, "TCPMSS rewrites TCP SYN 
 /// Where a target may stand, if anywhere is not fine.
 pub fn target_place(kind: &TargetKind) -> Option<&'static Place> {
     match kind {
+        // the common verdicts first, without looking names up
+        TargetKind::Continue
+        | TargetKind::Accept
+        | TargetKind::Drop
+        | TargetKind::Return
+        | TargetKind::Queue
+        | TargetKind::Jump(_)
+        | TargetKind::Goto(_)
+        | TargetKind::Log(_)
+        | TargetKind::Mark(_)
+        | TargetKind::Nflog(_) => None,
         TargetKind::Tcpmss(crate::ext::tcpmss::Tcpmss::ClampToPmtu) => Some(&TCPMSS_CLAMP),
         TargetKind::Tcpmss(_) => Some(&TCPMSS_SET),
         kind => {
@@ -230,6 +241,17 @@ pub fn match_place(kind: &MatchKind) -> Option<&'static Place> {
     match kind {
         MatchKind::Addrtype(a) if a.limit_iface_in => Some(&LIMIT_IFACE_IN),
         MatchKind::Addrtype(a) if a.limit_iface_out => Some(&LIMIT_IFACE_OUT),
+        // the common matches without restrictions, without looking names up
+        MatchKind::Comment(_)
+        | MatchKind::Conntrack(_)
+        | MatchKind::State(_)
+        | MatchKind::Mark(_)
+        | MatchKind::Connmark(_)
+        | MatchKind::Limit(_)
+        | MatchKind::Multiport(_)
+        | MatchKind::Addrtype(_) => None,
+        MatchKind::Tcp(_) => Some(&MATCHES[0]),
+        MatchKind::Udp(_) => Some(&MATCHES[1]),
         kind => {
             let name = kind.name();
             MATCHES.iter().find(|p| p.name.strip_prefix("-m ") == Some(name))
@@ -253,3 +275,9 @@ pub static HOST_DEPENDENT: &[(&str, bool, &str)] = &[
     ("SECMARK", false, "its SELinux context must exist in the host's policy"),
     ("CONNSECMARK", false, "the host needs SELinux or another security module"),
 ];
+
+/// A quick test before the list: every host-dependent extension's name starts with one of these
+/// letters.
+pub fn maybe_host_dependent(name: &str) -> bool {
+    matches!(name.as_bytes().first(), Some(b's' | b'S' | b'n' | b'i' | b'L' | b'C'))
+}

@@ -1083,12 +1083,12 @@ impl<'a> Parser<'a, '_> {
                 }
                 LoadedKind::VerbatimMatch(name) => self.rule.matches.push(Match {
                     span: ext.span,
-                    kind: MatchKind::Verbatim(Verbatim { name: name.into(), args: ext.verbatim }),
+                    kind: MatchKind::Verbatim(Box::new(Verbatim { name: name.into(), args: ext.verbatim })),
                 }),
                 LoadedKind::VerbatimTarget(name) => {
                     let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
                     self.rule.target = TargetRef::Target {
-                        kind: TargetKind::Verbatim(Verbatim { name: name.into(), args: ext.verbatim }),
+                        kind: TargetKind::Verbatim(Box::new(Verbatim { name: name.into(), args: ext.verbatim })),
                         span: span.to(ext.span),
                         name_span,
                     };

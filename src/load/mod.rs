@@ -5,6 +5,7 @@
 mod command;
 mod error;
 pub mod family;
+mod lines;
 mod table;
 
 pub use command::problem_is_error;
@@ -13,8 +14,9 @@ pub use table::MAX_CHAIN_NAME;
 
 use crate::diag::Diagnostic;
 use crate::model::{Family, Ruleset, TableName};
-use crate::source::{Line, Source, Span};
-use crate::syntax::{Arg, Statement, parse_line_reusing};
+use crate::source::{Source, Span};
+use crate::syntax::Statement;
+use lines::{Outcome, ParsedLine};
 use table::TableBuilder;
 
 /// How to read a dump.
@@ -63,11 +65,7 @@ pub fn read(source: &Source, options: &LoadOptions) -> Loaded {
         ruleset: Ruleset::default(),
         table: None,
         comments: Vec::new(),
-        header_family: None,
-        last_family: None,
-        file_family: family::from_file_name(source.name()),
         crlf: None,
-        odd_bytes: false,
     };
     loader.run();
     loader.finish()
@@ -83,36 +81,17 @@ struct Loader<'s> {
     table: Option<TableBuilder>,
     /// `#` lines not yet attached to a chain or rule.
     comments: Vec<Box<str>>,
-    header_family: Option<Family>,
-    last_family: Option<Family>,
-    file_family: Option<Family>,
     /// The first carriage return, and how many lines have one.
     crlf: Option<(Span, usize)>,
-    /// Whether the text has a NUL byte or U+FFFD anywhere.
-    odd_bytes: bool,
 }
 
-impl Loader<'_> {
+impl<'s> Loader<'s> {
     fn run(&mut self) {
         let source = self.source;
-        let text = source.text();
-        let mut buf: Vec<Arg<'_>> = Vec::with_capacity(32);
-        let mut offset = 0;
-        let mut line_no = 0u32;
-        let mut rest = text;
-        // NUL bytes and bytes that were not UTF-8 are rare: look for them once, in the whole text
-        self.odd_bytes = memchr::memchr(0, text.as_bytes()).is_some() || text.contains('\u{FFFD}');
-        while !rest.is_empty() {
-            line_no += 1;
-            let (line, next, has_newline) = match memchr::memchr(b'\n', rest.as_bytes()) {
-                Some(i) => (&rest[..i], &rest[i + 1..], true),
-                None => (rest, "", false),
-            };
-            self.line(line, offset, Line(line_no), has_newline, &mut buf);
-            offset += line.len() + 1;
-            rest = next;
+        lines::read_all(source, self.options, |parsed, sections| {
+            self.line(parsed, sections);
             self.flush_problems();
-        }
+        });
         if let Some(table) = self.table.take() {
             let name = table.name.as_str().to_string();
             self.problems.push(LoadError::MissingCommit { span: table.span, table: name });
@@ -129,49 +108,68 @@ impl Loader<'_> {
         }
     }
 
-    fn line<'t>(&mut self, text: &'t str, offset: usize, line: Line, has_newline: bool, buf: &mut Vec<Arg<'t>>) {
-        if text.len() > MAX_LINE {
-            self.problems
-                .push(LoadError::LineTooLong { span: Span::new(offset, offset + text.len()), len: text.len() });
-            return;
+    /// Applies one line, read, to the tables.
+    fn line(&mut self, parsed: ParsedLine<'s>, sections: &lines::Sections) {
+        let ParsedLine { line, offset, len, has_newline, outcome, problems } = parsed;
+        let end = match &outcome {
+            Outcome::Statement(_, end) | Outcome::Command { end, .. } => Some(end),
+            Outcome::Skip | Outcome::Syntax(_) => None,
+        };
+        if let Some(end) = end {
+            if let Some(cr) = end.carriage_return {
+                let (first, count) = self.crlf.unwrap_or((cr, 0));
+                self.crlf = Some((first, count + 1));
+            }
+            if let Some(blanks) = end.trailing_blanks {
+                if matches!(outcome, Outcome::Statement(Statement::Commit(_), _)) {
+                    self.problems.push(LoadError::CommitTrailingBlanks { span: blanks });
+                } else {
+                    self.problems.push(LoadError::TrailingBlanks { span: blanks });
+                }
+            }
         }
-        if self.odd_bytes
-            && let Some(i) = text.find('\0')
-        {
-            self.problems.push(LoadError::NulByte { span: Span::new(offset + i, offset + i + 1) });
-            return;
-        }
-        if self.odd_bytes
-            && let Some(i) = text.find('\u{FFFD}')
-        {
-            self.problems.push(LoadError::NotUtf8 { span: Span::new(offset + i, offset + i + 3) });
-        }
-        let (statement, end) = match parse_line_reusing(text, offset, buf) {
-            Ok(parsed) => parsed,
-            Err(e) => {
+        let statement = match outcome {
+            Outcome::Skip => {
+                self.problems.extend(problems);
+                return;
+            }
+            Outcome::Syntax(e) => {
+                self.problems.extend(problems);
+                self.flush_problems();
                 self.diagnostics.push(Diagnostic::new(self.source, e));
                 return;
             }
-        };
-        if let Some(cr) = end.carriage_return {
-            let (first, count) = self.crlf.unwrap_or((cr, 0));
-            self.crlf = Some((first, count + 1));
-        }
-        if let Some(blanks) = end.trailing_blanks {
-            if matches!(statement, Statement::Commit(_)) {
-                self.problems.push(LoadError::CommitTrailingBlanks { span: blanks });
-            } else {
-                self.problems.push(LoadError::TrailingBlanks { span: blanks });
-            }
-        }
-        match statement {
-            Statement::Empty => {}
-            Statement::Comment(text) => {
-                if let Some(family) = family::from_comment(text) {
-                    self.header_family = Some(family);
+            Outcome::Command { counters, line_span, command, .. } => {
+                let Some(table) = self.table.as_mut() else {
+                    self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
+                    return;
+                };
+                self.problems.extend(problems);
+                let Some(mut command) = command else {
+                    self.comments.clear();
+                    return;
+                };
+                if let Some((family, _)) = command.only
+                    && family != table.family
+                {
+                    // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
+                    return;
                 }
-                self.comments.push(text.into());
+                if let Some((c, _)) = counters {
+                    command.rule.counters.get_or_insert(c);
+                }
+                let comments = std::mem::take(&mut self.comments);
+                table.apply(*command, line, line_span, comments, &mut self.problems);
+                return;
             }
+            Outcome::Statement(statement, _) => {
+                self.problems.extend(problems);
+                statement
+            }
+        };
+        match statement {
+            Statement::Empty | Statement::Command { .. } => {}
+            Statement::Comment(text) => self.comments.push(text.into()),
             Statement::MisplacedComment(span) => self.problems.push(LoadError::IndentedComment { span }),
             Statement::Table(header) => {
                 if let Some(open) = &self.table {
@@ -185,15 +183,14 @@ impl Loader<'_> {
                 if let Some(extra) = header.extra {
                     self.problems.push(LoadError::IgnoredWords { span: extra });
                 }
+                let family = sections.family_at(offset);
                 let Some(name) = TableName::parse(header.name) else {
                     self.problems.push(LoadError::UnknownTable { span: header.name_span, name: header.name.into() });
-                    // read the section anyway, so its lines are checked
-                    let family = self.section_family(offset + text.len() + 1);
-                    // an empty span marks the section as one to check but not keep
+                    // read the section anyway, so its lines are checked; an empty span marks it
+                    // as one to check but not keep
                     self.table = Some(TableBuilder::new(TableName::Filter, family, Span::default()));
                     return;
                 };
-                let family = self.section_family(offset + text.len() + 1);
                 for comment in self.comments.drain(..) {
                     self.ruleset.comments.push((self.ruleset.tables.len(), comment));
                 }
@@ -218,70 +215,17 @@ impl Loader<'_> {
                 if !has_newline {
                     self.problems.push(LoadError::NoFinalNewline { span });
                 }
+                let _ = len;
                 table.comments.append(&mut self.comments);
                 if table.span.is_empty() {
                     // the unknown table of an error above
                     return;
                 }
                 let table = table.finish();
-                self.last_family = Some(table.family);
                 self.ruleset.tables.retain(|t| !(t.family == table.family && t.name == table.name));
                 self.ruleset.tables.push(table);
             }
-            Statement::Command { counters, mut args } => {
-                self.command(counters, &args, line);
-                // give the vector back for the next line
-                args.clear();
-                *buf = args;
-            }
         }
-    }
-
-    /// A command line.
-    fn command(&mut self, counters: Option<(crate::model::Counters, Span)>, args: &[Arg<'_>], line: Line) {
-        let Some(first) = args.first() else { return };
-        let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
-        let Some(table) = self.table.as_mut() else {
-            self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
-            return;
-        };
-        if args.len() > MAX_ARGS {
-            self.problems.push(LoadError::TooManyArguments { span: line_span, count: args.len() });
-            return;
-        }
-        if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
-            self.problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
-            return;
-        }
-        let Some(mut command) = command::parse_command(args, table.family, &mut self.problems) else {
-            self.comments.clear();
-            return;
-        };
-        if let Some((family, _)) = command.only
-            && family != table.family
-        {
-            // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
-            return;
-        }
-        if let Some((c, _)) = counters {
-            command.rule.counters.get_or_insert(c);
-        }
-        let comments = std::mem::take(&mut self.comments);
-        table.apply(command, line, line_span, comments, &mut self.problems);
-    }
-
-    /// The family of the section whose lines start at `from`.
-    fn section_family(&mut self, from: usize) -> Family {
-        let family = self
-            .options
-            .family
-            .or(self.header_family)
-            .or(self.file_family)
-            .or_else(|| family::from_lines(self.source.text()[from.min(self.source.text().len())..].split('\n')))
-            .or(self.last_family)
-            .unwrap_or(Family::Ipv4);
-        self.header_family = None;
-        family
     }
 
     fn finish(mut self) -> Loaded {

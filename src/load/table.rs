@@ -538,6 +538,10 @@ impl TableBuilder {
         builtins.sort_by_key(|c| c.builtin.map(|b: Builtin| b.hook).unwrap_or(Hook::Prerouting));
         users.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         builtins.extend(users);
+        // pushing left spare room in most chains: give it back
+        for chain in &mut builtins {
+            chain.rules.shrink_to_fit();
+        }
         Table { family: self.family, name: self.name, span: self.span, chains: builtins, comments: self.comments }
     }
 }

@@ -14,13 +14,25 @@ pub enum Net {
         addr: Ipv4Addr,
         mask: Ipv4Addr,
     },
-    V6 {
-        addr: Ipv6Addr,
-        mask: Ipv6Addr,
-    },
+    /// Boxed, so that the common IPv4 rule does not pay for IPv6's size.
+    V6(Box<V6Net>),
     /// A host or network name, which iptables resolves (through DNS or `/etc/networks`) only when
     /// it loads the rule: kept verbatim, with its mask if any.
     Name(Box<str>),
+}
+
+/// An IPv6 address and mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct V6Net {
+    pub addr: Ipv6Addr,
+    pub mask: Ipv6Addr,
+}
+
+impl Net {
+    /// An IPv6 address with its mask.
+    pub fn v6(addr: Ipv6Addr, mask: Ipv6Addr) -> Net {
+        Net::V6(Box::new(V6Net { addr, mask }))
+    }
 }
 
 /// Why an address does not parse.
@@ -63,7 +75,7 @@ impl Net {
                 None => Ipv6Addr::from(u128::MAX),
                 Some(m) => parse_v6_mask(m).ok_or_else(|| AddrError::BadMask(m.to_string()))?,
             };
-            return Ok(Net::V6 { addr, mask });
+            return Ok(Net::v6(addr, mask));
         }
         // A name: a zero mask makes iptables ignore it ("any/0").
         if let Some(m) = mask
@@ -87,7 +99,7 @@ impl Net {
     pub fn masked(self) -> Net {
         match self {
             Net::V4 { addr, mask } => Net::V4 { addr: Ipv4Addr::from(u32::from(addr) & u32::from(mask)), mask },
-            Net::V6 { addr, mask } => Net::V6 { addr: Ipv6Addr::from(u128::from(addr) & u128::from(mask)), mask },
+            Net::V6(v6) => Net::v6(Ipv6Addr::from(u128::from(v6.addr) & u128::from(v6.mask)), v6.mask),
             name => name,
         }
     }
@@ -96,7 +108,7 @@ impl Net {
     pub fn with_full_mask(self) -> Net {
         match self {
             Net::V4 { addr, .. } => Net::V4 { addr, mask: Ipv4Addr::from(u32::MAX) },
-            Net::V6 { addr, .. } => Net::V6 { addr, mask: Ipv6Addr::from(u128::MAX) },
+            Net::V6(v6) => Net::v6(v6.addr, Ipv6Addr::from(u128::MAX)),
             name => name,
         }
     }
@@ -105,7 +117,7 @@ impl Net {
     pub fn any(family: super::Family) -> Net {
         match family {
             super::Family::Ipv4 => Net::any_v4(),
-            super::Family::Ipv6 => Net::V6 { addr: Ipv6Addr::UNSPECIFIED, mask: Ipv6Addr::UNSPECIFIED },
+            super::Family::Ipv6 => Net::v6(Ipv6Addr::UNSPECIFIED, Ipv6Addr::UNSPECIFIED),
         }
     }
 
@@ -118,7 +130,7 @@ impl Net {
     pub fn is_any(&self) -> bool {
         match self {
             Net::V4 { mask, .. } => mask.is_unspecified(),
-            Net::V6 { mask, .. } => mask.is_unspecified(),
+            Net::V6(v6) => v6.mask.is_unspecified(),
             Net::Name(_) => false,
         }
     }
@@ -127,7 +139,7 @@ impl Net {
     pub fn family(&self) -> Option<super::Family> {
         match self {
             Net::V4 { .. } => Some(super::Family::Ipv4),
-            Net::V6 { .. } => Some(super::Family::Ipv6),
+            Net::V6(_) => Some(super::Family::Ipv6),
             Net::Name(_) => None,
         }
     }
@@ -136,7 +148,7 @@ impl Net {
     pub fn prefix_len(&self) -> Option<u32> {
         match self {
             Net::V4 { mask, .. } => contiguous(u32::from(*mask).leading_ones(), u32::from(*mask).count_ones()),
-            Net::V6 { mask, .. } => contiguous(u128::from(*mask).leading_ones(), u128::from(*mask).count_ones()),
+            Net::V6(v6) => contiguous(u128::from(v6.mask).leading_ones(), u128::from(v6.mask).count_ones()),
             Net::Name(_) => None,
         }
     }
@@ -152,8 +164,8 @@ impl fmt::Display for Net {
         match (self, self.prefix_len()) {
             (Net::V4 { addr, .. }, Some(len)) => write!(f, "{addr}/{len}"),
             (Net::V4 { addr, mask }, None) => write!(f, "{addr}/{mask}"),
-            (Net::V6 { addr, .. }, Some(len)) => write!(f, "{}/{len}", Ipv6Text(*addr)),
-            (Net::V6 { addr, mask }, None) => write!(f, "{}/{}", Ipv6Text(*addr), Ipv6Text(*mask)),
+            (Net::V6(v6), Some(len)) => write!(f, "{}/{len}", Ipv6Text(v6.addr)),
+            (Net::V6(v6), None) => write!(f, "{}/{}", Ipv6Text(v6.addr), Ipv6Text(v6.mask)),
             (Net::Name(name), _) => f.write_str(name),
         }
     }
@@ -167,7 +179,7 @@ impl fmt::Display for NetNumeric<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.0, self.0.prefix_len()) {
             (Net::V4 { addr, .. }, Some(32)) => write!(f, "{addr}"),
-            (Net::V6 { addr, .. }, Some(128)) => write!(f, "{}", Ipv6Text(*addr)),
+            (Net::V6(v6), Some(128)) => write!(f, "{}", Ipv6Text(v6.addr)),
             (net, _) => net.fmt(f),
         }
     }

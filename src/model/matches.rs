@@ -40,7 +40,7 @@ pub enum MatchKind {
     Limit(Limit),
     Addrtype(Addrtype),
     /// A module ipt does not model: its name and arguments, exactly as written.
-    Verbatim(Verbatim),
+    Verbatim(Box<Verbatim>),
 }
 
 /// An extension kept as written: `-m NAME ARGS...` or `-j NAME ARGS...`.

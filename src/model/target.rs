@@ -106,7 +106,7 @@ pub enum TargetKind {
     Clusterip(Clusterip),
     /// A target ipt does not model, kept as written.
     #[serde(rename = "verbatim")]
-    Verbatim(Verbatim),
+    Verbatim(Box<Verbatim>),
 }
 
 impl TargetKind {

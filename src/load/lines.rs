@@ -1,0 +1,254 @@
+//! Reading the lines of a dump, on several threads: each line is parsed and its command read
+//! on its own (that is most of the work), then handed back in order to the single thread that
+//! applies them to the tables.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use super::command::{self, Command};
+use super::error::LoadError;
+use super::family;
+use super::{LoadOptions, MAX_ARG, MAX_ARGS, MAX_LINE};
+use crate::model::{Counters, Family};
+use crate::source::{Line, Source, Span};
+use crate::syntax::{Arg, LineEnd, Statement, SyntaxError, parse_line_reusing};
+
+/// How many lines a thread reads at a time.
+const CHUNK_LINES: usize = 1024;
+/// How many chunks may be read ahead of the one being applied (bounds memory).
+const WINDOW: usize = 4;
+
+/// One line, read.
+pub struct ParsedLine<'a> {
+    pub line: Line,
+    pub offset: usize,
+    pub len: usize,
+    pub has_newline: bool,
+    pub outcome: Outcome<'a>,
+    /// Problems found while reading it.
+    pub problems: Vec<LoadError>,
+}
+
+/// What a line turned out to be.
+pub enum Outcome<'a> {
+    /// Nothing more to do (the problems say why).
+    Skip,
+    Syntax(SyntaxError),
+    Statement(Statement<'a>, LineEnd),
+    /// A command line, read: `command` is `None` when it would not load. (Boxed: a command is
+    /// large, and lines wait in chunks to be applied.)
+    Command {
+        end: LineEnd,
+        counters: Option<(Counters, Span)>,
+        line_span: Span,
+        command: Option<Box<Command<'a>>>,
+    },
+}
+
+/// Where each table section starts and which family it is for.
+pub struct Sections {
+    /// (byte offset of the `*table` line, family), in order.
+    starts: Vec<(usize, Family)>,
+}
+
+impl Sections {
+    /// The family of the section a byte offset is in (IPv4 before any).
+    pub fn family_at(&self, offset: usize) -> Family {
+        let i = self.starts.partition_point(|&(start, _)| start <= offset);
+        if i == 0 { Family::Ipv4 } else { self.starts[i - 1].1 }
+    }
+}
+
+/// One pass over the lines: where chunks start (byte offset, first line number), and each
+/// section's family, decided as [`family`] says.
+pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Sections) {
+    let text = source.text();
+    let bytes = text.as_bytes();
+    let file_family = family::from_file_name(source.name());
+    let mut chunks = vec![(0, 1)];
+    let mut starts = Vec::new();
+    let (mut header, mut last) = (None, None);
+    let (mut offset, mut line) = (0usize, 1u32);
+    while offset < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
+        match bytes[offset] {
+            b'#' => {
+                if let Some(f) = family::from_comment(&text[offset + 1..end]) {
+                    header = Some(f);
+                }
+            }
+            b'*' => {
+                let next = (end + 1).min(text.len());
+                let family = options
+                    .family
+                    .or(header)
+                    .or(file_family)
+                    .or_else(|| family::from_lines(text[next..].split('\n')))
+                    .or(last)
+                    .unwrap_or(Family::Ipv4);
+                starts.push((offset, family));
+                last = Some(family);
+                header = None;
+            }
+            _ => {}
+        }
+        offset = end + 1;
+        if line as usize % CHUNK_LINES == 0 && offset < bytes.len() {
+            chunks.push((offset, line + 1));
+        }
+        line += 1;
+    }
+    (chunks, Sections { starts })
+}
+
+/// Reads the lines of one chunk, from `start` to `end`.
+fn read_chunk<'a>(
+    text: &'a str,
+    start: usize,
+    end: usize,
+    first_line: u32,
+    sections: &Sections,
+    odd_bytes: bool,
+) -> Vec<ParsedLine<'a>> {
+    let mut out = Vec::with_capacity(CHUNK_LINES);
+    let mut buf: Vec<Arg<'a>> = Vec::with_capacity(32);
+    let (mut offset, mut line) = (start, first_line);
+    while offset < end {
+        let (line_end, has_newline) = match memchr::memchr(b'\n', &text.as_bytes()[offset..end]) {
+            Some(i) => (offset + i, true),
+            None => (end, end < text.len()),
+        };
+        let line_text = &text[offset..line_end];
+        out.push(read_line(line_text, offset, Line(line), has_newline, sections, odd_bytes, &mut buf));
+        offset = line_end + 1;
+        line += 1;
+    }
+    out
+}
+
+/// Reads one line: its statement and, for a command line, the command.
+fn read_line<'a>(
+    text: &'a str,
+    offset: usize,
+    line: Line,
+    has_newline: bool,
+    sections: &Sections,
+    odd_bytes: bool,
+    buf: &mut Vec<Arg<'a>>,
+) -> ParsedLine<'a> {
+    let mut parsed =
+        ParsedLine { line, offset, len: text.len(), has_newline, outcome: Outcome::Skip, problems: Vec::new() };
+    if text.len() > MAX_LINE {
+        parsed.problems.push(LoadError::LineTooLong { span: Span::new(offset, offset + text.len()), len: text.len() });
+        return parsed;
+    }
+    if odd_bytes && let Some(i) = text.find('\0') {
+        parsed.problems.push(LoadError::NulByte { span: Span::new(offset + i, offset + i + 1) });
+        return parsed;
+    }
+    if odd_bytes && let Some(i) = text.find('\u{FFFD}') {
+        parsed.problems.push(LoadError::NotUtf8 { span: Span::new(offset + i, offset + i + 3) });
+    }
+    parsed.outcome = match parse_line_reusing(text, offset, buf) {
+        Err(e) => Outcome::Syntax(e),
+        Ok((Statement::Command { counters, mut args }, end)) => {
+            let outcome = read_command(counters, &args, end, sections.family_at(offset), &mut parsed.problems);
+            // give the vector back for the next line
+            args.clear();
+            *buf = args;
+            outcome
+        }
+        Ok((statement, end)) => Outcome::Statement(statement, end),
+    };
+    parsed
+}
+
+fn read_command<'a>(
+    counters: Option<(Counters, Span)>,
+    args: &[Arg<'a>],
+    end: LineEnd,
+    family: Family,
+    problems: &mut Vec<LoadError>,
+) -> Outcome<'a> {
+    let Some(first) = args.first() else { return Outcome::Skip };
+    let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
+    let command = if args.len() > MAX_ARGS {
+        problems.push(LoadError::TooManyArguments { span: line_span, count: args.len() });
+        None
+    } else if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
+        problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
+        None
+    } else {
+        command::parse_command(args, family, problems).map(Box::new)
+    };
+    Outcome::Command { end, counters, line_span, command }
+}
+
+/// Reads every line, on as many threads as the machine has, and hands them to `apply` in order.
+pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl FnMut(ParsedLine<'a>, &Sections)) {
+    let text = source.text();
+    let (chunks, sections) = plan(source, options);
+    // NUL bytes and bytes that were not UTF-8 are rare: look for them once, in the whole text
+    let odd_bytes = memchr::memchr(0, text.as_bytes()).is_some() || text.contains('\u{FFFD}');
+    let bounds: Vec<(usize, usize, u32)> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, &(start, line))| (start, chunks.get(i + 1).map_or(text.len(), |&(next, _)| next), line))
+        .collect();
+    let threads = std::env::var("IPT_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8));
+    if threads == 1 || bounds.len() < 4 {
+        for &(start, end, line) in &bounds {
+            for parsed in read_chunk(text, start, end, line, &sections, odd_bytes) {
+                apply(parsed, &sections);
+            }
+        }
+        return;
+    }
+    // one lock over the chunks read and the count applied, one condition variable for both
+    struct Shared<'a> {
+        slots: Vec<Option<Vec<ParsedLine<'a>>>>,
+        applied: usize,
+    }
+    let shared = Mutex::new(Shared { slots: bounds.iter().map(|_| None).collect(), applied: 0 });
+    let changed = Condvar::new();
+    let next = AtomicUsize::new(0);
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(start, end, line)) = bounds.get(i) else { break };
+                    // do not run too far ahead of the thread that applies
+                    let mut state = lock();
+                    while i >= state.applied + WINDOW {
+                        state = changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                    }
+                    drop(state);
+                    let lines = read_chunk(text, start, end, line, &sections, odd_bytes);
+                    lock().slots[i] = Some(lines);
+                    changed.notify_all();
+                }
+            });
+        }
+        for i in 0..bounds.len() {
+            let lines = {
+                let mut state = lock();
+                loop {
+                    if let Some(lines) = state.slots[i].take() {
+                        state.applied = i + 1;
+                        break lines;
+                    }
+                    state = changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            changed.notify_all();
+            for parsed in lines {
+                apply(parsed, &sections);
+            }
+        }
+    });
+}
