@@ -410,8 +410,7 @@ impl<'a> Parser<'a, '_> {
 
     fn short_options(&mut self, arg: &Arg<'a>) {
         let text = arg.text.to_string();
-        let mut chars = text[1..].char_indices();
-        while let Some((i, c)) = chars.next() {
+        for (i, c) in text[1..].char_indices() {
             let Some(takes) = base_arg(c) else {
                 if self.load_protocol_match(arg.span) {
                     self.pos -= 1;
@@ -722,7 +721,7 @@ impl<'a> Parser<'a, '_> {
                 Ok(iface) => {
                     let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
                     // `-i +` matches every interface: iptables-save leaves it out
-                    if !(iface.as_str() == "+" && !negated) {
+                    if iface.as_str() != "+" || negated {
                         *slot = Some(Neg::new(negated, iface, whole));
                     }
                 }

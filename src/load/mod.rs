@@ -141,7 +141,7 @@ impl Loader<'_> {
         if let Some(blanks) = end.trailing_blanks {
             if matches!(statement, Statement::Commit(_)) {
                 self.problems.push(LoadError::CommitTrailingBlanks { span: blanks });
-            } else if !matches!(statement, Statement::Empty) || blanks.len() > 0 {
+            } else if !matches!(statement, Statement::Empty) || !blanks.is_empty() {
                 self.problems.push(LoadError::TrailingBlanks { span: blanks });
             }
         }
@@ -171,7 +171,9 @@ impl Loader<'_> {
                     // read the section anyway, so its lines are checked
                     let family = self.section_family(offset + text.len() + 1);
                     self.table = Some(TableBuilder::new(TableName::Filter, family, header.name_span));
-                    self.table.as_mut().map(|t| t.span = Span::default());
+                    if let Some(t) = self.table.as_mut() {
+                        t.span = Span::default();
+                    }
                     return;
                 };
                 let family = self.section_family(offset + text.len() + 1);
