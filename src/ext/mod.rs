@@ -18,10 +18,15 @@ pub mod multiport;
 pub mod nat;
 pub mod opts;
 pub mod ports;
+pub mod recent;
 pub mod reject;
 pub mod save;
 pub mod tcp;
+#[cfg(test)]
+pub mod testing;
+pub mod ttl;
 pub mod udp;
+pub mod xtopt;
 
 use build::Build;
 use opts::OptionSpec;
@@ -76,6 +81,9 @@ pub static MATCHES: &[&MatchSpec] = &[
     &mark::CONNMARK_SPEC,
     &limit::SPEC,
     &addrtype::SPEC,
+    &ttl::SPEC,
+    &ttl::HL_SPEC,
+    &recent::SPEC,
 ];
 
 /// Every modelled target.

@@ -9,7 +9,9 @@ use crate::ext::icmp::Icmp;
 use crate::ext::limit::Limit;
 use crate::ext::mark::Mark;
 use crate::ext::multiport::Multiport;
+use crate::ext::recent::Recent;
 use crate::ext::tcp::Tcp;
+use crate::ext::ttl::Ttl;
 use crate::ext::udp::Udp;
 use crate::source::Span;
 
@@ -39,6 +41,9 @@ pub enum MatchKind {
     Connmark(Mark),
     Limit(Limit),
     Addrtype(Addrtype),
+    Ttl(Ttl),
+    Hl(Ttl),
+    Recent(Box<Recent>),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -66,6 +71,9 @@ impl MatchKind {
             MatchKind::Connmark(_) => "connmark",
             MatchKind::Limit(_) => "limit",
             MatchKind::Addrtype(_) => "addrtype",
+            MatchKind::Ttl(_) => "ttl",
+            MatchKind::Hl(_) => "hl",
+            MatchKind::Recent(_) => "recent",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -84,6 +92,9 @@ impl MatchKind {
             MatchKind::Mark(m) | MatchKind::Connmark(m) => m.save(out),
             MatchKind::Limit(m) => m.save(out),
             MatchKind::Addrtype(m) => m.save(out),
+            MatchKind::Ttl(m) => m.save(out, "ttl"),
+            MatchKind::Hl(m) => m.save(out, "hl"),
+            MatchKind::Recent(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }

@@ -1,0 +1,169 @@
+//! The checks libxtables' option engine (`xtoptions.c`) makes for every extension that declares
+//! its options in a `struct xt_option_entry` table: integer values in a range, `lo:hi` ranges
+//! (`XTTYPE_UINT*RC`), mandatory options (`XTOPT_MAND`) and options that exclude each other
+//! (`.excl`). Each reports through the [`Build`] and returns `None` (or `false`) when it did.
+
+use super::build::Build;
+use super::opts::Opt;
+use crate::load::LoadError;
+use crate::model::num;
+
+impl Build<'_, '_> {
+    /// `XTTYPE_UINT*`: the whole value is a C number (`22`, `0x16`, `026`) in `min..=max`.
+    pub fn uint(&mut self, opt: &Opt<'_>, min: u64, max: u64) -> Option<u64> {
+        let value = num::uint(opt.value(), min, max);
+        if value.is_none() {
+            self.bad_value(opt, format!("a number {min}-{max}"));
+        }
+        value
+    }
+
+    /// `XTTYPE_UINT*RC` as iptables 1.8.9 reads it: `n`, `lo:hi`, `lo:` (up to `max`) or `:hi`
+    /// (from 0), each a C number up to `max`. The second value is `None` when only one was
+    /// given (each extension decides what that means). iptables 1.8.9 does not check that
+    /// `lo <= hi`.
+    pub fn uint_range(&mut self, opt: &Opt<'_>, max: u64) -> Option<(u64, Option<u64>)> {
+        let text = opt.value();
+        let mut parts = text.split(':');
+        let first = parts.next().unwrap_or_default();
+        let second = parts.next();
+        if parts.next().is_some() {
+            self.bad_value(opt, "a number or a range `lo:hi` (two numbers at most)");
+            return None;
+        }
+        let read = |part: &str, empty: u64| if part.is_empty() { Some(empty) } else { num::uint(part, 0, max) };
+        let lo = read(first, 0);
+        let hi = second.map(|s| read(s, max));
+        match (lo, hi) {
+            (Some(lo), None) if second.is_none() => Some((lo, None)),
+            (Some(lo), Some(Some(hi))) => Some((lo, Some(hi))),
+            _ => {
+                self.bad_value(opt, format!("a number 0-{max} or a range `lo:hi` of them"));
+                None
+            }
+        }
+    }
+
+    /// `XTOPT_MAND`: reports a missing option; `false` when it is missing.
+    pub fn require(&mut self, id: u8, name: &str) -> bool {
+        if self.has(id) {
+            return true;
+        }
+        self.report(LoadError::MissingOption { span: self.span, needs: format!("`--{name}`") });
+        false
+    }
+
+    /// `.excl`: reports every pair of the given options that are both present; `false` if any.
+    pub fn exclusive(&mut self, ids: &[u8]) -> bool {
+        let given: Vec<&Opt<'_>> = ids.iter().filter_map(|&id| self.get(id)).collect();
+        if given.len() < 2 {
+            return true;
+        }
+        let (first, second) = (given[0], given[1]);
+        let others: Vec<String> = given[1..].iter().map(|o| format!("`--{}`", o.name)).collect();
+        self.fail(
+            second.span,
+            format!("`--{}` cannot be used together with {}", first.name, others.join(", ")),
+            "keep only one of them",
+        );
+        false
+    }
+
+    /// `.also`: option `id` needs option `other`; `false` (reported) when it is alone.
+    pub fn needs(&mut self, id: u8, other: u8, other_name: &str) -> bool {
+        match (self.get(id), self.has(other)) {
+            (Some(opt), false) => {
+                self.fail(
+                    opt.span,
+                    format!("`--{}` also needs `--{other_name}`", opt.name),
+                    format!("add `--{other_name}`"),
+                );
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+/// `XTTYPE_HOST` without name resolution: one address of the table's family, as `getaddrinfo`
+/// reads a numeric host (IPv4 in `inet_aton`'s forms, so `255.255.0` is `255.255.0.0` and `24`
+/// is `0.0.0.24`). ipt does not resolve host names: they are refused with a word on why.
+pub fn parse_host(b: &mut Build<'_, '_>, opt: &Opt<'_>) -> Option<std::net::IpAddr> {
+    use crate::model::Family;
+    let text = opt.value();
+    let addr = match b.family {
+        Family::Ipv4 => inet_aton(text).map(std::net::IpAddr::V4),
+        Family::Ipv6 => text.parse::<std::net::Ipv6Addr>().ok().map(std::net::IpAddr::V6),
+    };
+    if addr.is_none() {
+        let other = match b.family {
+            Family::Ipv4 => text.parse::<std::net::Ipv6Addr>().is_ok(),
+            Family::Ipv6 => inet_aton(text).is_some(),
+        };
+        let expected = if other {
+            format!("an {} address (this table is {})", b.family, b.family)
+        } else {
+            format!("an {} address (ipt does not resolve host names here; write the address)", b.family)
+        };
+        b.bad_value(opt, expected);
+    }
+    addr
+}
+
+/// glibc's `inet_aton`: one to four parts, each decimal, `0x` hex or `0` octal; the last part
+/// fills the bits the others leave (`10.1` is `10.0.0.1`, `1` is `0.0.0.1`).
+pub fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(4);
+    for part in &parts {
+        let (radix, digits) = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (16, hex)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (8, &part[1..])
+        } else {
+            (10, *part)
+        };
+        if digits.is_empty() && radix != 16 || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        let value = if digits.is_empty() { 0 } else { u64::from_str_radix(digits, radix).ok()? };
+        values.push(value);
+    }
+    let (last, head) = values.split_last()?;
+    if head.iter().any(|&v| v > 0xff) {
+        return None;
+    }
+    let last_bits = 32 - 8 * head.len() as u32;
+    if *last >= 1u64 << last_bits {
+        return None;
+    }
+    let mut addr = *last as u32;
+    for (i, &v) in head.iter().enumerate() {
+        addr |= (v as u32) << (24 - 8 * i);
+    }
+    Some(std::net::Ipv4Addr::from(addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inet_aton_reads_short_forms() {
+        let show = |t: &str| inet_aton(t).map(|a| a.to_string());
+        assert_eq!(show("255.255.255").as_deref(), Some("255.255.0.255"));
+        assert_eq!(show("255.255.0").as_deref(), Some("255.255.0.0"));
+        assert_eq!(show("24").as_deref(), Some("0.0.0.24"));
+        assert_eq!(show("0xffffff00").as_deref(), Some("255.255.255.0"));
+        assert_eq!(show("010.0.0.1").as_deref(), Some("8.0.0.1"));
+        assert_eq!(show("1.2.3.4").as_deref(), Some("1.2.3.4"));
+        assert_eq!(show("256.1.1.1"), None);
+        assert_eq!(show("1.2.3.4.5"), None);
+        assert_eq!(show("1..2"), None);
+        assert_eq!(show("08"), None);
+        assert_eq!(show(""), None);
+    }
+}
