@@ -9,6 +9,7 @@ pub mod addrtype;
 pub mod build;
 pub mod comment;
 pub mod conntrack;
+pub mod hashlimit;
 pub mod icmp;
 pub mod limit;
 pub mod log;
@@ -84,6 +85,7 @@ pub static MATCHES: &[&MatchSpec] = &[
     &ttl::SPEC,
     &ttl::HL_SPEC,
     &recent::SPEC,
+    &hashlimit::SPEC,
 ];
 
 /// Every modelled target.

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::ext::addrtype::Addrtype;
 use crate::ext::comment::Comment;
 use crate::ext::conntrack::{Conntrack, State};
+use crate::ext::hashlimit::Hashlimit;
 use crate::ext::icmp::Icmp;
 use crate::ext::limit::Limit;
 use crate::ext::mark::Mark;
@@ -44,6 +45,7 @@ pub enum MatchKind {
     Ttl(Ttl),
     Hl(Ttl),
     Recent(Box<Recent>),
+    Hashlimit(Box<Hashlimit>),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -74,6 +76,7 @@ impl MatchKind {
             MatchKind::Ttl(_) => "ttl",
             MatchKind::Hl(_) => "hl",
             MatchKind::Recent(_) => "recent",
+            MatchKind::Hashlimit(_) => "hashlimit",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -95,6 +98,7 @@ impl MatchKind {
             MatchKind::Ttl(m) => m.save(out, "ttl"),
             MatchKind::Hl(m) => m.save(out, "hl"),
             MatchKind::Recent(m) => m.save(out),
+            MatchKind::Hashlimit(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
