@@ -11,6 +11,7 @@ pub mod comment;
 pub mod conntrack;
 pub mod hashlimit;
 pub mod icmp;
+pub mod iprange;
 pub mod limit;
 pub mod log;
 pub mod mark;
@@ -86,6 +87,7 @@ pub static MATCHES: &[&MatchSpec] = &[
     &ttl::HL_SPEC,
     &recent::SPEC,
     &hashlimit::SPEC,
+    &iprange::SPEC,
 ];
 
 /// Every modelled target.

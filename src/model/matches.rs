@@ -7,6 +7,7 @@ use crate::ext::comment::Comment;
 use crate::ext::conntrack::{Conntrack, State};
 use crate::ext::hashlimit::Hashlimit;
 use crate::ext::icmp::Icmp;
+use crate::ext::iprange::Iprange;
 use crate::ext::limit::Limit;
 use crate::ext::mark::Mark;
 use crate::ext::multiport::Multiport;
@@ -46,6 +47,7 @@ pub enum MatchKind {
     Hl(Ttl),
     Recent(Box<Recent>),
     Hashlimit(Box<Hashlimit>),
+    Iprange(Iprange),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -77,6 +79,7 @@ impl MatchKind {
             MatchKind::Hl(_) => "hl",
             MatchKind::Recent(_) => "recent",
             MatchKind::Hashlimit(_) => "hashlimit",
+            MatchKind::Iprange(_) => "iprange",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -99,6 +102,7 @@ impl MatchKind {
             MatchKind::Hl(m) => m.save(out, "hl"),
             MatchKind::Recent(m) => m.save(out),
             MatchKind::Hashlimit(m) => m.save(out),
+            MatchKind::Iprange(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
