@@ -14,14 +14,18 @@ pub mod icmp;
 pub mod iprange;
 pub mod limit;
 pub mod log;
+pub mod mac;
 pub mod mark;
 pub mod mark_target;
 pub mod multiport;
 pub mod nat;
 pub mod opts;
+pub mod pkttype;
 pub mod ports;
 pub mod recent;
 pub mod reject;
+pub mod rpfilter;
+pub mod rt;
 pub mod save;
 pub mod tcp;
 #[cfg(test)]
@@ -88,6 +92,10 @@ pub static MATCHES: &[&MatchSpec] = &[
     &recent::SPEC,
     &hashlimit::SPEC,
     &iprange::SPEC,
+    &pkttype::SPEC,
+    &mac::SPEC,
+    &rpfilter::SPEC,
+    &rt::SPEC,
 ];
 
 /// Every modelled target.

@@ -147,6 +147,48 @@ pub fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
     Some(std::net::Ipv4Addr::from(addr))
 }
 
+/// C's `strtoul` in full: leading blanks, a sign (a `-` negates, wrapping), a `0x` prefix for
+/// base 16 (and base 0), digits. Returns the value and how many bytes were read (0 when there
+/// are no digits). Overflow saturates, as glibc does.
+pub fn c_strtoul(text: &str, base: u32) -> (u64, usize) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let negative = bytes.get(i) == Some(&b'-');
+    if matches!(bytes.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut radix = base;
+    let hex_prefix = bytes.get(i) == Some(&b'0')
+        && matches!(bytes.get(i + 1), Some(b'x' | b'X'))
+        && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+    if (base == 16 || base == 0) && hex_prefix {
+        i += 2;
+        radix = 16;
+    } else if base == 0 {
+        radix = if bytes.get(i) == Some(&b'0') { 8 } else { 10 };
+    }
+    let start = i;
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    while let Some(d) = bytes.get(i).and_then(|&b| (b as char).to_digit(radix)) {
+        match value.checked_mul(radix as u64).and_then(|v| v.checked_add(d as u64)) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if i == start {
+        return (0, 0);
+    }
+    if overflow {
+        return (u64::MAX, i);
+    }
+    (if negative { value.wrapping_neg() } else { value }, i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +207,16 @@ mod tests {
         assert_eq!(show("1..2"), None);
         assert_eq!(show("08"), None);
         assert_eq!(show(""), None);
+    }
+
+    #[test]
+    fn strtoul_reads_signs_prefixes_and_stops_at_the_first_non_digit() {
+        assert_eq!(c_strtoul("ff:", 16), (255, 2));
+        assert_eq!(c_strtoul("-1", 16), (u64::MAX, 2));
+        assert_eq!(c_strtoul(" +f", 16), (15, 3));
+        assert_eq!(c_strtoul("0x1f", 16), (31, 4));
+        assert_eq!(c_strtoul("0xg", 16), (0, 1));
+        assert_eq!(c_strtoul(":", 16), (0, 0));
+        assert_eq!(c_strtoul("010", 0), (8, 3));
     }
 }

@@ -9,9 +9,13 @@ use crate::ext::hashlimit::Hashlimit;
 use crate::ext::icmp::Icmp;
 use crate::ext::iprange::Iprange;
 use crate::ext::limit::Limit;
+use crate::ext::mac::Mac;
 use crate::ext::mark::Mark;
 use crate::ext::multiport::Multiport;
+use crate::ext::pkttype::Pkttype;
 use crate::ext::recent::Recent;
+use crate::ext::rpfilter::Rpfilter;
+use crate::ext::rt::Rt;
 use crate::ext::tcp::Tcp;
 use crate::ext::ttl::Ttl;
 use crate::ext::udp::Udp;
@@ -48,6 +52,10 @@ pub enum MatchKind {
     Recent(Box<Recent>),
     Hashlimit(Box<Hashlimit>),
     Iprange(Iprange),
+    Pkttype(Pkttype),
+    Mac(Mac),
+    Rpfilter(Rpfilter),
+    Rt(Box<Rt>),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -80,6 +88,10 @@ impl MatchKind {
             MatchKind::Recent(_) => "recent",
             MatchKind::Hashlimit(_) => "hashlimit",
             MatchKind::Iprange(_) => "iprange",
+            MatchKind::Pkttype(_) => "pkttype",
+            MatchKind::Mac(_) => "mac",
+            MatchKind::Rpfilter(_) => "rpfilter",
+            MatchKind::Rt(_) => "rt",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -103,6 +115,10 @@ impl MatchKind {
             MatchKind::Recent(m) => m.save(out),
             MatchKind::Hashlimit(m) => m.save(out),
             MatchKind::Iprange(m) => m.save(out),
+            MatchKind::Pkttype(m) => m.save(out),
+            MatchKind::Mac(m) => m.save(out),
+            MatchKind::Rpfilter(m) => m.save(out),
+            MatchKind::Rt(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
