@@ -20,6 +20,7 @@ pub mod mark_target;
 pub mod multiport;
 pub mod nat;
 pub mod opts;
+pub mod owner;
 pub mod pkttype;
 pub mod ports;
 pub mod recent;
@@ -96,6 +97,7 @@ pub static MATCHES: &[&MatchSpec] = &[
     &mac::SPEC,
     &rpfilter::SPEC,
     &rt::SPEC,
+    &owner::SPEC,
 ];
 
 /// Every modelled target.

@@ -68,7 +68,7 @@ mod tests {
     use crate::model::Family;
 
     fn raw(rule: &str) -> Result<String, String> {
-        saved_in(Family::Ipv4, "raw", rule)
+        saved_in(Family::Ipv4, "raw", "PREROUTING", rule)
     }
 
     #[test]
@@ -79,7 +79,10 @@ mod tests {
             Ok("-m rpfilter --loose --validmark --accept-local --invert")
         );
         assert_eq!(raw("-m rpfilter --inv").as_deref(), Ok("-m rpfilter --invert"));
-        assert_eq!(saved_in(Family::Ipv6, "raw", "-m rpfilter --validmark").as_deref(), Ok("-m rpfilter --validmark"));
+        assert_eq!(
+            saved_in(Family::Ipv6, "raw", "PREROUTING", "-m rpfilter --validmark").as_deref(),
+            Ok("-m rpfilter --validmark")
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::ext::limit::Limit;
 use crate::ext::mac::Mac;
 use crate::ext::mark::Mark;
 use crate::ext::multiport::Multiport;
+use crate::ext::owner::Owner;
 use crate::ext::pkttype::Pkttype;
 use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
@@ -56,6 +57,7 @@ pub enum MatchKind {
     Mac(Mac),
     Rpfilter(Rpfilter),
     Rt(Box<Rt>),
+    Owner(Owner),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -92,6 +94,7 @@ impl MatchKind {
             MatchKind::Mac(_) => "mac",
             MatchKind::Rpfilter(_) => "rpfilter",
             MatchKind::Rt(_) => "rt",
+            MatchKind::Owner(_) => "owner",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -119,6 +122,7 @@ impl MatchKind {
             MatchKind::Mac(m) => m.save(out),
             MatchKind::Rpfilter(m) => m.save(out),
             MatchKind::Rt(m) => m.save(out),
+            MatchKind::Owner(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
