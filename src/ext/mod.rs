@@ -21,7 +21,9 @@ pub mod multiport;
 pub mod nat;
 pub mod opts;
 pub mod owner;
+pub mod physdev;
 pub mod pkttype;
+pub mod policy;
 pub mod ports;
 pub mod recent;
 pub mod reject;
@@ -98,6 +100,8 @@ pub static MATCHES: &[&MatchSpec] = &[
     &rpfilter::SPEC,
     &rt::SPEC,
     &owner::SPEC,
+    &physdev::SPEC,
+    &policy::SPEC,
 ];
 
 /// Every modelled target.

@@ -85,29 +85,88 @@ impl Build<'_, '_> {
     }
 }
 
+/// A numeric host of the family, as `getaddrinfo` reads one (IPv4 in `inet_aton`'s forms).
+pub fn host_addr(text: &str, family: crate::model::Family) -> Option<std::net::IpAddr> {
+    match family {
+        crate::model::Family::Ipv4 => inet_aton(text).map(std::net::IpAddr::V4),
+        crate::model::Family::Ipv6 => text.parse::<std::net::Ipv6Addr>().ok().map(std::net::IpAddr::V6),
+    }
+}
+
+/// What to say about a host that is not an address of the family.
+fn host_expected(text: &str, family: crate::model::Family) -> String {
+    use crate::model::Family;
+    let other = match family {
+        Family::Ipv4 => text.parse::<std::net::Ipv6Addr>().is_ok(),
+        Family::Ipv6 => inet_aton(text).is_some(),
+    };
+    if other {
+        format!("an {family} address (this table is {family})")
+    } else {
+        format!("an {family} address (ipt does not resolve host names here; write the address)")
+    }
+}
+
 /// `XTTYPE_HOST` without name resolution: one address of the table's family, as `getaddrinfo`
 /// reads a numeric host (IPv4 in `inet_aton`'s forms, so `255.255.0` is `255.255.0.0` and `24`
 /// is `0.0.0.24`). ipt does not resolve host names: they are refused with a word on why.
 pub fn parse_host(b: &mut Build<'_, '_>, opt: &Opt<'_>) -> Option<std::net::IpAddr> {
-    use crate::model::Family;
-    let text = opt.value();
-    let addr = match b.family {
-        Family::Ipv4 => inet_aton(text).map(std::net::IpAddr::V4),
-        Family::Ipv6 => text.parse::<std::net::Ipv6Addr>().ok().map(std::net::IpAddr::V6),
-    };
+    let addr = host_addr(opt.value(), b.family);
     if addr.is_none() {
-        let other = match b.family {
-            Family::Ipv4 => text.parse::<std::net::Ipv6Addr>().is_ok(),
-            Family::Ipv6 => inet_aton(text).is_some(),
-        };
-        let expected = if other {
-            format!("an {} address (this table is {})", b.family, b.family)
-        } else {
-            format!("an {} address (ipt does not resolve host names here; write the address)", b.family)
-        };
+        let expected = host_expected(opt.value(), b.family);
         b.bad_value(opt, expected);
     }
     addr
+}
+
+/// `XTTYPE_HOSTMASK` as iptables 1.8.9 reads it: `host[/prefix]` or `host/mask`, the address
+/// kept unmasked. A mask that is no prefix (`255.0.255.0`, or `33` read as `0.0.0.33`) becomes
+/// all ones, as 1.8.9 does.
+pub fn parse_hostmask(b: &mut Build<'_, '_>, opt: &Opt<'_>) -> Option<crate::model::Net> {
+    use crate::model::{Family, Net};
+    let text = opt.value();
+    let (host, mask) = match text.split_once('/') {
+        Some((h, m)) => (h, Some(m)),
+        None => (text, None),
+    };
+    let family = b.family;
+    let Some(addr) = host_addr(host, family) else {
+        let expected = host_expected(host, family);
+        b.bad_value_at(opt, opt.value_span(), host, expected);
+        return None;
+    };
+    let bits: u32 = if family == Family::Ipv4 { 32 } else { 128 };
+    let prefix = match mask {
+        None => bits,
+        Some(m) => match num::uint(m, 0, bits as u64) {
+            Some(p) => p as u32,
+            None => match host_addr(m, family) {
+                Some(std::net::IpAddr::V4(a)) => {
+                    contiguous(u32::from(a).leading_ones(), u32::from(a).count_ones(), bits)
+                }
+                Some(std::net::IpAddr::V6(a)) => {
+                    contiguous(u128::from(a).leading_ones(), u128::from(a).count_ones(), bits)
+                }
+                None => {
+                    b.bad_value(opt, format!("an address with a prefix length 0-{bits} or a mask"));
+                    return None;
+                }
+            },
+        },
+    };
+    Some(match addr {
+        std::net::IpAddr::V4(a) => {
+            Net::V4 { addr: a, mask: std::net::Ipv4Addr::from(u32::MAX.checked_shl(32 - prefix).unwrap_or(0)) }
+        }
+        std::net::IpAddr::V6(a) => {
+            Net::V6 { addr: a, mask: std::net::Ipv6Addr::from(u128::MAX.checked_shl(128 - prefix).unwrap_or(0)) }
+        }
+    })
+}
+
+/// The prefix length of a mask, or the whole address when it is no prefix.
+fn contiguous(leading: u32, ones: u32, bits: u32) -> u32 {
+    if leading == ones { ones } else { bits }
 }
 
 /// glibc's `inet_aton`: one to four parts, each decimal, `0x` hex or `0` octal; the last part

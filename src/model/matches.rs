@@ -13,7 +13,9 @@ use crate::ext::mac::Mac;
 use crate::ext::mark::Mark;
 use crate::ext::multiport::Multiport;
 use crate::ext::owner::Owner;
+use crate::ext::physdev::Physdev;
 use crate::ext::pkttype::Pkttype;
+use crate::ext::policy::Policy;
 use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
@@ -58,6 +60,8 @@ pub enum MatchKind {
     Rpfilter(Rpfilter),
     Rt(Box<Rt>),
     Owner(Owner),
+    Physdev(Box<Physdev>),
+    Policy(Box<Policy>),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -95,6 +99,8 @@ impl MatchKind {
             MatchKind::Rpfilter(_) => "rpfilter",
             MatchKind::Rt(_) => "rt",
             MatchKind::Owner(_) => "owner",
+            MatchKind::Physdev(_) => "physdev",
+            MatchKind::Policy(_) => "policy",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -123,6 +129,8 @@ impl MatchKind {
             MatchKind::Rpfilter(m) => m.save(out),
             MatchKind::Rt(m) => m.save(out),
             MatchKind::Owner(m) => m.save(out),
+            MatchKind::Physdev(m) => m.save(out),
+            MatchKind::Policy(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
