@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::build::Build;
 use super::opts::OptionSpec;
-use super::xtopt::inet_aton;
+use super::xtopt::parse_plen;
 use super::{Availability, MatchSpec};
 use crate::model::{Family, MatchKind, num};
 
@@ -226,23 +226,6 @@ fn parse_burst(text: &str) -> Option<u64> {
         return None;
     }
     Some(v.wrapping_mul(factor(rest.as_bytes().first().copied())))
-}
-
-/// `XTTYPE_PLEN`: a prefix length, or a mask written as an address (a mask that is not a
-/// prefix becomes 255, which the kernel refuses).
-fn parse_plen(text: &str, family: Family) -> Option<u8> {
-    let bits = if family == Family::Ipv4 { 32 } else { 128 };
-    if let Some(n) = num::uint(text, 0, bits) {
-        return Some(n as u8);
-    }
-    let (ones, total) = match family {
-        Family::Ipv4 => (u32::from(inet_aton(text)?).leading_ones(), u32::from(inet_aton(text)?).count_ones()),
-        Family::Ipv6 => {
-            let m = u128::from(text.parse::<std::net::Ipv6Addr>().ok()?);
-            (m.leading_ones(), m.count_ones())
-        }
-    };
-    Some(if ones == total { ones as u8 } else { u8::MAX })
 }
 
 fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {

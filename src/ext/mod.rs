@@ -8,6 +8,7 @@
 pub mod addrtype;
 pub mod build;
 pub mod comment;
+pub mod connlimit;
 pub mod conntrack;
 pub mod hashlimit;
 pub mod icmp;
@@ -30,6 +31,7 @@ pub mod reject;
 pub mod rpfilter;
 pub mod rt;
 pub mod save;
+pub mod set;
 pub mod tcp;
 #[cfg(test)]
 pub mod testing;
@@ -102,6 +104,8 @@ pub static MATCHES: &[&MatchSpec] = &[
     &owner::SPEC,
     &physdev::SPEC,
     &policy::SPEC,
+    &set::SPEC,
+    &connlimit::SPEC,
 ];
 
 /// Every modelled target.

@@ -169,6 +169,25 @@ fn contiguous(leading: u32, ones: u32, bits: u32) -> u32 {
     if leading == ones { ones } else { bits }
 }
 
+/// `XTTYPE_PLEN`: a prefix length, or a mask written as an address (a mask that is not a
+/// prefix becomes 255, which the kernel refuses).
+pub fn parse_plen(text: &str, family: crate::model::Family) -> Option<u8> {
+    let bits = if family == crate::model::Family::Ipv4 { 32 } else { 128 };
+    if let Some(n) = num::uint(text, 0, bits) {
+        return Some(n as u8);
+    }
+    let (ones, total) = match family {
+        crate::model::Family::Ipv4 => {
+            (u32::from(inet_aton(text)?).leading_ones(), u32::from(inet_aton(text)?).count_ones())
+        }
+        crate::model::Family::Ipv6 => {
+            let m = u128::from(text.parse::<std::net::Ipv6Addr>().ok()?);
+            (m.leading_ones(), m.count_ones())
+        }
+    };
+    Some(if ones == total { ones as u8 } else { u8::MAX })
+}
+
 /// glibc's `inet_aton`: one to four parts, each decimal, `0x` hex or `0` octal; the last part
 /// fills the bits the others leave (`10.1` is `10.0.0.1`, `1` is `0.0.0.1`).
 pub fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::ext::addrtype::Addrtype;
 use crate::ext::comment::Comment;
+use crate::ext::connlimit::Connlimit;
 use crate::ext::conntrack::{Conntrack, State};
 use crate::ext::hashlimit::Hashlimit;
 use crate::ext::icmp::Icmp;
@@ -19,6 +20,7 @@ use crate::ext::policy::Policy;
 use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
+use crate::ext::set::Set;
 use crate::ext::tcp::Tcp;
 use crate::ext::ttl::Ttl;
 use crate::ext::udp::Udp;
@@ -62,6 +64,8 @@ pub enum MatchKind {
     Owner(Owner),
     Physdev(Box<Physdev>),
     Policy(Box<Policy>),
+    Set(Box<Set>),
+    Connlimit(Connlimit),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -101,6 +105,8 @@ impl MatchKind {
             MatchKind::Owner(_) => "owner",
             MatchKind::Physdev(_) => "physdev",
             MatchKind::Policy(_) => "policy",
+            MatchKind::Set(_) => "set",
+            MatchKind::Connlimit(_) => "connlimit",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -131,6 +137,8 @@ impl MatchKind {
             MatchKind::Owner(m) => m.save(out),
             MatchKind::Physdev(m) => m.save(out),
             MatchKind::Policy(m) => m.save(out),
+            MatchKind::Set(m) => m.save(out),
+            MatchKind::Connlimit(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
