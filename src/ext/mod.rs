@@ -35,6 +35,7 @@ pub mod set;
 pub mod tcp;
 #[cfg(test)]
 pub mod testing;
+pub mod time;
 pub mod ttl;
 pub mod udp;
 pub mod xtopt;
@@ -106,6 +107,7 @@ pub static MATCHES: &[&MatchSpec] = &[
     &policy::SPEC,
     &set::SPEC,
     &connlimit::SPEC,
+    &time::SPEC,
 ];
 
 /// Every modelled target.

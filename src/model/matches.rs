@@ -22,6 +22,7 @@ use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
 use crate::ext::set::Set;
 use crate::ext::tcp::Tcp;
+use crate::ext::time::Time;
 use crate::ext::ttl::Ttl;
 use crate::ext::udp::Udp;
 use crate::source::Span;
@@ -66,6 +67,7 @@ pub enum MatchKind {
     Policy(Box<Policy>),
     Set(Box<Set>),
     Connlimit(Connlimit),
+    Time(Time),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -107,6 +109,7 @@ impl MatchKind {
             MatchKind::Policy(_) => "policy",
             MatchKind::Set(_) => "set",
             MatchKind::Connlimit(_) => "connlimit",
+            MatchKind::Time(_) => "time",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -139,6 +142,7 @@ impl MatchKind {
             MatchKind::Policy(m) => m.save(out),
             MatchKind::Set(m) => m.save(out),
             MatchKind::Connlimit(m) => m.save(out),
+            MatchKind::Time(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
