@@ -10,9 +10,12 @@ pub mod build;
 pub mod comment;
 pub mod connlimit;
 pub mod conntrack;
+pub mod dscp;
+pub mod ecn;
 pub mod hashlimit;
 pub mod icmp;
 pub mod iprange;
+pub mod length;
 pub mod limit;
 pub mod log;
 pub mod mac;
@@ -32,10 +35,12 @@ pub mod rpfilter;
 pub mod rt;
 pub mod save;
 pub mod set;
+pub mod string;
 pub mod tcp;
 #[cfg(test)]
 pub mod testing;
 pub mod time;
+pub mod tos;
 pub mod ttl;
 pub mod udp;
 pub mod xtopt;
@@ -108,6 +113,11 @@ pub static MATCHES: &[&MatchSpec] = &[
     &set::SPEC,
     &connlimit::SPEC,
     &time::SPEC,
+    &length::SPEC,
+    &tos::SPEC,
+    &dscp::SPEC,
+    &ecn::SPEC,
+    &string::SPEC,
 ];
 
 /// Every modelled target.

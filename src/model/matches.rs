@@ -6,9 +6,12 @@ use crate::ext::addrtype::Addrtype;
 use crate::ext::comment::Comment;
 use crate::ext::connlimit::Connlimit;
 use crate::ext::conntrack::{Conntrack, State};
+use crate::ext::dscp::Dscp;
+use crate::ext::ecn::Ecn;
 use crate::ext::hashlimit::Hashlimit;
 use crate::ext::icmp::Icmp;
 use crate::ext::iprange::Iprange;
+use crate::ext::length::Length;
 use crate::ext::limit::Limit;
 use crate::ext::mac::Mac;
 use crate::ext::mark::Mark;
@@ -21,8 +24,10 @@ use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
 use crate::ext::set::Set;
+use crate::ext::string::StringMatch;
 use crate::ext::tcp::Tcp;
 use crate::ext::time::Time;
+use crate::ext::tos::Tos;
 use crate::ext::ttl::Ttl;
 use crate::ext::udp::Udp;
 use crate::source::Span;
@@ -68,6 +73,11 @@ pub enum MatchKind {
     Set(Box<Set>),
     Connlimit(Connlimit),
     Time(Time),
+    Length(Length),
+    Tos(Tos),
+    Dscp(Dscp),
+    Ecn(Ecn),
+    String(Box<StringMatch>),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -110,6 +120,11 @@ impl MatchKind {
             MatchKind::Set(_) => "set",
             MatchKind::Connlimit(_) => "connlimit",
             MatchKind::Time(_) => "time",
+            MatchKind::Length(_) => "length",
+            MatchKind::Tos(_) => "tos",
+            MatchKind::Dscp(_) => "dscp",
+            MatchKind::Ecn(_) => "ecn",
+            MatchKind::String(_) => "string",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -143,6 +158,11 @@ impl MatchKind {
             MatchKind::Set(m) => m.save(out),
             MatchKind::Connlimit(m) => m.save(out),
             MatchKind::Time(m) => m.save(out),
+            MatchKind::Length(m) => m.save(out),
+            MatchKind::Tos(m) => m.save(out),
+            MatchKind::Dscp(m) => m.save(out),
+            MatchKind::Ecn(m) => m.save(out),
+            MatchKind::String(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
