@@ -13,6 +13,7 @@ pub mod conntrack;
 pub mod dscp;
 pub mod ecn;
 pub mod hashlimit;
+pub mod helper;
 pub mod icmp;
 pub mod iprange;
 pub mod length;
@@ -35,8 +36,10 @@ pub mod rpfilter;
 pub mod rt;
 pub mod save;
 pub mod set;
+pub mod statistic;
 pub mod string;
 pub mod tcp;
+pub mod tcpmss;
 #[cfg(test)]
 pub mod testing;
 pub mod time;
@@ -118,6 +121,9 @@ pub static MATCHES: &[&MatchSpec] = &[
     &dscp::SPEC,
     &ecn::SPEC,
     &string::SPEC,
+    &statistic::SPEC,
+    &helper::SPEC,
+    &tcpmss::SPEC,
 ];
 
 /// Every modelled target.

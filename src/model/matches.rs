@@ -9,6 +9,7 @@ use crate::ext::conntrack::{Conntrack, State};
 use crate::ext::dscp::Dscp;
 use crate::ext::ecn::Ecn;
 use crate::ext::hashlimit::Hashlimit;
+use crate::ext::helper::Helper;
 use crate::ext::icmp::Icmp;
 use crate::ext::iprange::Iprange;
 use crate::ext::length::Length;
@@ -24,8 +25,10 @@ use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
 use crate::ext::set::Set;
+use crate::ext::statistic::Statistic;
 use crate::ext::string::StringMatch;
 use crate::ext::tcp::Tcp;
+use crate::ext::tcpmss::Tcpmss;
 use crate::ext::time::Time;
 use crate::ext::tos::Tos;
 use crate::ext::ttl::Ttl;
@@ -78,6 +81,9 @@ pub enum MatchKind {
     Dscp(Dscp),
     Ecn(Ecn),
     String(Box<StringMatch>),
+    Statistic(Statistic),
+    Helper(Helper),
+    Tcpmss(Tcpmss),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -125,6 +131,9 @@ impl MatchKind {
             MatchKind::Dscp(_) => "dscp",
             MatchKind::Ecn(_) => "ecn",
             MatchKind::String(_) => "string",
+            MatchKind::Statistic(_) => "statistic",
+            MatchKind::Helper(_) => "helper",
+            MatchKind::Tcpmss(_) => "tcpmss",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -163,6 +172,9 @@ impl MatchKind {
             MatchKind::Dscp(m) => m.save(out),
             MatchKind::Ecn(m) => m.save(out),
             MatchKind::String(m) => m.save(out),
+            MatchKind::Statistic(m) => m.save(out),
+            MatchKind::Helper(m) => m.save(out),
+            MatchKind::Tcpmss(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
