@@ -10,6 +10,7 @@ pub mod build;
 pub mod comment;
 pub mod connlimit;
 pub mod conntrack;
+pub mod dccp;
 pub mod dscp;
 pub mod ecn;
 pub mod hashlimit;
@@ -35,6 +36,7 @@ pub mod reject;
 pub mod rpfilter;
 pub mod rt;
 pub mod save;
+pub mod sctp;
 pub mod set;
 pub mod statistic;
 pub mod string;
@@ -124,6 +126,8 @@ pub static MATCHES: &[&MatchSpec] = &[
     &statistic::SPEC,
     &helper::SPEC,
     &tcpmss::SPEC,
+    &sctp::SPEC,
+    &dccp::SPEC,
 ];
 
 /// Every modelled target.

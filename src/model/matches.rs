@@ -6,6 +6,7 @@ use crate::ext::addrtype::Addrtype;
 use crate::ext::comment::Comment;
 use crate::ext::connlimit::Connlimit;
 use crate::ext::conntrack::{Conntrack, State};
+use crate::ext::dccp::Dccp;
 use crate::ext::dscp::Dscp;
 use crate::ext::ecn::Ecn;
 use crate::ext::hashlimit::Hashlimit;
@@ -24,6 +25,7 @@ use crate::ext::policy::Policy;
 use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
+use crate::ext::sctp::Sctp;
 use crate::ext::set::Set;
 use crate::ext::statistic::Statistic;
 use crate::ext::string::StringMatch;
@@ -84,6 +86,8 @@ pub enum MatchKind {
     Statistic(Statistic),
     Helper(Helper),
     Tcpmss(Tcpmss),
+    Sctp(Box<Sctp>),
+    Dccp(Box<Dccp>),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -134,6 +138,8 @@ impl MatchKind {
             MatchKind::Statistic(_) => "statistic",
             MatchKind::Helper(_) => "helper",
             MatchKind::Tcpmss(_) => "tcpmss",
+            MatchKind::Sctp(_) => "sctp",
+            MatchKind::Dccp(_) => "dccp",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -175,6 +181,8 @@ impl MatchKind {
             MatchKind::Statistic(m) => m.save(out),
             MatchKind::Helper(m) => m.save(out),
             MatchKind::Tcpmss(m) => m.save(out),
+            MatchKind::Sctp(m) => m.save(out),
+            MatchKind::Dccp(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
