@@ -6,6 +6,7 @@
 //! (see [`KNOWN_MATCHES`] and [`KNOWN_TARGETS`]).
 
 pub mod addrtype;
+pub mod ah;
 pub mod build;
 pub mod comment;
 pub mod connlimit;
@@ -13,10 +14,13 @@ pub mod conntrack;
 pub mod dccp;
 pub mod dscp;
 pub mod ecn;
+pub mod frag;
 pub mod hashlimit;
+pub mod hbh;
 pub mod helper;
 pub mod icmp;
 pub mod iprange;
+pub mod ipv6header;
 pub mod length;
 pub mod limit;
 pub mod log;
@@ -128,6 +132,13 @@ pub static MATCHES: &[&MatchSpec] = &[
     &tcpmss::SPEC,
     &sctp::SPEC,
     &dccp::SPEC,
+    &ah::SPEC,
+    &ah::SPEC6,
+    &ah::ESP_SPEC,
+    &frag::SPEC,
+    &hbh::HBH_SPEC,
+    &hbh::DST_SPEC,
+    &ipv6header::SPEC,
 ];
 
 /// Every modelled target.
@@ -149,6 +160,17 @@ pub fn find_match(name: &str) -> Option<&'static MatchSpec> {
         other => other,
     };
     MATCHES.iter().copied().find(|m| m.name == name)
+}
+
+/// Like [`find_match`], for a table of `family`: some modules have a spec per family under one
+/// name (`-m ah` has more options in ip6tables). A spec of the other family is returned when
+/// there is none for this one, to report the mismatch.
+pub fn find_match_for(name: &str, family: Family) -> Option<&'static MatchSpec> {
+    let name = match name {
+        "icmpv6" | "ipv6-icmp" => "icmp6",
+        other => other,
+    };
+    MATCHES.iter().copied().find(|m| m.name == name && m.availability.has(family)).or_else(|| find_match(name))
 }
 
 pub fn find_target(name: &str) -> Option<&'static TargetSpec> {

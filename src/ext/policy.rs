@@ -242,15 +242,19 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
     Some(MatchKind::Policy(Box::new(Policy { dir, none, strict, elems })))
 }
 
-/// `XTTYPE_PROTOCOL`: a number 0-255, or a protocol name exactly as written (case matters).
+/// `XTTYPE_PROTOCOL`: a number 0-255, or a protocol name exactly as written (case matters:
+/// `/etc/protocols` names IPsec's protocols `esp`/`IPSEC-ESP`, `ah`/`IPSEC-AH`, `ipcomp`/`IPCOMP`).
+/// Other names are read case-blind; all of them are refused for the policy anyway.
 fn parse_protocol(text: &str) -> Option<u8> {
+    const EXACT: [(&str, u8); 6] =
+        [("esp", 50), ("IPSEC-ESP", 50), ("ah", 51), ("IPSEC-AH", 51), ("ipcomp", 108), ("IPCOMP", 108)];
     if let Some(n) = num::uint(text, 0, 255) {
         return Some(n as u8);
     }
-    if text.bytes().any(|c| c.is_ascii_uppercase()) {
-        return None;
+    if let Some(&(_, p)) = EXACT.iter().find(|(n, _)| *n == text) {
+        return Some(p);
     }
-    crate::model::Proto::parse_number(text)
+    crate::model::Proto::parse_number(text).filter(|p| ![50, 51, 108].contains(p))
 }
 
 impl Policy {

@@ -816,7 +816,7 @@ impl<'a> Parser<'a, '_> {
 
     /// `-m NAME`: a modelled module, a verbatim one, or an error.
     fn load_match(&mut self, name: &str, span: Span, implicit: bool) -> bool {
-        if let Some(spec) = ext::find_match(name) {
+        if let Some(spec) = ext::find_match_for(name, self.family) {
             if !spec.availability.has(self.family) {
                 if !implicit {
                     self.wrong_family_extension(spec.name, span, spec.availability);

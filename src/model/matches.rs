@@ -3,16 +3,20 @@
 use serde::Serialize;
 
 use crate::ext::addrtype::Addrtype;
+use crate::ext::ah::{Ah, Esp};
 use crate::ext::comment::Comment;
 use crate::ext::connlimit::Connlimit;
 use crate::ext::conntrack::{Conntrack, State};
 use crate::ext::dccp::Dccp;
 use crate::ext::dscp::Dscp;
 use crate::ext::ecn::Ecn;
+use crate::ext::frag::Frag;
 use crate::ext::hashlimit::Hashlimit;
+use crate::ext::hbh::Opts;
 use crate::ext::helper::Helper;
 use crate::ext::icmp::Icmp;
 use crate::ext::iprange::Iprange;
+use crate::ext::ipv6header::Ipv6Header;
 use crate::ext::length::Length;
 use crate::ext::limit::Limit;
 use crate::ext::mac::Mac;
@@ -88,6 +92,12 @@ pub enum MatchKind {
     Tcpmss(Tcpmss),
     Sctp(Box<Sctp>),
     Dccp(Box<Dccp>),
+    Ah(Ah),
+    Esp(Esp),
+    Frag(Box<Frag>),
+    Hbh(Opts),
+    Dst(Opts),
+    Ipv6Header(Ipv6Header),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -140,6 +150,12 @@ impl MatchKind {
             MatchKind::Tcpmss(_) => "tcpmss",
             MatchKind::Sctp(_) => "sctp",
             MatchKind::Dccp(_) => "dccp",
+            MatchKind::Ah(_) => "ah",
+            MatchKind::Esp(_) => "esp",
+            MatchKind::Frag(_) => "frag",
+            MatchKind::Hbh(_) => "hbh",
+            MatchKind::Dst(_) => "dst",
+            MatchKind::Ipv6Header(_) => "ipv6header",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -183,6 +199,12 @@ impl MatchKind {
             MatchKind::Tcpmss(m) => m.save(out),
             MatchKind::Sctp(m) => m.save(out),
             MatchKind::Dccp(m) => m.save(out),
+            MatchKind::Ah(m) => m.save(out),
+            MatchKind::Esp(m) => m.save(out),
+            MatchKind::Frag(m) => m.save(out),
+            MatchKind::Hbh(m) => m.save(out, "hbh"),
+            MatchKind::Dst(m) => m.save(out, "dst"),
+            MatchKind::Ipv6Header(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
