@@ -8,10 +8,14 @@
 pub mod addrtype;
 pub mod ah;
 pub mod build;
+pub mod cgroup;
 pub mod comment;
+pub mod connbytes;
 pub mod connlimit;
 pub mod conntrack;
+pub mod cpu;
 pub mod dccp;
+pub mod devgroup;
 pub mod dscp;
 pub mod ecn;
 pub mod frag;
@@ -35,6 +39,8 @@ pub mod physdev;
 pub mod pkttype;
 pub mod policy;
 pub mod ports;
+pub mod quota;
+pub mod realm;
 pub mod recent;
 pub mod reject;
 pub mod rpfilter;
@@ -42,6 +48,7 @@ pub mod rt;
 pub mod save;
 pub mod sctp;
 pub mod set;
+pub mod socket;
 pub mod statistic;
 pub mod string;
 pub mod tcp;
@@ -139,6 +146,13 @@ pub static MATCHES: &[&MatchSpec] = &[
     &hbh::HBH_SPEC,
     &hbh::DST_SPEC,
     &ipv6header::SPEC,
+    &devgroup::SPEC,
+    &realm::SPEC,
+    &cgroup::SPEC,
+    &quota::SPEC,
+    &cpu::SPEC,
+    &socket::SPEC,
+    &connbytes::SPEC,
 ];
 
 /// Every modelled target.

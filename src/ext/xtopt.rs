@@ -188,6 +188,34 @@ pub fn parse_plen(text: &str, family: crate::model::Family) -> Option<u8> {
     Some(if ones == total { ones as u8 } else { u8::MAX })
 }
 
+/// `xtables_parse_val_mask`: `value[/mask]` in C numbers (mask all ones by default), or a name
+/// of the `names` map (iproute2's files); `Err` says what is wrong.
+pub fn parse_val_mask(text: &str, names: &[(&str, u32)]) -> Result<(u32, u32), &'static str> {
+    let max = u32::MAX as u64;
+    let by_name = || names.iter().find(|(n, _)| *n == text).map(|&(_, v)| (v, u32::MAX)).ok_or("name");
+    match num::uint_prefix(text, 0, max) {
+        None => by_name(),
+        Some((v, "")) => Ok((v as u32, u32::MAX)),
+        Some((_, rest)) if !rest.starts_with('/') => by_name(),
+        Some((v, rest)) => match num::uint_prefix(&rest[1..], 0, max) {
+            Some((m, "")) => Ok((v as u32, m as u32)),
+            Some(_) => Err("garbage"),
+            None => Err("mask"),
+        },
+    }
+}
+
+/// `xtables_print_val_mask`: `0xV/0xM`, or the name of `V` (all-ones mask), or `0xV`.
+pub fn val_mask_text(value: u32, mask: u32, names: &[(&str, u32)]) -> String {
+    if mask != u32::MAX {
+        return format!("0x{value:x}/0x{mask:x}");
+    }
+    match names.iter().find(|&&(_, v)| v == value) {
+        Some((name, _)) => name.to_string(),
+        None => format!("0x{value:x}"),
+    }
+}
+
 /// glibc's `inet_aton`: one to four parts, each decimal, `0x` hex or `0` octal; the last part
 /// fills the bits the others leave (`10.1` is `10.0.0.1`, `1` is `0.0.0.1`).
 pub fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {

@@ -4,10 +4,14 @@ use serde::Serialize;
 
 use crate::ext::addrtype::Addrtype;
 use crate::ext::ah::{Ah, Esp};
+use crate::ext::cgroup::Cgroup;
 use crate::ext::comment::Comment;
+use crate::ext::connbytes::Connbytes;
 use crate::ext::connlimit::Connlimit;
 use crate::ext::conntrack::{Conntrack, State};
+use crate::ext::cpu::Cpu;
 use crate::ext::dccp::Dccp;
+use crate::ext::devgroup::Devgroup;
 use crate::ext::dscp::Dscp;
 use crate::ext::ecn::Ecn;
 use crate::ext::frag::Frag;
@@ -26,11 +30,14 @@ use crate::ext::owner::Owner;
 use crate::ext::physdev::Physdev;
 use crate::ext::pkttype::Pkttype;
 use crate::ext::policy::Policy;
+use crate::ext::quota::Quota;
+use crate::ext::realm::Realm;
 use crate::ext::recent::Recent;
 use crate::ext::rpfilter::Rpfilter;
 use crate::ext::rt::Rt;
 use crate::ext::sctp::Sctp;
 use crate::ext::set::Set;
+use crate::ext::socket::Socket;
 use crate::ext::statistic::Statistic;
 use crate::ext::string::StringMatch;
 use crate::ext::tcp::Tcp;
@@ -98,6 +105,13 @@ pub enum MatchKind {
     Hbh(Opts),
     Dst(Opts),
     Ipv6Header(Ipv6Header),
+    Devgroup(Devgroup),
+    Realm(Realm),
+    Cgroup(Cgroup),
+    Quota(Quota),
+    Cpu(Cpu),
+    Socket(Socket),
+    Connbytes(Connbytes),
     /// A module ipt does not model: its name and arguments, exactly as written.
     Verbatim(Verbatim),
 }
@@ -156,6 +170,13 @@ impl MatchKind {
             MatchKind::Hbh(_) => "hbh",
             MatchKind::Dst(_) => "dst",
             MatchKind::Ipv6Header(_) => "ipv6header",
+            MatchKind::Devgroup(_) => "devgroup",
+            MatchKind::Realm(_) => "realm",
+            MatchKind::Cgroup(_) => "cgroup",
+            MatchKind::Quota(_) => "quota",
+            MatchKind::Cpu(_) => "cpu",
+            MatchKind::Socket(_) => "socket",
+            MatchKind::Connbytes(_) => "connbytes",
             MatchKind::Verbatim(v) => &v.name,
         }
     }
@@ -205,6 +226,13 @@ impl MatchKind {
             MatchKind::Hbh(m) => m.save(out, "hbh"),
             MatchKind::Dst(m) => m.save(out, "dst"),
             MatchKind::Ipv6Header(m) => m.save(out),
+            MatchKind::Devgroup(m) => m.save(out),
+            MatchKind::Realm(m) => m.save(out),
+            MatchKind::Cgroup(m) => m.save(out),
+            MatchKind::Quota(m) => m.save(out),
+            MatchKind::Cpu(m) => m.save(out),
+            MatchKind::Socket(m) => m.save(out),
+            MatchKind::Connbytes(m) => m.save(out),
             MatchKind::Verbatim(v) => v.save(out),
         }
     }
