@@ -1,6 +1,7 @@
 //! `-m ah` (libipt_ah for IPv4, libip6t_ah for IPv6) and `-m esp` (libxt_esp): the SPI of an
-//! IPsec header; in IPv6 also the AH header's length and reserved field. The kernel takes them
-//! only on rules with `-p ah` (`-p esp`).
+//! IPsec header; in IPv6 also the AH header's length and reserved field. The kernel takes `-m esp`
+//! only on rules with `-p esp`, and IPv4's `-m ah` only with `-p ah`; IPv6's `-m ah` finds the
+//! header itself (there `-p ah` never matches: ip6tables warns about it).
 
 use serde::Serialize;
 
@@ -108,7 +109,7 @@ fn build_esp(b: &mut Build<'_, '_>) -> Option<MatchKind> {
 }
 
 impl Ah {
-    /// The protocol the kernel requires on the rule.
+    /// The protocol the kernel requires on IPv4 rules.
     pub const PROTO: Proto = Proto(51);
 
     pub fn save(&self, out: &mut String) {
