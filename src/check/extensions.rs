@@ -4,7 +4,8 @@
 use super::CheckError;
 use crate::ext::addrtype::AddrTypes;
 use crate::ext::limit::Limit;
-use crate::model::{Family, MatchKind, Rule};
+use crate::ext::owner::OwnerId;
+use crate::model::{Family, MatchKind, Neg, Rule};
 
 /// The values of `CONFIG_HZ` server kernels are built with (Debian 250, Arch 300, RHEL 1000);
 /// the limit match's arithmetic depends on it.
@@ -27,6 +28,71 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                 } else if !refused.is_empty() {
                     let hz: Vec<String> = refused.iter().map(u32::to_string).collect();
                     problems.push(CheckError::LimitOverflowSomeKernels { span: m.span, hz: hz.join(", ") });
+                }
+            }
+            MatchKind::Recent(r) if r.hitcount > 65535 => problems.push(CheckError::KernelRefuses {
+                span: m.span,
+                message: format!("`--hitcount {}` is over the kernel's limit", r.hitcount),
+                why: "xt_recent keeps at most 65535 timestamps per address",
+                help: "use a hitcount of 65535 or less".into(),
+            }),
+            MatchKind::Recent(r) if matches!(&*r.name, "" | "." | "..") || r.name.contains('/') => {
+                problems.push(CheckError::KernelRefuses {
+                    span: m.span,
+                    message: format!("`-m recent --name \"{}\"` is no file name", r.name),
+                    why: "xt_recent names its list in /proc/net/xt_recent/",
+                    help: "name the list with letters, digits and `-_.`, without `/`".into(),
+                })
+            }
+            MatchKind::Owner(o) => {
+                for (id, what) in [(&o.uid, "--uid-owner"), (&o.gid, "--gid-owner")] {
+                    if let Some(Neg { value: OwnerId::Range { min, max }, .. }) = id
+                        && min > max
+                    {
+                        problems.push(CheckError::KernelRefuses {
+                            span: m.span,
+                            message: format!("`{what} {min}-{max}` is a range from high to low"),
+                            why: "xt_owner refuses a reversed range",
+                            help: format!("write `{what} {max}-{min}`"),
+                        });
+                    }
+                }
+            }
+            MatchKind::Cgroup(c) if c.path.is_some() == c.classid.is_some() => {
+                problems.push(CheckError::KernelRefuses {
+                    span: m.span,
+                    message: "`-m cgroup` needs exactly one of `--path` and `--cgroup`".into(),
+                    why: "xt_cgroup refuses both, and neither",
+                    help: "match the cgroup by path (cgroup v2) or by class id (v1), not both".into(),
+                })
+            }
+            MatchKind::Hashlimit(h) => {
+                let max_mask = if family == Family::Ipv4 { 32 } else { 128 };
+                if h.srcmask.is_some_and(|m| m > max_mask) || h.dstmask.is_some_and(|m| m > max_mask) {
+                    problems.push(CheckError::KernelRefuses {
+                        span: m.span,
+                        message: format!("`-m hashlimit` mask over /{max_mask}"),
+                        why: "xt_hashlimit refuses a mask longer than the address",
+                        help: format!("use a prefix length of {max_mask} or less"),
+                    });
+                } else if !h.bytes {
+                    let refused: Vec<String> = HZ_VALUES
+                        .into_iter()
+                        .chain(HZ_RARE)
+                        .filter(|&hz| hashlimit_overflows(h.avg, h.burst, u64::from(hz)))
+                        .map(|hz| hz.to_string())
+                        .collect();
+                    if !refused.is_empty() {
+                        problems.push(CheckError::KernelRefuses {
+                            span: m.span,
+                            message: format!(
+                                "`-m hashlimit` rate and burst overflow the kernel's counters on kernels with HZ {}",
+                                refused.join(", ")
+                            ),
+                            why: "refused by xt_hashlimit",
+                            help: "its 64-bit credit arithmetic wraps; lower the burst, or use a faster rate".into(),
+                        });
+                    }
                 }
             }
             MatchKind::Addrtype(a) if family == Family::Ipv6 => {
@@ -64,6 +130,19 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
     }
 }
 
+/// xt_hashlimit's (revision 3) overflow test on a kernel with this `HZ`: its 64-bit credit
+/// arithmetic, on `avg` in microseconds per packet.
+pub fn hashlimit_overflows(avg: u64, burst: u64, hz: u64) -> bool {
+    // xt_hashlimit revision 3: `XT_HASHLIMIT_SCALE_v2` and 64-bit credits.
+    const SCALE: u64 = 1_000_000;
+    let max_cpj = u64::MAX / (hz * 60 * 60 * 24);
+    let cpj = 1u64 << (63 - max_cpj.leading_zeros());
+    let user2credits = |user: u64| -> u64 {
+        if SCALE >= hz * cpj { user / (SCALE / (hz * cpj)) } else { user.wrapping_mul(hz * cpj / SCALE) }
+    };
+    burst == 0 || user2credits(avg.wrapping_mul(burst)) < user2credits(avg)
+}
+
 /// xt_limit's `checkentry` on a kernel with this `HZ`: a zero burst, or a burst that overflows
 /// the 32-bit credit arithmetic, is refused.
 pub fn limit_overflows(limit: Limit, hz: u32) -> bool {
@@ -83,6 +162,19 @@ pub fn limit_overflows(limit: Limit, hz: u32) -> bool {
 mod tests {
     use super::*;
     use crate::ext::limit::{DEFAULT_AVG, DEFAULT_BURST, parse_rate};
+
+    #[test]
+    fn hashlimit_overflow_wraps_as_the_kernel_computes_it() {
+        // Checked on a kernel: 1/day loads with bursts 1000 and 5000, and is refused with 5 and 10000.
+        let day = 86_400 * 1_000_000;
+        for hz in [250, 1000] {
+            let refused: Vec<bool> = [5, 1000, 5000, 10000].map(|b| hashlimit_overflows(day, b, hz)).to_vec();
+            assert_eq!(refused, [true, false, false, true], "HZ {hz}");
+        }
+        assert!(hashlimit_overflows(day, 1000, 300));
+        assert!(!hashlimit_overflows(1_000_000, 5, 250));
+        assert!(hashlimit_overflows(1_000_000, 0, 250));
+    }
 
     #[test]
     fn limit_overflow_as_the_kernel_computes_it() {

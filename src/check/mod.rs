@@ -94,7 +94,7 @@ fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems:
         check_place(table, graph, chain, rule, target.span, place, problems);
     }
     for m in &rule.matches {
-        if let Some(place) = placement::match_place(&m.kind) {
+        if let Some(place) = placement::match_place(&m.kind, table.family) {
             check_place(table, graph, chain, rule, m.span, place, problems);
         }
     }

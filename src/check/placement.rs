@@ -4,7 +4,7 @@
 //! never runs. Extensions are looked up by name, so the rules hold for the ones ipt keeps
 //! verbatim too.
 
-use crate::model::{Hook, MatchKind, Proto, TableName, TargetKind};
+use crate::model::{Family, Hook, MatchKind, Proto, TableName, TargetKind};
 
 /// A restriction on where an extension loads.
 pub struct Place {
@@ -236,9 +236,66 @@ const LIMIT_IFACE_OUT: Place = place(
     "a packet coming in has no output interface yet",
 );
 
+const POLICY_IN: Place = place(
+    "-m policy --dir in",
+    &[],
+    hooks(&[Prerouting, Input, Forward]),
+    &[],
+    "the input policy is known for incoming packets: PREROUTING, INPUT or FORWARD",
+);
+const POLICY_OUT: Place = place(
+    "-m policy --dir out",
+    &[],
+    hooks(&[Forward, Output, Postrouting]),
+    &[],
+    "the output policy is known for outgoing packets: FORWARD, OUTPUT or POSTROUTING",
+);
+const PHYSDEV_OUT: Place = place(
+    "-m physdev --physdev-out",
+    &[],
+    hooks(&[Prerouting, Input, Forward, Postrouting]),
+    &[],
+    "the output bridge port is known only for bridged traffic: match it in FORWARD or POSTROUTING, with `--physdev-is-bridged`",
+);
+const DEVGROUP_SRC: Place = place(
+    "-m devgroup --src-group",
+    &[],
+    hooks(&[Prerouting, Input, Forward]),
+    &[],
+    "the input device is known for incoming packets: PREROUTING, INPUT or FORWARD",
+);
+const DEVGROUP_DST: Place = place(
+    "-m devgroup --dst-group",
+    &[],
+    hooks(&[Forward, Output, Postrouting]),
+    &[],
+    "the output device is known for outgoing packets: FORWARD, OUTPUT or POSTROUTING",
+);
+const DEVGROUP_BOTH: Place = place(
+    "-m devgroup --src-group --dst-group",
+    &[],
+    hooks(&[Forward]),
+    &[],
+    "both devices are known only for forwarded packets: FORWARD",
+);
+const ECN_TCP: Place = place("-m ecn --ecn-tcp-*", &[], 0, TCP, "the ECE and CWR bits are TCP flags: add `-p tcp`");
+
 /// Where a match may stand, if anywhere is not fine.
-pub fn match_place(kind: &MatchKind) -> Option<&'static Place> {
+pub fn match_place(kind: &MatchKind, family: Family) -> Option<&'static Place> {
+    use crate::ext::policy::PolicyDir;
     match kind {
+        // the IPv6 `-m ah` finds the header itself and needs no `-p ah`
+        MatchKind::Ah(_) if family == Family::Ipv6 => None,
+        MatchKind::Policy(p) => Some(if p.dir == PolicyDir::In { &POLICY_IN } else { &POLICY_OUT }),
+        MatchKind::Physdev(p)
+            if (p.physdev_out.is_some() || p.is_out.is_some()) && p.is_bridged.as_ref().is_none_or(|b| b.invert) =>
+        {
+            Some(&PHYSDEV_OUT)
+        }
+        MatchKind::Devgroup(d) if d.src.is_some() && d.dst.is_some() => Some(&DEVGROUP_BOTH),
+        MatchKind::Devgroup(d) if d.src.is_some() => Some(&DEVGROUP_SRC),
+        MatchKind::Devgroup(d) if d.dst.is_some() => Some(&DEVGROUP_DST),
+        MatchKind::Ecn(e) if e.ece.is_some() || e.cwr.is_some() => Some(&ECN_TCP),
         MatchKind::Addrtype(a) if a.limit_iface_in => Some(&LIMIT_IFACE_IN),
         MatchKind::Addrtype(a) if a.limit_iface_out => Some(&LIMIT_IFACE_OUT),
         // the common matches without restrictions, without looking names up

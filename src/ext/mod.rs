@@ -6,24 +6,41 @@
 //! (see [`KNOWN_MATCHES`] and [`KNOWN_TARGETS`]).
 
 pub mod addrtype;
+pub mod ah;
 pub mod audit;
 pub mod build;
+pub mod cgroup;
 pub mod checksum;
 pub mod classify;
 pub mod clusterip;
 pub mod comment;
+pub mod connbytes;
+pub mod connlimit;
 pub mod connmark_target;
 pub mod connsecmark;
 pub mod conntrack;
+pub mod cpu;
 pub mod ct;
+pub mod dccp;
+pub mod devgroup;
+pub mod dscp;
 pub mod dscp_target;
+pub mod ecn;
+pub mod frag;
+pub mod hashlimit;
+pub mod hbh;
+pub mod helper;
 pub mod hmark;
 pub mod host;
 pub mod icmp;
 pub mod idletimer;
+pub mod iprange;
+pub mod ipv6header;
 pub mod led;
+pub mod length;
 pub mod limit;
 pub mod log;
+pub mod mac;
 pub mod mark;
 pub mod mark_target;
 pub mod multiport;
@@ -32,25 +49,46 @@ pub mod netmap;
 pub mod nflog;
 pub mod nfqueue;
 pub mod opts;
+pub mod owner;
+pub mod physdev;
+pub mod pkttype;
+pub mod policy;
 pub mod ports;
+pub mod quota;
 pub mod rateest;
+pub mod realm;
+pub mod recent;
 pub mod reject;
+pub mod rpfilter;
+pub mod rt;
 pub mod save;
+pub mod sctp;
 pub mod secmark;
+pub mod set;
 pub mod set_target;
+pub mod socket;
+pub mod statistic;
+pub mod string;
 pub mod synproxy;
 pub mod tcp;
 pub mod tcpmss;
+pub mod tcpmss_match;
 pub mod tcpoptstrip;
 pub mod tee;
 #[cfg(test)]
 pub mod test_util;
+#[cfg(test)]
+pub mod testing;
+pub mod time;
+pub mod tos;
 pub mod tos_target;
 pub mod tproxy;
 pub mod trace;
+pub mod ttl;
 pub mod ttl_target;
 pub mod udp;
 pub mod ulog;
+pub mod xtopt;
 
 use build::Build;
 use opts::OptionSpec;
@@ -105,6 +143,45 @@ pub static MATCHES: &[&MatchSpec] = &[
     &mark::CONNMARK_SPEC,
     &limit::SPEC,
     &addrtype::SPEC,
+    &ttl::SPEC,
+    &ttl::HL_SPEC,
+    &recent::SPEC,
+    &hashlimit::SPEC,
+    &iprange::SPEC,
+    &pkttype::SPEC,
+    &mac::SPEC,
+    &rpfilter::SPEC,
+    &rt::SPEC,
+    &owner::SPEC,
+    &physdev::SPEC,
+    &policy::SPEC,
+    &set::SPEC,
+    &connlimit::SPEC,
+    &time::SPEC,
+    &length::SPEC,
+    &tos::SPEC,
+    &dscp::SPEC,
+    &ecn::SPEC,
+    &string::SPEC,
+    &statistic::SPEC,
+    &helper::SPEC,
+    &tcpmss_match::SPEC,
+    &sctp::SPEC,
+    &dccp::SPEC,
+    &ah::SPEC,
+    &ah::SPEC6,
+    &ah::ESP_SPEC,
+    &frag::SPEC,
+    &hbh::HBH_SPEC,
+    &hbh::DST_SPEC,
+    &ipv6header::SPEC,
+    &devgroup::SPEC,
+    &realm::SPEC,
+    &cgroup::SPEC,
+    &quota::SPEC,
+    &cpu::SPEC,
+    &socket::SPEC,
+    &connbytes::SPEC,
 ];
 
 /// Every modelled target.
@@ -154,6 +231,17 @@ pub fn find_match(name: &str) -> Option<&'static MatchSpec> {
         other => other,
     };
     MATCHES.iter().copied().find(|m| m.name == name)
+}
+
+/// Like [`find_match`], for a table of `family`: some modules have a spec per family under one
+/// name (`-m ah` has more options in ip6tables). A spec of the other family is returned when
+/// there is none for this one, to report the mismatch.
+pub fn find_match_for(name: &str, family: Family) -> Option<&'static MatchSpec> {
+    let name = match name {
+        "icmpv6" | "ipv6-icmp" => "icmp6",
+        other => other,
+    };
+    MATCHES.iter().copied().find(|m| m.name == name && m.availability.has(family)).or_else(|| find_match(name))
 }
 
 pub fn find_target(name: &str) -> Option<&'static TargetSpec> {

@@ -3,13 +3,15 @@
 
 use crate::diag::Severity;
 use crate::load::{LoadOptions, read};
-use crate::model::{Family, TableName, TargetKind};
+use crate::model::{Family, MatchKind, TableName, TargetKind};
 use crate::source::Source;
 
 /// One rule, loaded.
 pub struct Outcome {
     /// The target, when the rule loaded.
     pub target: Option<TargetKind>,
+    /// The matches, when the rule loaded.
+    pub matches: Vec<MatchKind>,
     /// The rule as `ipt fmt` prints it, without `-A CHAIN`.
     pub saved: String,
     pub errors: Vec<String>,
@@ -35,7 +37,13 @@ pub fn load_rule(family: Family, table: &str, chain: &str, rule: &str) -> Outcom
     if let Some(rule) = rule {
         crate::fmt::rule_spec(&mut saved, rule);
     }
-    Outcome { target: rule.map(|r| r.target.kind.clone()), saved: saved.trim_start().to_string(), errors, warnings }
+    Outcome {
+        target: rule.map(|r| r.target.kind.clone()),
+        matches: rule.map(|r| r.matches.iter().map(|m| m.kind.clone()).collect()).unwrap_or_default(),
+        saved: saved.trim_start().to_string(),
+        errors,
+        warnings,
+    }
 }
 
 fn loaded(family: Family, rule: &str) -> Outcome {

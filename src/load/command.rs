@@ -481,8 +481,7 @@ impl<'a> Parser<'a, '_> {
 
     fn short_options(&mut self, arg: &Arg<'a>) {
         let text = arg.text.to_string();
-        let chars = text[1..].char_indices();
-        for (i, c) in chars {
+        for (i, c) in text[1..].char_indices() {
             let Some(takes) = base_arg(c) else {
                 if self.load_protocol_match(arg.span) {
                     self.pos -= 1;
@@ -920,7 +919,7 @@ impl<'a> Parser<'a, '_> {
 
     /// `-m NAME`: a modelled module, a verbatim one, or an error.
     fn load_match(&mut self, name: &str, span: Span, implicit: bool) -> bool {
-        if let Some(spec) = ext::find_match(name) {
+        if let Some(spec) = ext::find_match_for(name, self.family) {
             if !spec.availability.has(self.family) {
                 if !implicit {
                     self.wrong_family_extension(spec.name, span, spec.availability);

@@ -510,6 +510,23 @@ pub enum LoadError {
         value: String,
     },
 
+    #[error("{kind} name `{name}` is looked up only when the rule loads")]
+    #[diagnostic(
+        code(ipt::load::account_name),
+        severity(Warning),
+        help(
+            "ipt keeps the name as written; iptables-save prints the number it has on the host that loads the rule (and iptables refuses a name that host does not know); write the number instead"
+        )
+    )]
+    AccountName {
+        #[label("needs {file} on the host")]
+        span: Span,
+        /// `user` or `group`.
+        kind: &'static str,
+        file: &'static str,
+        name: String,
+    },
+
     #[error("comment is {len} bytes long: the kernel keeps 255")]
     #[diagnostic(code(ipt::load::comment_too_long), severity(Warning), help("iptables cuts it silently; shorten it"))]
     CommentTooLong {

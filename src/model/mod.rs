@@ -10,7 +10,7 @@ mod family;
 pub mod iface;
 mod matches;
 mod neg;
-mod netdb;
+pub mod netdb;
 pub mod num;
 pub mod port;
 mod proto;

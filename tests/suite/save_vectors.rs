@@ -67,7 +67,7 @@ struct Outcome {
     result: Result<String, String>,
     /// A verbatim (unmodelled) extension is involved.
     verbatim: bool,
-    /// A host name is involved (resolved only on the host).
+    /// A host, user or group name is involved (resolved only on the host).
     host_name: bool,
     /// ipt accepted an old-style `OPT ! VALUE` negation, with a warning.
     old_negation: bool,
@@ -93,7 +93,7 @@ fn run(case: &Case) -> Outcome {
     let mut outcome = Outcome {
         result: Ok(String::new()),
         verbatim: codes.iter().any(|c| c.contains("unmodelled")),
-        host_name: codes.iter().any(|c| c == "ipt::load::host_name"),
+        host_name: codes.iter().any(|c| c == "ipt::load::host_name" || c == "ipt::load::account_name"),
         old_negation: codes.iter().any(|c| c == "ipt::load::old_negation"),
         host_dependent: codes.iter().any(|c| c == "ipt::check::host_dependent"),
     };
@@ -154,7 +154,7 @@ fn check_all(file: &str, family: Family) {
         } else if outcome.old_negation && outcome.result.is_ok() {
             Some("old-style negation: iptables 1.8.9 refuses it, ipt accepts it with a warning")
         } else if outcome.host_name {
-            Some("a host name: what it resolves to depends on the host")
+            Some("a host, user or group name: what it resolves to depends on the host")
         } else if outcome.host_dependent && outcome.result.is_ok() {
             Some("depends on the host (an ipset, a kernel module, an SELinux context), which ipt warns about")
         } else if outcome.verbatim {
