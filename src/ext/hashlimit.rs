@@ -384,19 +384,14 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..cut]
 }
 
-/// `print_rate`: the rate in the largest unit that keeps it exact enough, and that unit in ms.
+/// The rate as `N/unit` that reads back exactly (see [`crate::ext::limit::exact_rate`]), and
+/// that unit in ms (the default `--hashlimit-htable-expire`).
 fn rate_text(avg: u64) -> (String, u64) {
-    const RATES: [(&str, u64); 4] =
-        [("day", SCALE * 86400), ("hour", SCALE * 3600), ("min", SCALE * 60), ("sec", SCALE)];
     if avg == 0 {
         return ("inf".to_string(), 0);
     }
-    let mut i = 1;
-    while i < RATES.len() && !(avg > RATES[i].1 || RATES[i].1 / avg < RATES[i].1 % avg) {
-        i += 1;
-    }
-    let (name, mult) = RATES[i - 1];
-    (format!("{}/{name}", mult / avg), mult / SCALE * 1000)
+    let (n, unit, secs) = crate::ext::limit::exact_rate(avg, SCALE);
+    (format!("{n}/{unit}"), secs * 1000)
 }
 
 const UNITS: [(&str, u64); 3] = [("m", 1024 * 1024), ("k", 1024), ("", 1)];

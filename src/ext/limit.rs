@@ -62,23 +62,41 @@ pub fn parse_rate(text: &str) -> Option<u32> {
     (avg != 0 && avg <= u32::MAX as u64).then_some(avg as u32)
 }
 
-/// Prints a rate as iptables does: the largest unit that keeps it exact enough.
+/// A rate `N/unit` for `avg`, the `scale`ths of a second between packets, that reads back as
+/// exactly `avg`: iptables' own `print_rate` spelling (the largest unit that keeps it roughly
+/// exact) where it does, else the first unit that does. iptables-save prints `961/minute` as
+/// `16/sec`, which reloads as a slightly slower limit; `ipt fmt` never changes a rule so.
+/// Returns the count, the unit's name and its seconds.
+pub fn exact_rate(avg: u64, scale: u64) -> (u64, &'static str, u64) {
+    const UNITS: [(&str, u64); 4] = [("day", 86400), ("hour", 3600), ("min", 60), ("sec", 1)];
+    let period = |i: usize| scale * UNITS[i].1;
+    let mut i = 1;
+    while i < UNITS.len() && !(avg > period(i) || period(i) / avg < period(i) % avg) {
+        i += 1;
+    }
+    let (name, secs) = UNITS[i - 1];
+    let printed = (period(i - 1) / avg, name, secs);
+    if printed.0 != 0 && scale * secs / printed.0 == avg {
+        return printed;
+    }
+    UNITS
+        .iter()
+        .rev()
+        .flat_map(|&(name, secs)| {
+            let n = scale * secs / avg;
+            [n, n + 1].map(|n| (n, name, secs))
+        })
+        .find(|&(n, _, secs)| n != 0 && scale * secs / n == avg)
+        .unwrap_or(printed)
+}
+
+/// Prints a rate for `--limit` (see [`exact_rate`]).
 pub fn rate_text(avg: u32) -> String {
-    const RATES: [(&str, u64); 4] = [
-        ("day", SCALE as u64 * 86400),
-        ("hour", SCALE as u64 * 3600),
-        ("min", SCALE as u64 * 60),
-        ("sec", SCALE as u64),
-    ];
     if avg == 0 {
         return "inf".to_string();
     }
-    let period = avg as u64;
-    let mut i = 1;
-    while i < RATES.len() && !(period > RATES[i].1 || RATES[i].1 / period < RATES[i].1 % period) {
-        i += 1;
-    }
-    format!("{}/{}", RATES[i - 1].1 / period, RATES[i - 1].0)
+    let (n, unit, _) = exact_rate(avg.into(), SCALE.into());
+    format!("{n}/{unit}")
 }
 
 fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
@@ -125,6 +143,17 @@ mod tests {
         assert_eq!(rate_text(parse_rate("3/hour").unwrap()), "3/hour");
         assert_eq!(rate_text(parse_rate("1/s").unwrap()), "1/sec");
         assert_eq!(rate_text(parse_rate("25/sec").unwrap()), "25/sec");
+        // iptables-save prints 16/sec, which reloads as 625, not 624
+        assert_eq!(parse_rate("961/minute"), Some(624));
+        assert_eq!(parse_rate("16/sec"), Some(625));
+        assert_eq!(rate_text(624), "961/min");
+        for n in 1..=20_000 {
+            for unit in ["second", "minute", "hour", "day"] {
+                // above 10000/second the kernel's period is 0: refused
+                let Some(avg) = parse_rate(&format!("{n}/{unit}")) else { continue };
+                assert_eq!(parse_rate(&rate_text(avg)), Some(avg), "{n}/{unit}");
+            }
+        }
         assert_eq!(parse_rate("0/sec"), None);
         assert_eq!(parse_rate("5/fortnight"), None);
     }
