@@ -1,5 +1,6 @@
 mod cli;
 mod fixtures;
+mod roundtrip;
 mod save_vectors;
 pub mod support;
 mod targets_extra;
