@@ -43,6 +43,7 @@ pub mod log;
 pub mod mac;
 pub mod mark;
 pub mod mark_target;
+pub mod mh;
 pub mod multiport;
 pub mod nat;
 pub mod netmap;
@@ -152,6 +153,7 @@ pub static MATCHES: &[&MatchSpec] = &[
     &mac::SPEC,
     &rpfilter::SPEC,
     &rt::SPEC,
+    &mh::SPEC,
     &owner::SPEC,
     &physdev::SPEC,
     &policy::SPEC,

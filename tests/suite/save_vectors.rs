@@ -122,7 +122,7 @@ fn run(case: &Case) -> Outcome {
 /// full port range.
 fn dropped_by_iptables_save(text: &str) -> String {
     let mut out = text.to_string();
-    for gone in ["! -i +", "! -o +", "! --sport 0:65535", "! --dport 0:65535"] {
+    for gone in ["! -i +", "! -o +", "! --sport 0:65535", "! --dport 0:65535", "! --mh-type 0:255"] {
         out = out.replace(&format!(" {gone}"), "").replace(gone, "");
     }
     out.trim().to_string()
