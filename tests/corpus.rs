@@ -165,3 +165,133 @@ fn no_panic_on_any_file_nor_on_any_file_cut_short() {
     }
     eprintln!("loaded {checked} files and prefixes without a panic");
 }
+
+/// Splits a shell command line into words (`'…'` and `"…"` quoting, as ferm writes them).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_default().push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_default();
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+/// A word as iptables-restore reads it back: in double quotes when it holds blanks or quotes.
+fn restore_word(word: &str) -> String {
+    if !word.is_empty() && !word.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\\') {
+        return word.to_string();
+    }
+    format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn builtin_chains(table: &str) -> &'static [&'static str] {
+    match table {
+        "filter" | "security" => &["INPUT", "FORWARD", "OUTPUT"],
+        "nat" => &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
+        "mangle" => &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
+        "raw" => &["PREROUTING", "OUTPUT"],
+        other => panic!("table {other}"),
+    }
+}
+
+/// One `iptables -t TABLE -A|-P …` command as a restore file of its own.
+fn command_as_restore(words: &[String]) -> Option<(Family, String)> {
+    let family = match words.first()?.as_str() {
+        "iptables" => Family::Ipv4,
+        "ip6tables" => Family::Ipv6,
+        _ => return None,
+    };
+    let ["-t", table, command, chain, rest @ ..] = &words[1..].iter().map(String::as_str).collect::<Vec<_>>()[..]
+    else {
+        return None;
+    };
+    let mut text = format!("*{table}\n");
+    for builtin in builtin_chains(table) {
+        let policy = if *command == "-P" && builtin == chain { rest.first()? } else { "ACCEPT" };
+        text.push_str(&format!(":{builtin} {policy} [0:0]\n"));
+    }
+    if *command == "-A" {
+        let rule: Vec<String> = rest.iter().map(|w| restore_word(w)).collect();
+        text.push_str(&format!("-A {chain} {}\n", rule.join(" ")));
+    }
+    text.push_str("COMMIT\n");
+    Some((family, text))
+}
+
+/// Commands where ipt and the kernel disagree for a reason: (command, reason).
+/// Commands ipt rightly warns depend on the host (an ipset, an nfacct object, a cgroup) are
+/// excused where this machine lacks what they name.
+const COMMAND_EXCEPTIONS: &[(&str, &str)] = &[(
+    "iptables -t filter -A INPUT -m u32 --u32 '27&0x8f=7' --u32 31=0x527c4833 -j DROP",
+    "ipt keeps -m u32 verbatim and does not check its options; iptables takes `--u32` once",
+)];
+
+/// The ferm files are `iptables …` command lines, one rule each: every one is loaded on its own,
+/// by ipt and by the kernel, to check that ipt knows each module's options as iptables does.
+#[test]
+fn command_lines_agree_with_the_kernel_one_by_one() {
+    require_kernel();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    let mut excused = 0;
+    for entry in manifest().iter().filter(|e| e.format == "iptables-cmd") {
+        let text = String::from_utf8_lossy(&read(entry)).into_owned();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let words = shell_words(line);
+            let (family, restore) =
+                command_as_restore(&words).unwrap_or_else(|| panic!("{}: not a command: {line}", entry.path));
+            let loaded = load(&Source::new(entry.path.clone(), restore.clone()), &LoadOptions { family: Some(family) });
+            let kernel = kernel_load(&restore, family);
+            compared += 1;
+            if let Some((_, why)) = COMMAND_EXCEPTIONS.iter().find(|(c, _)| *c == line) {
+                eprintln!("{line}: excused: {why}");
+                excused += 1;
+                continue;
+            }
+            let host_dependent = loaded.diagnostics.iter().any(|d| d.code() == "ipt::check::host_dependent");
+            if host_dependent && loaded.loads() && !kernel.loads {
+                eprintln!("{line}: excused: depends on the host, as ipt warns");
+                excused += 1;
+                continue;
+            }
+            if loaded.loads() && kernel.loads {
+                // the rule as iptables-save prints it, and as ipt fmt does
+                let saved =
+                    kernel.saved.lines().find(|l| l.contains(" -A ")).map(|l| l.split_once(' ').map_or(l, |(_, r)| r));
+                let printed = ipt::fmt::ruleset(&loaded.ruleset);
+                let ours = printed.lines().find(|l| l.starts_with("-A "));
+                let verbatim = loaded.diagnostics.iter().any(|d| d.code().contains("unmodelled"));
+                if saved != ours && verbatim {
+                    eprintln!("{line}: excused: ipt keeps the extension verbatim, as written");
+                    excused += 1;
+                } else if saved != ours {
+                    failures.push(format!("{line}\n    iptables-save: {saved:?}\n    ipt fmt:       {ours:?}"));
+                }
+            }
+            if loaded.loads() != kernel.loads {
+                let first = loaded.diagnostics.iter().find(|d| d.severity() == Severity::Error).map(|d| d.to_string());
+                let warnings: Vec<String> = loaded.diagnostics.iter().map(|d| d.code()).collect();
+                failures.push(format!(
+                    "{line}\n    kernel loads={}, ipt loads={} ({first:?}; {warnings:?}; kernel: {})",
+                    kernel.loads,
+                    loaded.loads(),
+                    kernel.stderr.lines().next().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    eprintln!("compared {compared} commands with the kernel ({excused} excused)");
+    assert!(compared > 300, "the ferm files hold {compared} commands");
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+}

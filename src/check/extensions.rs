@@ -58,6 +58,13 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                     }
                 }
             }
+            MatchKind::Cgroup(c) if c.path.is_some() && c.classid.is_none() => {
+                problems.push(CheckError::HostDependent {
+                    span: m.span,
+                    name: "-m cgroup --path".into(),
+                    what: "the cgroup (v2) path exists on the host",
+                })
+            }
             MatchKind::Cgroup(c) if c.path.is_some() == c.classid.is_some() => {
                 problems.push(CheckError::KernelRefuses {
                     span: m.span,
@@ -117,6 +124,15 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
             }
             _ => {}
         }
+    }
+    if let crate::model::TargetKind::Ct(ct) = &rule.target.kind
+        && ct.timeout.is_some()
+    {
+        problems.push(CheckError::HostDependent {
+            span: rule.target.span,
+            name: "-j CT --timeout".into(),
+            what: "the timeout policy exists on the host (`nfct add timeout`)",
+        });
     }
     if let crate::model::TargetKind::Nfqueue(q) = &rule.target.kind
         && q.total == 0
