@@ -51,10 +51,11 @@ pub static SPEC: MatchSpec = MatchSpec {
 fn type_of(text: &str) -> Option<u8> {
     let mut found = None;
     for &(name, value) in NAMES {
-        if name.len() >= text.len() && name[..text.len()].eq_ignore_ascii_case(text) {
-            if found.is_none() || name.len() == text.len() {
-                found = Some(value);
-            }
+        if name.len() >= text.len()
+            && name[..text.len()].eq_ignore_ascii_case(text)
+            && (found.is_none() || name.len() == text.len())
+        {
+            found = Some(value);
         }
     }
     found.or_else(|| match num::strtoul(text, 0) {
@@ -108,7 +109,6 @@ impl Mh {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::ext::testing::{err6, same, v6};
     use crate::model::Family;
 
