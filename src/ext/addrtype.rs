@@ -26,9 +26,15 @@ pub const NAMES: [&str; 12] = [
 ];
 
 /// A set of address types, as a bit mask over [`NAMES`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AddrTypes(pub u16);
+
+/// For `ipt parse`: the names, as a list.
+impl serde::Serialize for AddrTypes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::save::serialize_names(self, s)
+    }
+}
 
 impl AddrTypes {
     pub const LOCAL: u16 = 1 << 2;

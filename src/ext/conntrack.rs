@@ -11,9 +11,15 @@ use crate::model::addr::NetNumeric;
 use crate::model::{MatchKind, Neg, Net, PortRange, Proto, num};
 
 /// A set of conntrack states (`--ctstate NEW,ESTABLISHED`), as the kernel's bit mask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CtStates(pub u16);
+
+/// For `ipt parse`: the names, as a list.
+impl serde::Serialize for CtStates {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::save::serialize_names(self, s)
+    }
+}
 
 impl CtStates {
     pub const INVALID: u16 = 1 << 0;
@@ -76,9 +82,15 @@ impl std::fmt::Display for CtStates {
 }
 
 /// Conntrack status bits (`--ctstatus`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CtStatus(pub u32);
+
+/// For `ipt parse`: the names, as a list.
+impl serde::Serialize for CtStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::save::serialize_names(self, s)
+    }
+}
 
 impl CtStatus {
     pub const EXPECTED: u32 = 1 << 0;

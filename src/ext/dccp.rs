@@ -17,9 +17,15 @@ const TYPES: [&str; 11] =
 const INVALID_OTHERS: u16 = 0xf800;
 
 /// A set of DCCP packet types, bit N for type N.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DccpTypes(pub u16);
+
+/// For `ipt parse`: the names, as a list.
+impl serde::Serialize for DccpTypes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::save::serialize_names(self, s)
+    }
+}
 
 impl std::fmt::Display for DccpTypes {
     /// The names in type order; `INVALID` stands for itself and 11-15.

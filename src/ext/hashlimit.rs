@@ -26,9 +26,15 @@ const BYTE_SHIFT: u32 = 4;
 
 /// What a bucket is kept for: any of the source and destination address and port (none: one
 /// bucket for the rule).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct HashMode(pub u8);
+
+/// For `ipt parse`: the names, as a list.
+impl serde::Serialize for HashMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::save::serialize_names(self, s)
+    }
+}
 
 impl HashMode {
     pub const DSTIP: u8 = 1 << 0;

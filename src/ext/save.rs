@@ -35,6 +35,12 @@ pub fn save_opt_value(out: &mut String, invert: bool, name: &str, value: impl st
     let _ = write!(out, " {value}");
 }
 
+/// Serialises a set that prints as `A,B,C` as the list of its names, for `ipt parse`.
+pub fn serialize_names<S: serde::Serializer>(set: impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
+    let text = set.to_string();
+    s.collect_seq(text.split(',').filter(|name| !name.is_empty()))
+}
+
 /// `0x` and lowercase hex, as iptables prints marks and masks.
 pub struct Hex(pub u32);
 

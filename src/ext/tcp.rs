@@ -26,10 +26,27 @@ pub struct Tcp {
 }
 
 /// `--tcp-flags MASK COMP`: the flags in `mask` must be exactly those in `comp`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TcpFlags {
     pub mask: u8,
     pub comp: u8,
+}
+
+/// For `ipt parse`: `{"mask": ["SYN", "RST"], "comp": ["SYN"]}`.
+impl Serialize for TcpFlags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Names(u8);
+        impl Serialize for Names {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(FLAG_NAMES[..6].iter().filter(|&&(_, bit)| self.0 & bit != 0).map(|&(name, _)| name))
+            }
+        }
+        let mut st = s.serialize_struct("TcpFlags", 2)?;
+        st.serialize_field("mask", &Names(self.mask))?;
+        st.serialize_field("comp", &Names(self.comp))?;
+        st.end()
+    }
 }
 
 /// TCP flag names in the order iptables prints them.
