@@ -114,7 +114,10 @@ pub enum LoadError {
     },
 
     #[error("argument is {len} bytes long: iptables-restore takes at most 1023")]
-    #[diagnostic(code(ipt::load::argument_too_long))]
+    #[diagnostic(
+        code(ipt::load::argument_too_long),
+        help("shorten it; a long comment or prefix can be split across rules")
+    )]
     ArgumentTooLong {
         #[label("too long")]
         span: Span,
@@ -122,7 +125,10 @@ pub enum LoadError {
     },
 
     #[error("line has {count} arguments: iptables-restore takes at most 252")]
-    #[diagnostic(code(ipt::load::too_many_arguments))]
+    #[diagnostic(
+        code(ipt::load::too_many_arguments),
+        help("split the rule into a user chain of several rules, or use `-m multiport` lists or an ipset")
+    )]
     TooManyArguments {
         #[label("too many arguments")]
         span: Span,
@@ -161,7 +167,10 @@ pub enum LoadError {
     },
 
     #[error("invalid chain name `{name}`: {why}")]
-    #[diagnostic(code(ipt::load::bad_chain_name))]
+    #[diagnostic(
+        code(ipt::load::bad_chain_name),
+        help("a chain name is 1-28 characters, none of them blank, and not an option, a target or a number")
+    )]
     BadChainName {
         #[label("invalid")]
         span: Span,
@@ -209,7 +218,7 @@ pub enum LoadError {
     },
 
     #[error("cannot delete built-in chain `{chain}`")]
-    #[diagnostic(code(ipt::load::delete_builtin))]
+    #[diagnostic(code(ipt::load::delete_builtin), help("flush it with `-F` instead; built-in chains always exist"))]
     DeleteBuiltin {
         #[label("built-in chain")]
         span: Span,
@@ -217,7 +226,10 @@ pub enum LoadError {
     },
 
     #[error("cannot delete chain `{chain}`: {why}")]
-    #[diagnostic(code(ipt::load::chain_busy))]
+    #[diagnostic(
+        code(ipt::load::chain_busy),
+        help("remove the rules that jump to it, and flush it with `-F`, before `-X`")
+    )]
     ChainBusy {
         #[label("still in use")]
         span: Span,
@@ -283,7 +295,7 @@ pub enum LoadError {
     },
 
     #[error("option `{option}` needs a value")]
-    #[diagnostic(code(ipt::load::missing_value))]
+    #[diagnostic(code(ipt::load::missing_value), help("write the value right after the option"))]
     MissingValue {
         #[label("no value follows")]
         span: Span,
@@ -301,7 +313,10 @@ pub enum LoadError {
     },
 
     #[error("`!` cannot come before `{option}`")]
-    #[diagnostic(code(ipt::load::cannot_invert))]
+    #[diagnostic(
+        code(ipt::load::cannot_invert),
+        help("remove the `!`, or express the negation another way (a RETURN rule before it)")
+    )]
     CannotInvert {
         #[label("this option cannot be negated")]
         span: Span,
@@ -309,7 +324,7 @@ pub enum LoadError {
     },
 
     #[error("two `!` in a row")]
-    #[diagnostic(code(ipt::load::double_negation))]
+    #[diagnostic(code(ipt::load::double_negation), help("one `!` negates; remove the other"))]
     DoubleNegation {
         #[label("second `!`")]
         span: Span,
@@ -335,7 +350,7 @@ pub enum LoadError {
     },
 
     #[error("`{option}` cannot be used with `{command}`")]
-    #[diagnostic(code(ipt::load::option_not_allowed))]
+    #[diagnostic(code(ipt::load::option_not_allowed), help("remove the option from this command"))]
     OptionNotAllowed {
         #[label("not with this command")]
         span: Span,
@@ -344,7 +359,10 @@ pub enum LoadError {
     },
 
     #[error("`{option}` cannot be used in chain `{chain}`")]
-    #[diagnostic(code(ipt::load::interface_in_wrong_chain))]
+    #[diagnostic(
+        code(ipt::load::interface_in_wrong_chain),
+        help("use `-i` in PREROUTING, INPUT and FORWARD, `-o` in FORWARD, OUTPUT and POSTROUTING")
+    )]
     InterfaceInWrongChain {
         #[label("{why}")]
         span: Span,
@@ -374,7 +392,7 @@ pub enum LoadError {
     },
 
     #[error("this extension needs {needs}")]
-    #[diagnostic(code(ipt::load::missing_option))]
+    #[diagnostic(code(ipt::load::missing_option), help("add the option the extension needs"))]
     MissingOption {
         #[label("missing an option")]
         span: Span,
@@ -555,7 +573,10 @@ pub enum LoadError {
     },
 
     #[error("rule number {number} is out of range: chain `{chain}` has {len} rules")]
-    #[diagnostic(code(ipt::load::rule_number))]
+    #[diagnostic(
+        code(ipt::load::rule_number),
+        help("number rules from 1; `-I CHAIN N` takes at most one past the last rule")
+    )]
     RuleNumber {
         #[label("no such position")]
         span: Span,
@@ -590,7 +611,10 @@ pub enum LoadError {
     },
 
     #[error("`! -p {proto}` would never match")]
-    #[diagnostic(code(ipt::load::never_matches_protocol))]
+    #[diagnostic(
+        code(ipt::load::never_matches_protocol),
+        help("remove the rule, or the `!` if the rule should match every protocol")
+    )]
     NeverMatchesProtocol {
         #[label("every packet has a protocol")]
         span: Span,
