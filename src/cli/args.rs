@@ -102,6 +102,10 @@ pub struct ParseArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
+    /// Indent the JSON, for people.
+    #[arg(long)]
+    pub pretty: bool,
+
     #[command(flatten)]
     pub input: InputArgs,
 }

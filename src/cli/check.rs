@@ -42,7 +42,7 @@ pub fn run(args: &CheckArgs, out: &Output) -> Status {
                         loads: None,
                         errors: 1,
                         warnings: 0,
-                        diagnostics: Vec::new(),
+                        diagnostics: vec![JsonDiagnostic::whole_file(path.display().to_string(), &e)],
                     }),
                 }
                 continue;

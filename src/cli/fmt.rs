@@ -37,7 +37,7 @@ pub fn run(args: &FmtArgs, out: &Output) -> Status {
                 );
                 status = status.worst(Status::Findings);
             }
-        } else if args.write && source.name() != "-" {
+        } else if args.write && path != std::path::Path::new("-") {
             if text != source.text()
                 && let Err(e) = std::fs::write(path, &text)
             {

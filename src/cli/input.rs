@@ -9,21 +9,22 @@ use crate::source::{MAX_LEN, Source};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ReadError {
     #[error("cannot read `{path}`: {reason}")]
-    #[diagnostic(code(ipt::input::unreadable))]
+    #[diagnostic(code(ipt::input::unreadable), help("check the path and its permissions; `-` reads standard input"))]
     Unreadable { path: String, reason: String },
 
     #[error("`{path}` is {size} bytes: ipt reads files up to 4 GiB")]
-    #[diagnostic(code(ipt::input::too_large))]
+    #[diagnostic(code(ipt::input::too_large), help("split the dump into several files"))]
     TooLarge { path: String, size: u64 },
 }
 
 /// Reads a file (or standard input for `-`) into a [`Source`]. Bytes that are not UTF-8 become
 /// U+FFFD, which the loader reports.
 pub fn read_source(path: &Path) -> Result<Source, ReadError> {
-    let name = path.display().to_string();
+    let stdin = path == Path::new("-");
+    let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
     let unreadable = |e: std::io::Error| ReadError::Unreadable { path: name.clone(), reason: e.to_string() };
     let mut bytes = Vec::new();
-    if name == "-" {
+    if stdin {
         std::io::stdin().lock().read_to_end(&mut bytes).map_err(unreadable)?;
     } else {
         let meta = std::fs::metadata(path).map_err(unreadable)?;

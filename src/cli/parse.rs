@@ -19,7 +19,11 @@ pub fn run(args: &ParseArgs, out: &Output) -> Status {
     let loaded = load(&source, &options);
     out.diagnostics(&loaded.diagnostics);
     let mut stdout = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut stdout, &loaded.ruleset);
+    let _ = if args.pretty {
+        serde_json::to_writer_pretty(&mut stdout, &loaded.ruleset)
+    } else {
+        serde_json::to_writer(&mut stdout, &loaded.ruleset)
+    };
     let _ = writeln!(stdout);
     if loaded.loads() { Status::Clean } else { Status::Findings }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::source::Source;
 
-pub use render::{JsonDiagnostic, render_human, render_json};
+pub use render::{JsonDiagnostic, Position, render_human, render_json};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

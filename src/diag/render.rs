@@ -23,14 +23,35 @@ pub struct JsonDiagnostic {
     pub severity: Severity,
     pub code: String,
     pub message: String,
-    /// 1-based line of the primary label.
+    /// Where the primary label is; `None` for a diagnostic about a whole file.
+    #[serde(flatten)]
+    pub at: Option<Position>,
+    pub labels: Vec<JsonLabel>,
+    pub help: Option<String>,
+}
+
+/// Where a diagnostic starts and ends: 1-based lines, and columns in characters.
+#[derive(Debug, Serialize)]
+pub struct Position {
     pub line: u32,
-    /// 1-based column (in characters) of the primary label.
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
-    pub labels: Vec<JsonLabel>,
-    pub help: Option<String>,
+}
+
+impl JsonDiagnostic {
+    /// An error about a whole file, such as one that cannot be read.
+    pub fn whole_file(file: String, problem: &dyn miette::Diagnostic) -> JsonDiagnostic {
+        JsonDiagnostic {
+            file,
+            severity: Severity::Error,
+            code: problem.code().map(|c| c.to_string()).unwrap_or_default(),
+            message: problem.to_string(),
+            at: None,
+            labels: Vec::new(),
+            help: problem.help().map(|h| h.to_string()),
+        }
+    }
 }
 
 /// One labelled span of a [`JsonDiagnostic`].
@@ -59,17 +80,18 @@ pub fn render_json(diagnostic: &Diagnostic) -> JsonDiagnostic {
             JsonLabel { line, column, end_line, end_column, text: label.label().map(str::to_string) }
         })
         .collect();
-    let (line, column, end_line, end_column) =
-        labels.first().map_or((0, 0, 0, 0), |l| (l.line, l.column, l.end_line, l.end_column));
+    let at = labels.first().map(|l| Position {
+        line: l.line,
+        column: l.column,
+        end_line: l.end_line,
+        end_column: l.end_column,
+    });
     JsonDiagnostic {
         file: source.name().to_string(),
         severity: diagnostic.severity(),
         code: diagnostic.code(),
         message: diagnostic.to_string(),
-        line,
-        column,
-        end_line,
-        end_column,
+        at,
         labels,
         help: diagnostic.help_text(),
     }

@@ -413,7 +413,9 @@ pub enum LoadError {
     #[diagnostic(
         code(ipt::load::unmodelled_match),
         severity(Warning),
-        help("ipt checks and prints its options verbatim; analyses treat it as undecidable")
+        help(
+            "ipt keeps its options as written, without checking them, and prints them back unchanged; analyses treat it as undecidable"
+        )
     )]
     UnmodelledMatch {
         #[label("kept verbatim")]
@@ -425,7 +427,9 @@ pub enum LoadError {
     #[diagnostic(
         code(ipt::load::unmodelled_target),
         severity(Warning),
-        help("ipt checks and prints its options verbatim; analyses treat it as undecidable")
+        help(
+            "ipt keeps its options as written, without checking them, and prints them back unchanged; analyses treat it as undecidable"
+        )
     )]
     UnmodelledTarget {
         #[label("kept verbatim")]

@@ -6,7 +6,7 @@ use super::support::ipt;
 fn check_reads_standard_input() {
     let run = ipt(&["check", "-"], Some("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n"));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "-: loads (0 errors, 0 warnings)\n");
+    assert_eq!(run.stderr, "<stdin>: loads (0 errors, 0 warnings)\n");
 }
 
 #[test]
