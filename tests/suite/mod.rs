@@ -1,4 +1,5 @@
 mod cli;
+mod docs;
 mod fixtures;
 mod roundtrip;
 mod save_vectors;
