@@ -93,7 +93,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
             _ => {}
         }
         offset = end + 1;
-        if line as usize % CHUNK_LINES == 0 && offset < bytes.len() {
+        if (line as usize).is_multiple_of(CHUNK_LINES) && offset < bytes.len() {
             chunks.push((offset, line + 1));
         }
         line += 1;
