@@ -1,66 +1,101 @@
-//! The jump graph of a table: which user chains each hook reaches, through which jumps, and the
-//! loops the kernel refuses.
+//! Which hooks reach each rule, found the way the kernel finds them (`mark_source_chains` in
+//! `ip_tables.c`), and the jump loops that walk meets.
+//!
+//! For each hook the kernel walks from the hook's built-in chain: rule by rule, into every chain
+//! a rule jumps or goes to (a `-g` is walked like a `-j`), back out at the end of a user chain,
+//! and it stops a chain at the first rule that has no condition at all and an ACCEPT, DROP,
+//! RETURN or QUEUE verdict. Only rules this walk reaches get their targets' and matches' hook
+//! checks; a loop is refused only where the walk meets it. So a DNAT after an unconditional
+//! ACCEPT in POSTROUTING loads, and so does a loop among chains nothing reaches. (Checked on a
+//! real kernel: see fixtures/check/*unreached*.)
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::model::{Hook, Table, TargetKind};
+use crate::model::{Family, Hook, Rule, Table, TargetKind};
 
 /// A jump or goto: from a rule of one chain to another chain.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Edge {
     pub from_chain: usize,
     pub rule: usize,
     pub to_chain: usize,
 }
 
-/// The chains of a table as a graph.
+/// The walk's results for one table.
 pub struct Graph {
-    /// Edges out of each chain, in rule order.
-    pub out: Vec<Vec<Edge>>,
-    /// For each chain, the hooks it is reached from (a bit per [`Hook`]).
-    pub hooks: Vec<u8>,
-    /// For each chain and hook, the edge through which that hook first reached it.
+    /// For each chain and each of its rules, the hooks whose walk reaches it (a bit per
+    /// [`Hook`]).
+    pub rule_hooks: Vec<Vec<u8>>,
+    /// For each chain and hook, the edge through which that hook's walk first entered it.
     reached_by: Vec<[Option<Edge>; 5]>,
+    /// The loops the walks met, each as the edges that form it.
+    loops: Vec<Vec<Edge>>,
+}
+
+/// One chain being walked: which chain, the next rule to look at, and how the walk got in.
+struct Frame {
+    chain: usize,
+    next: usize,
+    entered_by: Option<Edge>,
 }
 
 impl Graph {
     pub fn new(table: &Table) -> Graph {
         let index: HashMap<&str, usize> = table.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect();
-        let mut out = vec![Vec::new(); table.chains.len()];
-        for (from_chain, chain) in table.chains.iter().enumerate() {
-            for (rule, r) in chain.rules.iter().enumerate() {
-                if let TargetKind::Jump(name) | TargetKind::Goto(name) = &r.target.kind
-                    && let Some(&to_chain) = index.get(&**name)
-                {
-                    out[from_chain].push(Edge { from_chain, rule, to_chain });
-                }
-            }
-        }
-        let mut hooks = vec![0u8; table.chains.len()];
-        let mut reached_by = vec![[None; 5]; table.chains.len()];
-        let mut work: Vec<usize> = Vec::new();
-        for (i, chain) in table.chains.iter().enumerate() {
-            if let Some(hook) = chain.hook() {
-                hooks[i] = hook.bit();
-                work.push(i);
-            }
-        }
-        while let Some(chain) = work.pop() {
-            let mask = hooks[chain];
-            for edge in &out[chain] {
-                let new = mask & !hooks[edge.to_chain];
-                if new != 0 {
-                    for hook in Hook::ALL {
-                        if new & hook.bit() != 0 {
-                            reached_by[edge.to_chain][hook as usize] = Some(*edge);
+        let target_chain = |rule: &Rule| match &rule.target.kind {
+            TargetKind::Jump(name) | TargetKind::Goto(name) => index.get(&**name).copied(),
+            _ => None,
+        };
+        let mut graph = Graph {
+            rule_hooks: table.chains.iter().map(|c| vec![0; c.rules.len()]).collect(),
+            reached_by: vec![[None; 5]; table.chains.len()],
+            loops: Vec::new(),
+        };
+        let mut visited = vec![false; table.chains.len()];
+        let mut on_path = vec![false; table.chains.len()];
+        for (start, chain) in table.chains.iter().enumerate() {
+            let Some(hook) = chain.hook() else { continue };
+            visited.fill(false);
+            visited[start] = true;
+            on_path[start] = true;
+            let mut stack = vec![Frame { chain: start, next: 0, entered_by: None }];
+            while let Some(frame) = stack.last_mut() {
+                let (c, i) = (frame.chain, frame.next);
+                let Some(rule) = table.chains[c].rules.get(i) else {
+                    // the chain's end: its policy, or a user chain's return
+                    on_path[c] = false;
+                    stack.pop();
+                    continue;
+                };
+                frame.next += 1;
+                graph.rule_hooks[c][i] |= hook.bit();
+                if let Some(to) = target_chain(rule) {
+                    let edge = Edge { from_chain: c, rule: i, to_chain: to };
+                    if on_path[to] {
+                        let from = stack.iter().position(|f| f.chain == to).expect("a chain on the path");
+                        let mut cycle: Vec<Edge> = stack[from + 1..].iter().filter_map(|f| f.entered_by).collect();
+                        cycle.push(edge);
+                        if !graph.loops.iter().any(|l| same_cycle(l, &cycle)) {
+                            graph.loops.push(cycle);
                         }
+                    } else if !visited[to] {
+                        visited[to] = true;
+                        on_path[to] = true;
+                        graph.reached_by[to][hook as usize] = Some(edge);
+                        stack.push(Frame { chain: to, next: 0, entered_by: Some(edge) });
                     }
-                    hooks[edge.to_chain] |= new;
-                    work.push(edge.to_chain);
+                } else if ends_chain(rule, table.family) {
+                    on_path[c] = false;
+                    stack.pop();
                 }
             }
         }
-        Graph { out, hooks, reached_by }
+        graph
+    }
+
+    /// The hooks whose walk reaches rule `rule` of chain `chain`.
+    pub fn hooks_of(&self, chain: usize, rule: usize) -> u8 {
+        self.rule_hooks[chain][rule]
     }
 
     /// The jumps that lead from `hook`'s built-in chain to `chain`, first one first.
@@ -70,7 +105,7 @@ impl Graph {
         while let Some(edge) = self.reached_by[at][hook as usize] {
             path.push(edge);
             at = edge.from_chain;
-            if path.len() > self.out.len() {
+            if path.len() > self.reached_by.len() {
                 break;
             }
         }
@@ -78,47 +113,19 @@ impl Graph {
         path
     }
 
-    /// Every loop of jumps among the chains reached from a hook (the kernel walks only those),
-    /// each as the edges that form it. Iterative, so deep chains do not overflow the stack.
-    pub fn loops(&self) -> Vec<Vec<Edge>> {
-        #[derive(Clone, Copy, PartialEq)]
-        enum State {
-            New,
-            OnStack,
-            Done,
-        }
-        let mut state = vec![State::New; self.out.len()];
-        let mut loops = Vec::new();
-        for root in 0..self.out.len() {
-            if state[root] != State::New || self.hooks[root] == 0 {
-                continue;
-            }
-            // (chain, next edge index, edge taken to get here)
-            let mut stack: Vec<(usize, usize, Option<Edge>)> = vec![(root, 0, None)];
-            state[root] = State::OnStack;
-            while let Some(&mut (chain, ref mut next, _)) = stack.last_mut() {
-                if let Some(&edge) = self.out[chain].get(*next) {
-                    *next += 1;
-                    match state[edge.to_chain] {
-                        State::New => {
-                            state[edge.to_chain] = State::OnStack;
-                            stack.push((edge.to_chain, 0, Some(edge)));
-                        }
-                        State::OnStack => {
-                            // the edges from where the loop starts back to it
-                            let start = stack.iter().position(|&(c, _, _)| c == edge.to_chain).unwrap_or(0);
-                            let mut cycle: Vec<Edge> = stack[start + 1..].iter().filter_map(|&(_, _, e)| e).collect();
-                            cycle.push(edge);
-                            loops.push(cycle);
-                        }
-                        State::Done => {}
-                    }
-                } else {
-                    state[chain] = State::Done;
-                    stack.pop();
-                }
-            }
-        }
-        loops
+    /// The loops of jumps the kernel's walk meets, which make it refuse the table.
+    pub fn loops(&self) -> &[Vec<Edge>] {
+        &self.loops
     }
+}
+
+/// A rule the walk does not go past: no condition, and a verdict that ends the chain.
+fn ends_chain(rule: &Rule, family: Family) -> bool {
+    matches!(rule.target.kind, TargetKind::Accept | TargetKind::Drop | TargetKind::Return | TargetKind::Queue)
+        && rule.is_unconditional(family)
+}
+
+/// The same loop met from another chain or hook: the same edges, in any rotation.
+fn same_cycle(a: &[Edge], b: &[Edge]) -> bool {
+    a.len() == b.len() && a.iter().all(|e| b.contains(e))
 }

@@ -44,8 +44,8 @@ fn span_of(problem: &CheckError) -> crate::source::Span {
 fn check_table(table: &Table, problems: &mut Vec<CheckError>) {
     let graph = Graph::new(table);
     for (c, chain) in table.chains.iter().enumerate() {
-        for rule in &chain.rules {
-            check_rule(table, &graph, c, rule, problems);
+        for (r, rule) in chain.rules.iter().enumerate() {
+            check_rule(table, &graph, c, r, rule, problems);
         }
     }
     for cycle in graph.loops() {
@@ -65,7 +65,7 @@ fn check_table(table: &Table, problems: &mut Vec<CheckError>) {
     }
 }
 
-fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems: &mut Vec<CheckError>) {
+fn check_rule(table: &Table, graph: &Graph, chain: usize, index: usize, rule: &Rule, problems: &mut Vec<CheckError>) {
     extensions::check_rule(table.family, rule, problems);
     let target = &rule.target;
     if let Some(name) = target.kind.name()
@@ -91,11 +91,11 @@ fn check_rule(table: &Table, graph: &Graph, chain: usize, rule: &Rule, problems:
         }
     }
     if let Some(place) = placement::target_place(&target.kind) {
-        check_place(table, graph, chain, rule, target.span, place, problems);
+        check_place(table, graph, (chain, index), rule, target.span, place, problems);
     }
     for m in &rule.matches {
         if let Some(place) = placement::match_place(&m.kind, table.family) {
-            check_place(table, graph, chain, rule, m.span, place, problems);
+            check_place(table, graph, (chain, index), rule, m.span, place, problems);
         }
     }
     if let TargetKind::Reject(r) = &target.kind
@@ -125,10 +125,12 @@ fn has_syn_match(rule: &Rule) -> bool {
     })
 }
 
+/// Where a target or match may stand: its protocols and tables always, its hooks where the
+/// kernel's walk reaches the rule (`at`: chain and rule index).
 fn check_place(
     table: &Table,
     graph: &Graph,
-    chain: usize,
+    at: (usize, usize),
     rule: &Rule,
     span: crate::source::Span,
     place: &placement::Place,
@@ -158,7 +160,8 @@ fn check_place(
         });
         return;
     }
-    let wrong = graph.hooks[chain] & !place.hooks;
+    let (chain, index) = at;
+    let wrong = graph.hooks_of(chain, index) & !place.hooks;
     if place.hooks == 0 || wrong == 0 {
         return;
     }

@@ -213,6 +213,13 @@ static MATCHES: &[Place] = &[
         "the socket lookup works on incoming packets: PREROUTING or INPUT",
     ),
     place(
+        "-m cgroup",
+        &[],
+        hooks(&[Input, Output, Postrouting]),
+        &[],
+        "a packet has a local socket, and so a cgroup, only in INPUT, OUTPUT or POSTROUTING",
+    ),
+    place(
         "-m rpfilter",
         &[Raw, Mangle],
         hooks(&[Prerouting]),

@@ -748,7 +748,9 @@ impl<'a> Parser<'a, '_> {
                     Some(0) if negated => {
                         self.report(LoadError::NeverMatchesProtocol { span: whole, proto: lower.to_string() })
                     }
-                    Some(0) => {}
+                    // IPv4 keeps no trace of `-p all`; ip6tables flags it, which makes the rule
+                    // conditional for the kernel's chain walk (see check::graph)
+                    Some(0) if self.family == Family::Ipv4 => {}
                     Some(n) => self.rule.proto = Some(Neg::new(negated, Proto(n), whole)),
                     None => self.report(LoadError::BadValue {
                         span: value.span,
@@ -818,10 +820,9 @@ impl<'a> Parser<'a, '_> {
             'i' | 'o' => match Iface::parse(text) {
                 Ok(iface) => {
                     let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
-                    // `-i +` matches every interface: iptables-save leaves it out
-                    if iface.as_str() != "+" || negated {
-                        *slot = Some(Neg::new(negated, iface, whole));
-                    }
+                    // `-i +` matches every interface and iptables-save leaves it out, but the
+                    // kernel keeps it: the rule is not unconditional (see check::graph)
+                    *slot = Some(Neg::new(negated, iface, whole));
                 }
                 Err(e) => self.report(LoadError::BadValue {
                     span: value.span,
@@ -1033,7 +1034,8 @@ impl<'a> Parser<'a, '_> {
         }
         let start = invert.map_or(span, |b| b.to(span));
         let end = values.last().map_or(span, |v| v.span);
-        let proto = self.rule.proto.as_ref().map(|p| (p.value.0, p.invert));
+        // extensions see `-p all` as no protocol, as iptables' do
+        let proto = self.rule.proto.as_ref().filter(|p| p.value != Proto::ALL).map(|p| (p.value.0, p.invert));
         let loaded = &mut self.loaded[slot];
         loaded.span = loaded.span.to(end);
         loaded.opts.push(Opt {
@@ -1050,7 +1052,7 @@ impl<'a> Parser<'a, '_> {
     /// Builds every loaded extension and the command.
     fn finish(mut self) -> Option<Command<'a>> {
         let loaded = std::mem::take(&mut self.loaded);
-        let final_proto = self.rule.proto.clone();
+        let final_proto = self.rule.proto.clone().filter(|p| p.value != Proto::ALL);
         for ext in loaded {
             let mut build = Build {
                 opts: &ext.opts,

@@ -473,11 +473,24 @@ pub enum LoadError {
         code(ipt::load::chain_shadows_target),
         severity(Warning),
         help(
-            "rename the chain; iptables prefers a chain to the target of the same name and ignores the target's options"
+            "rename the chain: after `:{name}`, iptables-restore reads `-j {name}` as a jump to the chain, never as the target"
         )
     )]
     ChainShadowsTarget {
         #[label("chain, not target")]
+        span: Span,
+        name: String,
+    },
+
+    #[error("`-j {name}` jumps to the chain `{name}`, which takes no options")]
+    #[diagnostic(
+        code(ipt::load::options_to_chain),
+        help(
+            "iptables-restore reads a name declared with `:{name}` as the chain, so the target's options are unknown to it; rename the chain"
+        )
+    )]
+    OptionsToChain {
+        #[label("unknown options for a jump")]
         span: Span,
         name: String,
     },

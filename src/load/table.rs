@@ -441,6 +441,11 @@ impl TableBuilder {
                 let name = kind.name().unwrap_or_default().to_string();
                 if self.has_chain(&name) {
                     problems.push(LoadError::ChainShadowsTarget { span: name_span, name: name.clone() });
+                    if span.end > name_span.end {
+                        let options = Span { start: name_span.end + 1, end: span.end };
+                        problems.push(LoadError::OptionsToChain { span: options, name });
+                        return None;
+                    }
                     let shared = self.chain_name(&name).expect("checked");
                     Target { span, kind: TargetKind::Jump(shared) }
                 } else {

@@ -31,6 +31,8 @@ const CHAIN_PROTOS: &[(&str, u8)] = &[
 ];
 
 impl Proto {
+    /// `-p all` (or `-p 0`): every protocol.
+    pub const ALL: Proto = Proto(0);
     pub const ICMP: Proto = Proto(1);
     pub const TCP: Proto = Proto(6);
     pub const UDP: Proto = Proto(17);

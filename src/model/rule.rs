@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::{Counters, Iface, Match, Neg, Net, Proto, Target};
+use super::{Counters, Family, Iface, Match, Neg, Net, Proto, Target};
 use crate::source::{Line, Span};
 
 /// One rule: what it matches and what it does.
@@ -54,5 +54,22 @@ impl Rule {
     /// The protocol the rule requires (`-p tcp`, not `! -p tcp`).
     pub fn protocol(&self) -> Option<Proto> {
         self.proto.as_ref().filter(|p| !p.invert).map(|p| p.value)
+    }
+
+    /// Whether the kernel sees no condition at all in the rule (`unconditional()` in
+    /// `ip_tables.c`): no match, and no address, interface, protocol or fragment test that
+    /// narrows anything. `-s 0.0.0.0/0` narrows nothing, nor does `-p all` in IPv4; anything
+    /// negated does, and so do `-i +` (the kernel keeps the name `+`) and IPv6's `-p all`
+    /// (ip6tables flags every `-p`). Checked on a real kernel.
+    pub fn is_unconditional(&self, family: Family) -> bool {
+        let any_proto = |p: &Neg<Proto>| family == Family::Ipv4 && !p.invert && p.value == Proto::ALL;
+        let any_net = |n: &Option<Neg<Net>>| n.as_ref().is_none_or(|n| !n.invert && n.value.is_any());
+        self.matches.is_empty()
+            && self.fragment.is_none()
+            && any_net(&self.src)
+            && any_net(&self.dst)
+            && self.in_iface.is_none()
+            && self.out_iface.is_none()
+            && self.proto.as_ref().is_none_or(any_proto)
     }
 }
