@@ -320,6 +320,13 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
             b.bad_value(opt, "a name of at least one character");
             ok = false;
         }
+        if opt.value().len() > MAX_NAME {
+            b.warn(
+                opt.value_span(),
+                format!("table name is {} bytes long: the kernel keeps {MAX_NAME}", opt.value().len()),
+                "iptables cuts it silently, so two long names can name one table; shorten it",
+            );
+        }
         h.name = truncate(opt.value(), MAX_NAME).into();
     }
     if rate_opt.is_none() {

@@ -142,6 +142,15 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         return None;
     };
     let mut name: &str = b.get(NAME).map_or(DEFAULT_NAME, |o| o.value());
+    if let Some(opt) = b.get(NAME)
+        && name.len() > MAX_NAME
+    {
+        b.warn(
+            opt.value_span(),
+            format!("list name is {} bytes long: the kernel keeps {MAX_NAME}", name.len()),
+            "iptables cuts it silently, so two long names can name one list; shorten it",
+        );
+    }
     if name.len() > MAX_NAME {
         let mut cut = MAX_NAME;
         while !name.is_char_boundary(cut) {
