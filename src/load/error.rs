@@ -124,15 +124,18 @@ pub enum LoadError {
         len: usize,
     },
 
-    #[error("line has {count} arguments: iptables-restore takes at most 252")]
+    #[error("line has {count} arguments: iptables-restore takes at most {max}")]
     #[diagnostic(
         code(ipt::load::too_many_arguments),
-        help("split the rule into a user chain of several rules, or use `-m multiport` lists or an ipset")
+        help(
+            "251 words, or 248 after `[p:b]` counters (which `-c` turns into three more); split the rule into a user chain of several rules, or use `-m multiport` lists or an ipset"
+        )
     )]
     TooManyArguments {
         #[label("too many arguments")]
         span: Span,
         count: usize,
+        max: usize,
     },
 
     #[error("the line is not valid UTF-8")]

@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex};
 use super::command::{self, Command};
 use super::error::LoadError;
 use super::family;
-use super::{LoadOptions, MAX_ARG, MAX_ARGS, MAX_LINE};
+use super::{LoadOptions, MAX_ARG, MAX_ARGS, MAX_ARGS_WITH_COUNTERS, MAX_LINE};
 use crate::model::{Counters, Family};
 use crate::source::{Line, Source, Span};
 use crate::syntax::{Arg, LineEnd, Statement, SyntaxError, parse_line_reusing};
@@ -172,8 +172,9 @@ fn read_command<'a>(
 ) -> Outcome<'a> {
     let Some(first) = args.first() else { return Outcome::Skip };
     let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
-    let command = if args.len() > MAX_ARGS {
-        problems.push(LoadError::TooManyArguments { span: line_span, count: args.len() });
+    let max = if counters.is_some() { MAX_ARGS_WITH_COUNTERS } else { MAX_ARGS };
+    let command = if args.len() > max {
+        problems.push(LoadError::TooManyArguments { span: line_span, count: args.len(), max });
         None
     } else if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
         problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });

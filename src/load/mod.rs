@@ -44,8 +44,11 @@ impl Loaded {
 const MAX_LINE: usize = 10239;
 /// `add_param_to_argv`'s buffer.
 const MAX_ARG: usize = 1023;
-/// `MAX_ARGC` less the program name and `-t TABLE` that iptables-restore adds.
-const MAX_ARGS: usize = 252;
+/// `MAX_ARGC` (255, of which `add_argv` fills 254) less the program name and `-t TABLE` that
+/// iptables-restore adds. Checked on a kernel: 251 words load, 252 do not.
+const MAX_ARGS: usize = 251;
+/// With `[p:b]` counters, `iptables-restore -c` adds `--set-counters P B` too.
+const MAX_ARGS_WITH_COUNTERS: usize = MAX_ARGS - 3;
 
 /// Reads a whole source, and checks it as the kernel will ([`crate::check`]).
 pub fn load(source: &Source, options: &LoadOptions) -> Loaded {
