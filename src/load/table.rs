@@ -64,6 +64,13 @@ impl TableBuilder {
         }
         let builtin = self.name.builtin(name);
         if builtin.is_none() {
+            // libiptc's `iptc_create_chain` refuses the verdicts' names; `:` skips the other
+            // checks of `-N`
+            if ["ACCEPT", "DROP", "RETURN", "QUEUE"].contains(&name) {
+                let why = "it is the name of a verdict";
+                problems.push(LoadError::BadChainName { span: decl.name_span, name: name.into(), why });
+                return false;
+            }
             if let Some(&i) = self.index.get(name) {
                 let first = self.chains[i].as_ref().map_or(Span::default(), |c| c.span);
                 problems.push(LoadError::DuplicateChain { span: decl.name_span, chain: name.into(), first });
