@@ -23,9 +23,11 @@ pub struct Edge {
 
 /// The walk's results for one table.
 pub struct Graph {
-    /// For each chain and each of its rules, the hooks whose walk reaches it (a bit per
-    /// [`Hook`]).
-    pub rule_hooks: Vec<Vec<u8>>,
+    /// For each rule of each chain, one after the other, the hooks whose walk reaches it (a
+    /// bit per [`Hook`]).
+    rule_hooks: Vec<u8>,
+    /// Where each chain's rules start in `rule_hooks`.
+    first_rule: Vec<usize>,
     /// For each chain and hook, the edge through which that hook's walk first entered it.
     reached_by: Vec<[Option<Edge>; 5]>,
     /// The loops the walks met, each as the edges that form it.
@@ -46,8 +48,15 @@ impl Graph {
             TargetKind::Jump(name) | TargetKind::Goto(name) => index.get(&**name).copied(),
             _ => None,
         };
+        let mut first_rule = Vec::with_capacity(table.chains.len());
+        let mut rules = 0;
+        for chain in &table.chains {
+            first_rule.push(rules);
+            rules += chain.rules.len();
+        }
         let mut graph = Graph {
-            rule_hooks: table.chains.iter().map(|c| vec![0; c.rules.len()]).collect(),
+            rule_hooks: vec![0; rules],
+            first_rule,
             reached_by: vec![[None; 5]; table.chains.len()],
             loops: Vec::new(),
         };
@@ -68,7 +77,7 @@ impl Graph {
                     continue;
                 };
                 frame.next += 1;
-                graph.rule_hooks[c][i] |= hook.bit();
+                graph.rule_hooks[graph.first_rule[c] + i] |= hook.bit();
                 if let Some(to) = target_chain(rule) {
                     let edge = Edge { from_chain: c, rule: i, to_chain: to };
                     if on_path[to] {
@@ -95,7 +104,7 @@ impl Graph {
 
     /// The hooks whose walk reaches rule `rule` of chain `chain`.
     pub fn hooks_of(&self, chain: usize, rule: usize) -> u8 {
-        self.rule_hooks[chain][rule]
+        self.rule_hooks[self.first_rule[chain] + rule]
     }
 
     /// The jumps that lead from `hook`'s built-in chain to `chain`, first one first.
