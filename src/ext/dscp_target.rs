@@ -4,35 +4,10 @@
 use serde::Serialize;
 
 use super::build::Build;
+use super::dscp::class_to_dscp;
 use super::opts::OptionSpec;
 use super::{Availability, TargetSpec};
 use crate::model::TargetKind;
-
-/// DiffServ class names and their code points, in iptables' order (`dscp_helper.c`).
-const CLASSES: &[(&str, u8)] = &[
-    ("CS0", 0x00),
-    ("CS1", 0x08),
-    ("CS2", 0x10),
-    ("CS3", 0x18),
-    ("CS4", 0x20),
-    ("CS5", 0x28),
-    ("CS6", 0x30),
-    ("CS7", 0x38),
-    ("BE", 0x00),
-    ("AF11", 0x0a),
-    ("AF12", 0x0c),
-    ("AF13", 0x0e),
-    ("AF21", 0x12),
-    ("AF22", 0x14),
-    ("AF23", 0x16),
-    ("AF31", 0x1a),
-    ("AF32", 0x1c),
-    ("AF33", 0x1e),
-    ("AF41", 0x22),
-    ("AF42", 0x24),
-    ("AF43", 0x26),
-    ("EF", 0x2e),
-];
 
 /// `-j DSCP --set-dscp N` (0-63).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -49,17 +24,6 @@ pub static SPEC: TargetSpec = TargetSpec {
     options: &[OptionSpec::value("set-dscp", SET_DSCP), OptionSpec::value("set-dscp-class", SET_CLASS)],
     build,
 };
-
-/// A class name as iptables reads it: the first class (in table order) whose name starts the
-/// text, in any case (`af11`, and also `CS10`, which is CS1).
-pub fn class_to_dscp(text: &str) -> Option<u8> {
-    CLASSES
-        .iter()
-        .find(|(name, _)| {
-            text.len() >= name.len() && text.as_bytes()[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-        })
-        .map(|&(_, dscp)| dscp)
-}
 
 fn build(b: &mut Build<'_, '_>) -> Option<TargetKind> {
     let ok = b.at_most_one(&[SET_DSCP, SET_CLASS]);

@@ -200,20 +200,10 @@ fn parse_rate(text: &str) -> Result<Rate, String> {
     let unit = match text.split_once('/') {
         None => 1,
         Some((_, "")) => return Err("a unit after `/`".into()),
-        Some((_, u)) => {
-            let is = |name: &str| name.len() >= u.len() && name[..u.len()].eq_ignore_ascii_case(u);
-            if is("second") {
-                1
-            } else if is("minute") {
-                60
-            } else if is("hour") {
-                3600
-            } else if is("day") {
-                86400
-            } else {
-                return Err(format!("a unit `second`, `minute`, `hour` or `day` (`{u}` is none)"));
-            }
-        }
+        Some((_, u)) => match crate::ext::limit::unit_seconds(u) {
+            Some(seconds) => seconds as u32,
+            None => return Err(format!("a unit `second`, `minute`, `hour` or `day` (`{u}` is none)")),
+        },
     };
     let r = atoll(text);
     if r <= 0 {

@@ -40,26 +40,22 @@ pub fn parse_rate(text: &str) -> Option<u32> {
     };
     let mult: u64 = match unit {
         None => 1,
-        Some("") => return None,
-        Some(u) => {
-            let is = |name: &str| name.len() >= u.len() && name[..u.len()].eq_ignore_ascii_case(u);
-            if is("second") {
-                1
-            } else if is("minute") {
-                60
-            } else if is("hour") {
-                3600
-            } else if is("day") {
-                86400
-            } else {
-                return None;
-            }
-        }
+        Some(u) => unit_seconds(u)?,
     };
     let digits: String = count.trim_start().trim_start_matches('+').chars().take_while(char::is_ascii_digit).collect();
     let r: u64 = digits.parse().ok().filter(|&r| r != 0)?;
     let avg = SCALE as u64 * mult / r;
     (avg != 0 && avg <= u32::MAX as u64).then_some(avg as u32)
+}
+
+/// The seconds of a rate's unit: `second`, `minute`, `hour` or `day`, or any start of one
+/// (`s`, `min`), in any case; not the empty string.
+pub fn unit_seconds(unit: &str) -> Option<u64> {
+    let is = |name: &str| !unit.is_empty() && name.len() >= unit.len() && name[..unit.len()].eq_ignore_ascii_case(unit);
+    [("second", 1), ("minute", 60), ("hour", 3600), ("day", 86400)]
+        .into_iter()
+        .find(|&(name, _)| is(name))
+        .map(|(_, s)| s)
 }
 
 /// A rate `N/unit` for `avg`, the `scale`ths of a second between packets, that reads back as
