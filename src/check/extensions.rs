@@ -5,7 +5,7 @@ use super::CheckError;
 use crate::ext::addrtype::AddrTypes;
 use crate::ext::limit::Limit;
 use crate::ext::owner::OwnerId;
-use crate::model::{Family, MatchKind, Neg, Rule};
+use crate::model::{Family, MatchKind, Neg, Proto, Rule, TargetKind};
 
 /// The values of `CONFIG_HZ` server kernels are built with (Debian 250, Arch 300, RHEL 1000);
 /// the limit match's arithmetic depends on it.
@@ -56,6 +56,25 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                             help: format!("write `{what} {max}-{min}`"),
                         });
                     }
+                }
+            }
+            MatchKind::String(st) => {
+                let why = if st.pattern.value.is_empty() {
+                    Some(("an empty pattern", "search for at least one byte"))
+                } else if !matches!(&*st.algo, "bm" | "kmp") {
+                    Some(("an algorithm the kernel does not have", "use `--algo bm` or `--algo kmp` (lowercase)"))
+                } else if st.to < st.from {
+                    Some(("`--to` before `--from`", "search from a lower offset to a higher one"))
+                } else {
+                    None
+                };
+                if let Some((what, help)) = why {
+                    problems.push(CheckError::KernelRefuses {
+                        span: m.span,
+                        message: format!("`-m string` with {what}"),
+                        why: "refused by xt_string",
+                        help: help.into(),
+                    });
                 }
             }
             MatchKind::Cgroup(c) if c.path.is_some() && c.classid.is_none() => {
@@ -125,7 +144,36 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
             _ => {}
         }
     }
-    if let crate::model::TargetKind::Ct(ct) = &rule.target.kind
+    match &rule.target.kind {
+        // with `--notrack`, xt_CT sets nothing else up
+        TargetKind::Ct(ct) if !ct.notrack => check_ct_helper(family, rule, ct.helper.as_deref(), problems),
+        TargetKind::Connmark(c) if c.shift.is_some_and(|s| s.bits > 31) => problems.push(CheckError::KernelRefuses {
+            span: rule.target.span,
+            message: "`-j CONNMARK` shifts the mark by more than 31 bits".into(),
+            why: "xt_CONNMARK refuses a shift of 32 or more",
+            help: "shift by 0-31 bits".into(),
+        }),
+        TargetKind::Idletimer(t) => {
+            // xt_IDLETIMER: `timeout == 0 || timeout >= INT_MAX / 1000`
+            if t.timeout == 0 || t.timeout >= i32::MAX as u32 / 1000 {
+                problems.push(CheckError::KernelRefuses {
+                    span: rule.target.span,
+                    message: format!("`-j IDLETIMER --timeout {}` is out of the kernel's range", t.timeout),
+                    why: "xt_IDLETIMER takes 1-2147482 seconds",
+                    help: "use a timeout of 1 to 2147482 seconds".into(),
+                });
+            }
+            if t.alarm {
+                problems.push(CheckError::HostDependent {
+                    span: rule.target.span,
+                    name: "-j IDLETIMER --alarm".into(),
+                    what: "the host's kernel has an alarm timer (an RTC)",
+                });
+            }
+        }
+        _ => {}
+    }
+    if let TargetKind::Ct(ct) = &rule.target.kind
         && ct.timeout.is_some()
     {
         problems.push(CheckError::HostDependent {
@@ -142,6 +190,56 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
             message: "`-j NFQUEUE` over zero queues".into(),
             why: "--queue-balance spans 65536 queues, which the kernel's 16-bit count makes 0",
             help: "balance over fewer queues".into(),
+        });
+    }
+}
+
+/// The conntrack helpers of Linux, the protocol each serves, and whether it serves IPv6 too.
+/// Checked on a kernel (`H.245` exists only inside `Q.931`).
+const HELPERS: &[(&str, Proto, bool)] = &[
+    ("ftp", Proto::TCP, true),
+    ("tftp", Proto::UDP, true),
+    ("sip", Proto::TCP, true),
+    ("sip", Proto::UDP, true),
+    ("irc", Proto::TCP, false),
+    ("pptp", Proto::TCP, false),
+    ("sane", Proto::TCP, true),
+    ("amanda", Proto::UDP, true),
+    ("snmp", Proto::UDP, false),
+    ("snmp_trap", Proto::UDP, false),
+    ("netbios-ns", Proto::UDP, false),
+    ("RAS", Proto::UDP, true),
+    ("Q.931", Proto::TCP, true),
+];
+
+/// xt_CT looks a helper up by name, family and the rule's protocol.
+fn check_ct_helper(family: Family, rule: &Rule, helper: Option<&str>, problems: &mut Vec<CheckError>) {
+    let Some(name) = helper else { return };
+    let span = rule.target.span;
+    let Some(proto) = rule.protocol() else {
+        problems.push(CheckError::KernelRefuses {
+            span,
+            message: format!("`-j CT --helper {name}` without a protocol"),
+            why: "xt_CT needs the rule's own `-p`, not negated",
+            help: "add the protocol the helper serves, such as `-p tcp` for ftp".into(),
+        });
+        return;
+    };
+    let known: Vec<&(&str, Proto, bool)> = HELPERS.iter().filter(|(n, _, _)| *n == name).collect();
+    if known.is_empty() {
+        problems.push(CheckError::HostDependent {
+            span,
+            name: format!("-j CT --helper {name}"),
+            what: "a helper of that name (a kernel module or `nfct add helper`) exists on the host",
+        });
+    } else if !known.iter().any(|&&(_, p, v6)| p == proto && (v6 || family == Family::Ipv4)) {
+        let serves: Vec<String> =
+            known.iter().map(|(_, p, v6)| format!("-p {p}{}", if *v6 { "" } else { " (IPv4 only)" })).collect();
+        problems.push(CheckError::KernelRefuses {
+            span,
+            message: format!("the `{name}` helper does not serve `-p {proto}` in {family}"),
+            why: "xt_CT finds no such helper",
+            help: format!("`{name}` serves {}", serves.join(", ")),
         });
     }
 }
