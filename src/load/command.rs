@@ -88,8 +88,8 @@ pub struct RuleSpec<'a> {
     pub src_neg: Option<(bool, Span)>,
     pub dst: SmallVec<[Net; 1]>,
     pub dst_neg: Option<(bool, Span)>,
-    pub in_iface: Option<Neg<Iface>>,
-    pub out_iface: Option<Neg<Iface>>,
+    pub in_iface: Option<Box<Neg<Iface>>>,
+    pub out_iface: Option<Box<Neg<Iface>>>,
     pub proto: Option<Neg<Proto>>,
     pub fragment: Option<Neg<()>>,
     pub matches: SmallVec<[Match; 3]>,
@@ -820,7 +820,7 @@ impl<'a> Parser<'a, '_> {
                     let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
                     // `-i +` matches every interface: iptables-save leaves it out
                     if iface.as_str() != "+" || negated {
-                        *slot = Some(Neg::new(negated, iface, whole));
+                        *slot = Some(Box::new(Neg::new(negated, iface, whole)));
                     }
                 }
                 Err(e) => self.report(LoadError::BadValue {

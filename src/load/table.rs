@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use super::command::{Command, CommandKind, RuleSpec, TargetRef, Word};
 use super::error::LoadError;
-use crate::model::{
-    Builtin, Chain, ChainName, Counters, Family, Hook, Neg, Net, Policy, Rule, Table, TableName, Target, TargetKind,
-};
+use crate::model::{Chain, ChainName, Counters, Family, Neg, Net, Policy, Rule, Table, TableName, Target, TargetKind};
 use crate::source::{Line, Span};
 use crate::syntax::ChainDecl;
 
@@ -24,12 +22,23 @@ pub struct TableBuilder {
     chains: Vec<Option<Chain>>,
     index: HashMap<ChainName, usize>,
     pub comments: Vec<Box<str>>,
+    /// The chain the last rule was appended to: dumps list a chain's rules together, so when
+    /// appends move on to another chain, the last one gives back its spare room (most chains of
+    /// a big dump hold a few rules, and the doubling left a third of their room unused).
+    last_append: Option<usize>,
 }
 
 impl TableBuilder {
     pub fn new(name: TableName, family: Family, span: Span) -> TableBuilder {
-        let mut builder =
-            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::default(), comments: Vec::new() };
+        let mut builder = TableBuilder {
+            name,
+            family,
+            span,
+            chains: Vec::new(),
+            index: HashMap::default(),
+            comments: Vec::new(),
+            last_append: None,
+        };
         for &hook in name.hooks() {
             builder.add(Chain::builtin(hook));
         }
@@ -124,7 +133,14 @@ impl TableBuilder {
                 let Some(rules) = self.build_rules(command.rule, line, line_span, &chain, comments, problems) else {
                     return false;
                 };
-                let target = self.chain_mut(&chain.text).expect("checked above");
+                let i = self.index[&*chain.text];
+                if command.kind == CommandKind::Append && self.last_append != Some(i) {
+                    if let Some(last) = self.last_append.and_then(|l| self.chains[l].as_mut()) {
+                        last.rules.shrink_to_fit();
+                    }
+                    self.last_append = Some(i);
+                }
+                let target = self.chains[i].as_mut().expect("indexed chains exist");
                 match command.kind {
                     CommandKind::Append => {
                         target.rules.extend(rules);
@@ -530,19 +546,20 @@ impl TableBuilder {
 
     /// The finished table: built-in chains in hook order, then user chains by name.
     pub fn finish(self) -> Table {
-        let mut builtins: Vec<Chain> = Vec::new();
-        let mut users: Vec<Chain> = Vec::new();
-        for chain in self.chains.into_iter().flatten() {
-            if chain.is_builtin() { builtins.push(chain) } else { users.push(chain) }
-        }
-        builtins.sort_by_key(|c| c.builtin.map(|b: Builtin| b.hook).unwrap_or(Hook::Prerouting));
-        users.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        builtins.extend(users);
-        // pushing left spare room in most chains: give it back
-        for chain in &mut builtins {
+        // sorted in place (a stable sort: built-in chains keep their hook order)
+        let mut chains: Vec<Chain> = self.chains.into_iter().flatten().collect();
+        chains.sort_by(|a, b| match (a.builtin, b.builtin) {
+            (Some(x), Some(y)) => x.hook.cmp(&y.hook),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.name.as_bytes().cmp(b.name.as_bytes()),
+        });
+        // pushing left spare room in the chains still growing: give it back
+        for chain in &mut chains {
             chain.rules.shrink_to_fit();
         }
-        Table { family: self.family, name: self.name, span: self.span, chains: builtins, comments: self.comments }
+        chains.shrink_to_fit();
+        Table { family: self.family, name: self.name, span: self.span, chains, comments: self.comments }
     }
 }
 
