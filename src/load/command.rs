@@ -304,7 +304,7 @@ struct Parser<'a, 'p> {
     /// Base options given (letter, span), to refuse repeats.
     seen: SmallVec<[(char, Span); 8]>,
     /// Extensions loaded on this line, in order.
-    loaded: SmallVec<[Loaded<'a>; 2]>,
+    loaded: SmallVec<[Loaded<'a>; 4]>,
     /// The text of `-p`, for the implicit protocol match.
     proto_text: Option<Cow<'a, str>>,
     proto_used: bool,
@@ -480,7 +480,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn short_options(&mut self, arg: &Arg<'a>) {
-        let text = arg.text.to_string();
+        let text: &str = &arg.text;
         for (i, c) in text[1..].char_indices() {
             let Some(takes) = base_arg(c) else {
                 if self.load_protocol_match(arg.span) {
@@ -497,7 +497,7 @@ impl<'a> Parser<'a, '_> {
                 _ if !rest.is_empty() => {
                     // `-ptcp`: the value is attached; iptables 1.8.9 reads the whole word as the
                     // value of -s, -d, -p, -i, -o, -j and -g (`argv[optind - 1]`)
-                    let value = if WHOLE_WORD.contains(c) { text.as_str() } else { rest };
+                    let value = if WHOLE_WORD.contains(c) { text } else { rest };
                     self.base_option(c, arg.span, Some(value));
                     return;
                 }

@@ -159,7 +159,7 @@ impl<'s> Loader<'s> {
                     command.rule.counters.get_or_insert(c);
                 }
                 let comments = std::mem::take(&mut self.comments);
-                table.apply(*command, line, line_span, comments, &mut self.problems);
+                table.apply(&mut command, line, line_span, comments, &mut self.problems);
                 return;
             }
             Outcome::Statement(statement, _) => {

@@ -22,23 +22,12 @@ pub struct TableBuilder {
     chains: Vec<Option<Chain>>,
     index: HashMap<ChainName, usize>,
     pub comments: Vec<Box<str>>,
-    /// The chain the last rule was appended to: dumps list a chain's rules together, so when
-    /// appends move on to another chain, the last one gives back its spare room (most chains of
-    /// a big dump hold a few rules, and the doubling left a third of their room unused).
-    last_append: Option<usize>,
 }
 
 impl TableBuilder {
     pub fn new(name: TableName, family: Family, span: Span) -> TableBuilder {
-        let mut builder = TableBuilder {
-            name,
-            family,
-            span,
-            chains: Vec::new(),
-            index: HashMap::default(),
-            comments: Vec::new(),
-            last_append: None,
-        };
+        let mut builder =
+            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::default(), comments: Vec::new() };
         for &hook in name.hooks() {
             builder.add(Chain::builtin(hook));
         }
@@ -107,16 +96,17 @@ impl TableBuilder {
         true
     }
 
-    /// Applies one command line. Returns whether it would load.
+    /// Applies one command line. Returns whether it would load. (The command is borrowed, and
+    /// its parts taken out: it is large, and moving it whole costs more than reading it.)
     pub fn apply(
         &mut self,
-        command: Command,
+        command: &mut Command,
         line: Line,
         line_span: Span,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
     ) -> bool {
-        let chain_word = command.chain.clone();
+        let chain_word = command.chain.take();
         match command.kind {
             CommandKind::Append
             | CommandKind::Insert
@@ -124,26 +114,23 @@ impl TableBuilder {
             | CommandKind::Delete
             | CommandKind::Check => {
                 let Some(chain) = chain_word else { return false };
-                if !self.check_rule_chain(&command, &chain, problems) {
+                let index = self.index.get(&*chain.text).copied();
+                if !self.check_rule_chain(command, &chain, index.is_some(), problems) {
                     return false;
                 }
+                let Some(i) = index else { return false };
                 if command.kind == CommandKind::Delete && command.number.is_some() && !rule_given(&command.rule) {
                     return self.delete_number(&chain, command.number, problems);
                 }
-                let Some(rules) = self.build_rules(command.rule, line, line_span, &chain, comments, problems) else {
+                let Some(rules) = self.build_rules(&mut command.rule, line, line_span, comments, problems) else {
                     return false;
                 };
-                let i = self.index[&*chain.text];
-                if command.kind == CommandKind::Append && self.last_append != Some(i) {
-                    if let Some(last) = self.last_append.and_then(|l| self.chains[l].as_mut()) {
-                        last.rules.shrink_to_fit();
-                    }
-                    self.last_append = Some(i);
-                }
                 let target = self.chains[i].as_mut().expect("indexed chains exist");
                 match command.kind {
                     CommandKind::Append => {
-                        target.rules.extend(rules);
+                        for rule in rules {
+                            push_rule(&mut target.rules, rule);
+                        }
                         true
                     }
                     CommandKind::Insert => {
@@ -259,7 +246,7 @@ impl TableBuilder {
                 true
             }
             CommandKind::Policy => {
-                let (Some(chain), Some(policy_word)) = (chain_word, command.second) else { return false };
+                let (Some(chain), Some(policy_word)) = (chain_word, command.second.take()) else { return false };
                 let Some(policy) = Policy::parse(&policy_word.text) else {
                     problems
                         .push(LoadError::BadPolicy { span: policy_word.span, policy: policy_word.text.to_string() });
@@ -295,7 +282,7 @@ impl TableBuilder {
                 }
             }
             CommandKind::Rename => {
-                let (Some(old), Some(new)) = (chain_word, command.second) else { return false };
+                let (Some(old), Some(new)) = (chain_word, command.second.take()) else { return false };
                 if !self.valid_new_name(&new, problems) {
                     return false;
                 }
@@ -366,9 +353,15 @@ impl TableBuilder {
         true
     }
 
-    fn check_rule_chain(&self, command: &Command<'_>, chain: &Word<'_>, problems: &mut Vec<LoadError>) -> bool {
+    fn check_rule_chain(
+        &self,
+        command: &Command<'_>,
+        chain: &Word<'_>,
+        exists: bool,
+        problems: &mut Vec<LoadError>,
+    ) -> bool {
         let mut ok = true;
-        if !self.has_chain(&chain.text) {
+        if !exists {
             problems.push(self.no_such_chain(chain));
             ok = false;
         }
@@ -441,23 +434,20 @@ impl TableBuilder {
     }
 
     /// The rules of a rule specification: one per source × destination address, in iptables'
-    /// order.
+    /// order. The parts of `spec` that go into the rules are taken out of it.
     fn build_rules(
         &mut self,
-        spec: RuleSpec<'_>,
+        spec: &mut RuleSpec<'_>,
         line: Line,
         line_span: Span,
-        chain: &Word<'_>,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
     ) -> Option<SmallVec<[Rule; 1]>> {
-        let target = match spec.target {
+        let target = match std::mem::take(&mut spec.target) {
             TargetRef::None => Target { span: Span::default(), kind: TargetKind::Continue },
             TargetRef::Target { kind, span, name_span } => {
-                let name = kind.name().unwrap_or_default().to_string();
-                if self.has_chain(&name) {
-                    problems.push(LoadError::ChainShadowsTarget { span: name_span, name: name.clone() });
-                    let shared = self.chain_name(&name).expect("checked");
+                if let Some(shared) = self.chain_name(kind.name().unwrap_or_default()) {
+                    problems.push(LoadError::ChainShadowsTarget { span: name_span, name: shared.to_string() });
                     Target { span, kind: TargetKind::Jump(shared) }
                 } else {
                     if self.name == TableName::Nat && kind == TargetKind::Drop {
@@ -488,7 +478,6 @@ impl TableBuilder {
                 }
             },
         };
-        let _ = chain;
         let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
             match neg {
                 None => smallvec::smallvec![None],
@@ -498,19 +487,19 @@ impl TableBuilder {
                     .collect(),
             }
         };
-        let srcs = nets(spec.src, spec.src_neg);
-        let dsts = nets(spec.dst, spec.dst_neg);
+        let srcs = nets(std::mem::take(&mut spec.src), spec.src_neg);
+        let dsts = nets(std::mem::take(&mut spec.dst), spec.dst_neg);
         let template = Rule {
             line,
             span: line_span,
-            counters: spec.counters.map(Box::new),
+            counters: spec.counters.take().map(Box::new),
             src: None,
             dst: None,
-            in_iface: spec.in_iface,
-            out_iface: spec.out_iface,
-            proto: spec.proto,
-            fragment: spec.fragment,
-            matches: spec.matches.into_vec().into_boxed_slice(),
+            in_iface: spec.in_iface.take(),
+            out_iface: spec.out_iface.take(),
+            proto: spec.proto.take(),
+            fragment: spec.fragment.take(),
+            matches: std::mem::take(&mut spec.matches).into_vec().into_boxed_slice(),
             target,
             comments: comments.into_boxed_slice(),
         };
@@ -546,9 +535,10 @@ impl TableBuilder {
 
     /// The finished table: built-in chains in hook order, then user chains by name.
     pub fn finish(self) -> Table {
-        // sorted in place (a stable sort: built-in chains keep their hook order)
+        // no two chains have the same key (one chain per hook, one per name), so an unstable sort,
+        // in place, gives the one order
         let mut chains: Vec<Chain> = self.chains.into_iter().flatten().collect();
-        chains.sort_by(|a, b| match (a.builtin, b.builtin) {
+        chains.sort_unstable_by(|a, b| match (a.builtin, b.builtin) {
             (Some(x), Some(y)) => x.hook.cmp(&y.hook),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -561,6 +551,15 @@ impl TableBuilder {
         chains.shrink_to_fit();
         Table { family: self.family, name: self.name, span: self.span, chains, comments: self.comments }
     }
+}
+
+/// Appends a rule to a chain. A short chain grows one rule at a time: most chains of a big
+/// dump hold a few rules, and doubling (to 4, then 8) would leave a third of their room unused.
+fn push_rule(rules: &mut Vec<Rule>, rule: Rule) {
+    if rules.len() == rules.capacity() && rules.len() < 8 {
+        rules.reserve_exact(1);
+    }
+    rules.push(rule);
 }
 
 /// Whether a command gives any rule part (for `-D CHAIN N` without a rule).
