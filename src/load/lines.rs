@@ -5,9 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use super::command::{self, Command};
+use super::command;
 use super::error::LoadError;
 use super::family;
+use super::table::Prepared;
 use super::{LoadOptions, MAX_ARG, MAX_ARGS, MAX_LINE};
 use crate::model::{Counters, Family};
 use crate::source::{Line, Source, Span};
@@ -20,7 +21,6 @@ const WINDOW: usize = 4;
 
 /// One line, read.
 pub struct ParsedLine<'a> {
-    pub line: Line,
     pub offset: usize,
     pub len: usize,
     pub has_newline: bool,
@@ -35,13 +35,12 @@ pub enum Outcome<'a> {
     Skip,
     Syntax(SyntaxError),
     Statement(Statement<'a>, LineEnd),
-    /// A command line, read: `command` is `None` when it would not load. (Boxed: a command is
-    /// large, and lines wait in chunks to be applied.)
+    /// A command line, read and made ready: `command` is `None` when it would not load.
+    /// (Boxed: a command is large, and lines wait in chunks to be applied.)
     Command {
         end: LineEnd,
-        counters: Option<(Counters, Span)>,
         line_span: Span,
-        command: Option<Box<Command<'a>>>,
+        command: Option<Box<Prepared<'a>>>,
     },
 }
 
@@ -136,8 +135,7 @@ fn read_line<'a>(
     odd_bytes: bool,
     buf: &mut Vec<Arg<'a>>,
 ) -> ParsedLine<'a> {
-    let mut parsed =
-        ParsedLine { line, offset, len: text.len(), has_newline, outcome: Outcome::Skip, problems: Vec::new() };
+    let mut parsed = ParsedLine { offset, len: text.len(), has_newline, outcome: Outcome::Skip, problems: Vec::new() };
     if text.len() > MAX_LINE {
         parsed.problems.push(LoadError::LineTooLong { span: Span::new(offset, offset + text.len()), len: text.len() });
         return parsed;
@@ -152,7 +150,7 @@ fn read_line<'a>(
     parsed.outcome = match parse_line_reusing(text, offset, buf) {
         Err(e) => Outcome::Syntax(e),
         Ok((Statement::Command { counters, mut args }, end)) => {
-            let outcome = read_command(counters, &args, end, sections.family_at(offset), &mut parsed.problems);
+            let outcome = read_command(counters, &args, end, line, sections.family_at(offset), &mut parsed.problems);
             // give the vector back for the next line
             args.clear();
             *buf = args;
@@ -167,6 +165,7 @@ fn read_command<'a>(
     counters: Option<(Counters, Span)>,
     args: &[Arg<'a>],
     end: LineEnd,
+    line: Line,
     family: Family,
     problems: &mut Vec<LoadError>,
 ) -> Outcome<'a> {
@@ -179,9 +178,10 @@ fn read_command<'a>(
         problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
         None
     } else {
-        command::parse_command(args, family, problems).map(Box::new)
+        command::parse_command(args, family, problems)
+            .map(|c| Box::new(Prepared::new(c, line, line_span, counters.map(|(c, _)| c))))
     };
-    Outcome::Command { end, counters, line_span, command }
+    Outcome::Command { end, line_span, command }
 }
 
 /// Reads every line, on as many threads as the machine has, and hands them to `apply` in order.

@@ -110,7 +110,7 @@ impl<'s> Loader<'s> {
 
     /// Applies one line, read, to the tables.
     fn line(&mut self, parsed: ParsedLine<'s>, sections: &lines::Sections) {
-        let ParsedLine { line, offset, len, has_newline, outcome, problems } = parsed;
+        let ParsedLine { offset, len, has_newline, outcome, problems } = parsed;
         let end = match &outcome {
             Outcome::Statement(_, end) | Outcome::Command { end, .. } => Some(end),
             Outcome::Skip | Outcome::Syntax(_) => None,
@@ -139,7 +139,7 @@ impl<'s> Loader<'s> {
                 self.diagnostics.push(Diagnostic::new(self.source, e));
                 return;
             }
-            Outcome::Command { counters, line_span, command, .. } => {
+            Outcome::Command { line_span, command, .. } => {
                 let Some(table) = self.table.as_mut() else {
                     self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
                     return;
@@ -155,11 +155,8 @@ impl<'s> Loader<'s> {
                     // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
                     return;
                 }
-                if let Some((c, _)) = counters {
-                    command.rule.counters.get_or_insert(c);
-                }
                 let comments = std::mem::take(&mut self.comments);
-                table.apply(&mut command, line, line_span, comments, &mut self.problems);
+                table.apply(&mut command, line_span, comments, &mut self.problems);
                 return;
             }
             Outcome::Statement(statement, _) => {

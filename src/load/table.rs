@@ -14,6 +14,46 @@ use crate::syntax::ChainDecl;
 /// The longest chain name: `XT_EXTENSION_MAXNAMELEN` less the NUL.
 pub const MAX_CHAIN_NAME: usize = 28;
 
+/// A command line made ready where it was read (on any of the reading threads): a rule
+/// command's rules are built there, so that the table, which applies lines one at a time, only
+/// resolves their target.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    pub kind: CommandKind,
+    /// The command option (`-A`).
+    pub span: Span,
+    pub chain: Option<Word<'a>>,
+    pub number: Option<(u64, Span)>,
+    pub second: Option<Word<'a>>,
+    /// `-4` or `-6`: the line is for this family only.
+    pub only: Option<(Family, Span)>,
+    /// `-c` or the line's `[packets:bytes]` (what `-P` sets).
+    pub counters: Option<Counters>,
+    /// Whether any rule part was given (`-D CHAIN N` gives none).
+    rule_given: bool,
+    /// `-i` and `-o`, which iptables refuses in some chains.
+    iface_options: SmallVec<[(char, Span); 2]>,
+    target: TargetRef<'a>,
+    /// One rule per source × destination address, in iptables' order, without their target.
+    rules: SmallVec<[Rule; 1]>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Builds the rules of a command read from `line` (whose counters, if any, are `counters`).
+    pub fn new(command: Command<'a>, line: Line, line_span: Span, counters: Option<Counters>) -> Prepared<'a> {
+        let Command { kind, span, chain, number, second, rule: mut spec, only } = command;
+        if let Some(c) = counters {
+            spec.counters.get_or_insert(c);
+        }
+        let rule_given = rule_given(&spec);
+        let iface_options = spec.options.iter().copied().filter(|&(c, _)| matches!(c, 'i' | 'o')).collect();
+        let target = std::mem::take(&mut spec.target);
+        let counters = spec.counters;
+        let rules = if kind.takes_rule() { build_rules(spec, line, line_span) } else { SmallVec::new() };
+        Prepared { kind, span, chain, number, second, only, counters, rule_given, iface_options, target, rules }
+    }
+}
+
 pub struct TableBuilder {
     pub name: TableName,
     pub family: Family,
@@ -97,11 +137,10 @@ impl TableBuilder {
     }
 
     /// Applies one command line. Returns whether it would load. (The command is borrowed, and
-    /// its parts taken out: it is large, and moving it whole costs more than reading it.)
+    /// its parts taken out: moving it whole costs more than reading it.)
     pub fn apply(
         &mut self,
-        command: &mut Command,
-        line: Line,
+        command: &mut Prepared,
         line_span: Span,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
@@ -119,10 +158,12 @@ impl TableBuilder {
                     return false;
                 }
                 let Some(i) = index else { return false };
-                if command.kind == CommandKind::Delete && command.number.is_some() && !rule_given(&command.rule) {
+                if command.kind == CommandKind::Delete && command.number.is_some() && !command.rule_given {
                     return self.delete_number(&chain, command.number, problems);
                 }
-                let Some(rules) = self.build_rules(&mut command.rule, line, line_span, comments, problems) else {
+                let target = std::mem::take(&mut command.target);
+                let rules = std::mem::take(&mut command.rules);
+                let Some(rules) = self.resolve_target(target, rules, comments, problems) else {
                     return false;
                 };
                 let target = self.chains[i].as_mut().expect("indexed chains exist");
@@ -261,7 +302,7 @@ impl TableBuilder {
                     Some(c) => match c.builtin.as_mut() {
                         Some(b) => {
                             b.policy = policy;
-                            if let Some(counters) = command.rule.counters {
+                            if let Some(counters) = command.counters {
                                 c.counters = counters;
                             }
                             true
@@ -355,7 +396,7 @@ impl TableBuilder {
 
     fn check_rule_chain(
         &self,
-        command: &Command<'_>,
+        command: &Prepared<'_>,
         chain: &Word<'_>,
         exists: bool,
         problems: &mut Vec<LoadError>,
@@ -366,7 +407,7 @@ impl TableBuilder {
             ok = false;
         }
         // iptables refuses -o on incoming and -i on outgoing chains, by the chain's name
-        for &(letter, span) in &command.rule.options {
+        for &(letter, span) in &command.iface_options {
             let why = match (letter, &*chain.text) {
                 ('o', "PREROUTING" | "INPUT") => Some("a packet coming in has no output interface yet"),
                 ('i', "POSTROUTING" | "OUTPUT") => Some("a packet going out has no input interface"),
@@ -433,17 +474,16 @@ impl TableBuilder {
         true
     }
 
-    /// The rules of a rule specification: one per source × destination address, in iptables'
-    /// order. The parts of `spec` that go into the rules are taken out of it.
-    fn build_rules(
-        &mut self,
-        spec: &mut RuleSpec<'_>,
-        line: Line,
-        line_span: Span,
+    /// Gives the rules of a line their target, now that the table's chains are known, and the
+    /// first one the `#` lines before it.
+    fn resolve_target(
+        &self,
+        target: TargetRef<'_>,
+        mut rules: SmallVec<[Rule; 1]>,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
     ) -> Option<SmallVec<[Rule; 1]>> {
-        let target = match std::mem::take(&mut spec.target) {
+        let target = match target {
             TargetRef::None => Target { span: Span::default(), kind: TargetKind::Continue },
             TargetRef::Target { kind, span, name_span } => {
                 if let Some(shared) = self.chain_name(kind.name().unwrap_or_default()) {
@@ -478,52 +518,14 @@ impl TableBuilder {
                 }
             },
         };
-        let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
-            match neg {
-                None => smallvec::smallvec![None],
-                Some((invert, span)) => list
-                    .into_iter()
-                    .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
-                    .collect(),
+        if let Some((last, others)) = rules.split_last_mut() {
+            for rule in others {
+                rule.target = target.clone();
             }
-        };
-        let srcs = nets(std::mem::take(&mut spec.src), spec.src_neg);
-        let dsts = nets(std::mem::take(&mut spec.dst), spec.dst_neg);
-        let template = Rule {
-            line,
-            span: line_span,
-            counters: spec.counters.take().map(Box::new),
-            src: None,
-            dst: None,
-            in_iface: spec.in_iface.take(),
-            out_iface: spec.out_iface.take(),
-            proto: spec.proto.take(),
-            fragment: spec.fragment.take(),
-            matches: std::mem::take(&mut spec.matches).into_vec().into_boxed_slice(),
-            target,
-            comments: comments.into_boxed_slice(),
-        };
-        // one rule per source × destination, as iptables expands them; most lines have one, which
-        // takes the template without a copy
-        let total = srcs.len() * dsts.len();
-        let mut rules = SmallVec::with_capacity(total);
-        let mut template = Some(template);
-        let mut n = 0;
-        for src in &srcs {
-            for dst in &dsts {
-                n += 1;
-                let mut rule = if n == total {
-                    template.take().expect("the last rule takes the template")
-                } else {
-                    template.clone().expect("the template is there until the last rule")
-                };
-                rule.src = src.clone();
-                rule.dst = dst.clone();
-                if n > 1 {
-                    rule.comments = Box::default();
-                }
-                rules.push(rule);
-            }
+            last.target = target;
+        }
+        if let Some(first) = rules.first_mut() {
+            first.comments = comments.into_boxed_slice();
         }
         Some(rules)
     }
@@ -551,6 +553,55 @@ impl TableBuilder {
         chains.shrink_to_fit();
         Table { family: self.family, name: self.name, span: self.span, chains, comments: self.comments }
     }
+}
+
+/// The rules of a rule specification, without their target: one per source × destination
+/// address, in iptables' order.
+fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
+    let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
+        match neg {
+            None => smallvec::smallvec![None],
+            Some((invert, span)) => list
+                .into_iter()
+                .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
+                .collect(),
+        }
+    };
+    let srcs = nets(spec.src, spec.src_neg);
+    let dsts = nets(spec.dst, spec.dst_neg);
+    let template = Rule {
+        line,
+        span: line_span,
+        counters: spec.counters.map(Box::new),
+        src: None,
+        dst: None,
+        in_iface: spec.in_iface,
+        out_iface: spec.out_iface,
+        proto: spec.proto,
+        fragment: spec.fragment,
+        matches: spec.matches.into_vec().into_boxed_slice(),
+        target: Target { span: Span::default(), kind: TargetKind::Continue },
+        comments: Box::default(),
+    };
+    // most lines have one source and one destination: the template is that rule, without a copy
+    let total = srcs.len() * dsts.len();
+    let mut rules = SmallVec::with_capacity(total);
+    let mut template = Some(template);
+    let mut n = 0;
+    for src in &srcs {
+        for dst in &dsts {
+            n += 1;
+            let mut rule = if n == total {
+                template.take().expect("the last rule takes the template")
+            } else {
+                template.clone().expect("the template is there until the last rule")
+            };
+            rule.src = src.clone();
+            rule.dst = dst.clone();
+            rules.push(rule);
+        }
+    }
+    rules
 }
 
 /// Appends a rule to a chain. A short chain grows one rule at a time: most chains of a big
