@@ -284,6 +284,7 @@ pub fn parse_command<'a>(args: &[Arg<'a>], family: Family, problems: &mut Vec<Lo
         jump: None,
     };
     parser.run();
+    // borrowed, not moved: the parser is large
     parser.finish()
 }
 
@@ -1048,46 +1049,47 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Builds every loaded extension and the command.
-    fn finish(mut self) -> Option<Command<'a>> {
-        let loaded = std::mem::take(&mut self.loaded);
+    fn finish(&mut self) -> Option<Command<'a>> {
         let final_proto = self.rule.proto.clone();
-        for ext in loaded {
-            let mut build = Build {
-                opts: &ext.opts,
-                span: ext.span,
-                proto: final_proto.clone(),
-                family: self.family,
-                problems: &mut *self.problems,
-            };
+        let Parser { loaded, problems, rule, failed, jump, family, .. } = self;
+        for ext in loaded.iter_mut() {
+            let mut build =
+                Build { opts: &ext.opts, span: ext.span, proto: final_proto.clone(), family: *family, problems };
             let before = build.problems.len();
-            match ext.kind {
+            match &mut ext.kind {
                 LoadedKind::Match(spec) => {
                     let kind = (spec.build)(&mut build);
-                    let errors = self.problems[before..].iter().any(problem_is_error);
+                    let errors = problems[before..].iter().any(problem_is_error);
                     match kind {
-                        Some(kind) if !errors => self.rule.matches.push(Match { span: ext.span, kind }),
-                        _ => self.failed = true,
+                        Some(kind) if !errors => rule.matches.push(Match { span: ext.span, kind }),
+                        _ => *failed = true,
                     }
                 }
                 LoadedKind::Target(spec) => {
                     let kind = (spec.build)(&mut build);
-                    let errors = self.problems[before..].iter().any(problem_is_error);
-                    let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
+                    let errors = problems[before..].iter().any(problem_is_error);
+                    let (_, span, name_span, _) = jump.clone().unwrap_or_default();
                     match kind {
                         Some(kind) if !errors => {
-                            self.rule.target = TargetRef::Target { kind, span: span.to(ext.span), name_span }
+                            rule.target = TargetRef::Target { kind, span: span.to(ext.span), name_span }
                         }
-                        _ => self.failed = true,
+                        _ => *failed = true,
                     }
                 }
-                LoadedKind::VerbatimMatch(name) => self.rule.matches.push(Match {
+                LoadedKind::VerbatimMatch(name) => rule.matches.push(Match {
                     span: ext.span,
-                    kind: MatchKind::Verbatim(Box::new(Verbatim { name: name.into(), args: ext.verbatim })),
+                    kind: MatchKind::Verbatim(Box::new(Verbatim {
+                        name: std::mem::take(name).into(),
+                        args: std::mem::take(&mut ext.verbatim),
+                    })),
                 }),
                 LoadedKind::VerbatimTarget(name) => {
-                    let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
-                    self.rule.target = TargetRef::Target {
-                        kind: TargetKind::Verbatim(Box::new(Verbatim { name: name.into(), args: ext.verbatim })),
+                    let (_, span, name_span, _) = jump.clone().unwrap_or_default();
+                    rule.target = TargetRef::Target {
+                        kind: TargetKind::Verbatim(Box::new(Verbatim {
+                            name: std::mem::take(name).into(),
+                            args: std::mem::take(&mut ext.verbatim),
+                        })),
                         span: span.to(ext.span),
                         name_span,
                     };
@@ -1145,10 +1147,10 @@ impl<'a> Parser<'a, '_> {
         Some(Command {
             kind,
             span,
-            chain: self.chain,
+            chain: self.chain.take(),
             number: self.number,
-            second: self.second,
-            rule: self.rule,
+            second: self.second.take(),
+            rule: std::mem::take(&mut self.rule),
             only: self.only,
         })
     }

@@ -44,17 +44,23 @@ pub enum Outcome<'a> {
     },
 }
 
-/// Where each table section starts and which family it is for.
+/// Where each table section starts, which family it is for, and how many chains it declares.
 pub struct Sections {
-    /// (byte offset of the `*table` line, family), in order.
-    starts: Vec<(usize, Family)>,
+    /// (byte offset of the `*table` line, family, `:` lines up to the next section), in order.
+    starts: Vec<(usize, Family, usize)>,
 }
 
 impl Sections {
     /// The family of the section a byte offset is in (IPv4 before any).
     pub fn family_at(&self, offset: usize) -> Family {
-        let i = self.starts.partition_point(|&(start, _)| start <= offset);
+        let i = self.starts.partition_point(|&(start, _, _)| start <= offset);
         if i == 0 { Family::Ipv4 } else { self.starts[i - 1].1 }
+    }
+
+    /// How many chain declarations the section a byte offset is in has (a capacity to reserve).
+    pub fn chains_at(&self, offset: usize) -> usize {
+        let i = self.starts.partition_point(|&(start, _, _)| start <= offset);
+        if i == 0 { 0 } else { self.starts[i - 1].2 }
     }
 }
 
@@ -65,7 +71,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
     let bytes = text.as_bytes();
     let file_family = family::from_file_name(source.name());
     let mut chunks = vec![(0, 1)];
-    let mut starts = Vec::new();
+    let mut starts: Vec<(usize, Family, usize)> = Vec::new();
     let (mut header, mut last) = (None, None);
     let (mut offset, mut line) = (0usize, 1u32);
     while offset < bytes.len() {
@@ -74,6 +80,11 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
             b'#' => {
                 if let Some(f) = family::from_comment(&text[offset + 1..end]) {
                     header = Some(f);
+                }
+            }
+            b':' => {
+                if let Some(last) = starts.last_mut() {
+                    last.2 += 1;
                 }
             }
             b'*' => {
@@ -85,7 +96,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
                     .or_else(|| family::from_lines(text[next..].split('\n')))
                     .or(last)
                     .unwrap_or(Family::Ipv4);
-                starts.push((offset, family));
+                starts.push((offset, family, 0));
                 last = Some(family);
                 header = None;
             }
@@ -195,10 +206,7 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
         .enumerate()
         .map(|(i, &(start, line))| (start, chunks.get(i + 1).map_or(text.len(), |&(next, _)| next), line))
         .collect();
-    let threads = std::env::var("IPT_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8));
+    let threads = crate::threads::count();
     if threads == 1 || bounds.len() < 4 {
         for &(start, end, line) in &bounds {
             for parsed in read_chunk(text, start, end, line, &sections, odd_bytes) {

@@ -185,13 +185,14 @@ impl<'s> Loader<'s> {
                     self.problems.push(LoadError::UnknownTable { span: header.name_span, name: header.name.into() });
                     // read the section anyway, so its lines are checked; an empty span marks it
                     // as one to check but not keep
-                    self.table = Some(TableBuilder::new(TableName::Filter, family, Span::default()));
+                    self.table = Some(TableBuilder::new(TableName::Filter, family, Span::default(), 0));
                     return;
                 };
                 for comment in self.comments.drain(..) {
                     self.ruleset.comments.push((self.ruleset.tables.len(), comment));
                 }
-                self.table = Some(TableBuilder::new(name, family, header.name_span));
+                let chains = sections.chains_at(offset);
+                self.table = Some(TableBuilder::new(name, family, header.name_span, chains));
             }
             Statement::Chain(decl) => {
                 let Some(table) = self.table.as_mut() else {

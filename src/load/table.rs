@@ -65,9 +65,18 @@ pub struct TableBuilder {
 }
 
 impl TableBuilder {
-    pub fn new(name: TableName, family: Family, span: Span) -> TableBuilder {
-        let mut builder =
-            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::default(), comments: Vec::new() };
+    /// A table with its built-in chains, and room for `declared` more (the `:` lines of its
+    /// section, counted ahead: growing by doubling would leave up to half the room unused).
+    pub fn new(name: TableName, family: Family, span: Span, declared: usize) -> TableBuilder {
+        let room = name.hooks().len() + declared;
+        let mut builder = TableBuilder {
+            name,
+            family,
+            span,
+            chains: Vec::with_capacity(room),
+            index: HashMap::with_capacity_and_hasher(room, Default::default()),
+            comments: Vec::new(),
+        };
         for &hook in name.hooks() {
             builder.add(Chain::builtin(hook));
         }
@@ -539,7 +548,10 @@ impl TableBuilder {
     pub fn finish(self) -> Table {
         // no two chains have the same key (one chain per hook, one per name), so an unstable sort,
         // in place, gives the one order
-        let mut chains: Vec<Chain> = self.chains.into_iter().flatten().collect();
+        // `filter_map` (not `flatten`) collects into the same allocation: an `Option<Chain>` is
+        // the size of a `Chain`
+        #[allow(clippy::filter_map_identity)]
+        let mut chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
         chains.sort_unstable_by(|a, b| match (a.builtin, b.builtin) {
             (Some(x), Some(y)) => x.hook.cmp(&y.hook),
             (Some(_), None) => std::cmp::Ordering::Less,
