@@ -18,3 +18,4 @@ pub mod load;
 pub mod model;
 pub mod source;
 pub mod syntax;
+mod threads;

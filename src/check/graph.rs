@@ -43,9 +43,18 @@ struct Frame {
 
 impl Graph {
     pub fn new(table: &Table) -> Graph {
-        let index: HashMap<&str, usize> = table.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect();
+        // a jump names its chain by the chain's own shared name, so the name's address finds it
+        // without hashing the text; a table built otherwise falls back on the text
+        let by_address: HashMap<*const u8, usize> =
+            table.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr(), i)).collect();
+        let by_name: std::cell::OnceCell<HashMap<&str, usize>> = std::cell::OnceCell::new();
         let target_chain = |rule: &Rule| match &rule.target.kind {
-            TargetKind::Jump(name) | TargetKind::Goto(name) => index.get(&**name).copied(),
+            TargetKind::Jump(name) | TargetKind::Goto(name) => by_address.get(&name.as_ptr()).copied().or_else(|| {
+                by_name
+                    .get_or_init(|| table.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect())
+                    .get(&**name)
+                    .copied()
+            }),
             _ => None,
         };
         let mut first_rule = Vec::with_capacity(table.chains.len());

@@ -18,8 +18,9 @@ use crate::source::Source;
 /// Every problem the kernel would have with the ruleset.
 pub fn check(source: &Source, ruleset: &Ruleset) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
+    let threads = crate::threads::count();
     for table in &ruleset.tables {
-        check_table(table, &mut problems);
+        check_table(table, threads, &mut problems);
     }
     problems.sort_by_key(|p: &CheckError| span_of(p).start);
     problems.into_iter().map(|p| Diagnostic::new(source, p)).collect()
@@ -41,12 +42,47 @@ fn span_of(problem: &CheckError) -> crate::source::Span {
     }
 }
 
-fn check_table(table: &Table, problems: &mut Vec<CheckError>) {
+/// Below this many rules a table is checked on one thread.
+const PARALLEL_RULES: usize = 20_000;
+
+fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) {
     let graph = Graph::new(table);
-    for (c, chain) in table.chains.iter().enumerate() {
-        for (r, rule) in chain.rules.iter().enumerate() {
-            check_rule(table, &graph, c, r, rule, problems);
+    let check_chains = |chains: std::ops::Range<usize>, problems: &mut Vec<CheckError>| {
+        for c in chains {
+            for (r, rule) in table.chains[c].rules.iter().enumerate() {
+                check_rule(table, &graph, c, r, rule, problems);
+            }
         }
+    };
+    let rules = table.rule_count();
+    if threads <= 1 || rules < PARALLEL_RULES {
+        check_chains(0..table.chains.len(), problems);
+    } else {
+        // consecutive runs of chains with about as many rules each, checked side by side; their
+        // problems joined in chain order are those of one pass
+        let mut parts = Vec::with_capacity(threads);
+        let (mut start, mut counted) = (0, 0);
+        for (c, chain) in table.chains.iter().enumerate() {
+            counted += chain.rules.len();
+            if counted * threads >= rules * (parts.len() + 1) || c + 1 == table.chains.len() {
+                parts.push(start..c + 1);
+                start = c + 1;
+            }
+        }
+        let found: Vec<Vec<CheckError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut found = Vec::new();
+                        check_chains(part, &mut found);
+                        found
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
+        problems.extend(found.into_iter().flatten());
     }
     for cycle in graph.loops() {
         let name = |i: usize| table.chains[i].name.to_string();
@@ -194,5 +230,39 @@ fn check_place(
             path,
             help: place.help.to_string(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_find_the_same_problems_in_the_same_order() {
+        let mut text = String::from("*filter\n:INPUT ACCEPT [0:0]\n");
+        for c in 0..3000 {
+            text.push_str(&format!(":C{c} - [0:0]\n"));
+        }
+        text.push_str("-A INPUT -j C0\n");
+        for i in 0..(PARALLEL_RULES + 5000) {
+            let c = i % 3000;
+            if i % 7 == 0 {
+                text.push_str(&format!("-A C{c} -j REJECT --reject-with tcp-reset\n"));
+            } else {
+                text.push_str(&format!("-A C{c} -s 10.0.{}.{}/32 -j ACCEPT\n", i / 250 % 250, i % 250));
+            }
+        }
+        text.push_str("COMMIT\n");
+        let source = Source::new("t", text);
+        let ruleset = crate::load::read(&source, &crate::load::LoadOptions::default()).ruleset;
+        let found = |threads| {
+            let mut problems = Vec::new();
+            check_table(&ruleset.tables[0], threads, &mut problems);
+            format!("{problems:?}")
+        };
+        let one = found(1);
+        assert!(one.contains("TcpResetNeedsTcp"));
+        assert_eq!(one, found(2));
+        assert_eq!(one, found(5));
     }
 }

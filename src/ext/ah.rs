@@ -97,7 +97,7 @@ fn build_ah(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         }
     }
     ah.res = b.has(RES);
-    ok.then_some(MatchKind::Ah(ah))
+    ok.then(|| MatchKind::Ah(Box::new(ah)))
 }
 
 fn build_esp(b: &mut Build<'_, '_>) -> Option<MatchKind> {

@@ -48,7 +48,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         let id = b.number(opt, 0, u32::MAX as u64)? as u32;
         m.classid = Some(b.neg(opt, id));
     }
-    Some(MatchKind::Cgroup(m))
+    Some(MatchKind::Cgroup(Box::new(m)))
 }
 
 impl Cgroup {

@@ -1,5 +1,9 @@
 //! `-m comment --comment TEXT` (libxt_comment): a note kept with the rule; it always matches.
 
+use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::build::Build;
@@ -14,7 +18,9 @@ pub const MAX_LEN: usize = 255;
 /// `-m comment --comment TEXT`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Comment {
-    pub text: Box<str>,
+    /// Shared between rules that carry the same comment (kube-proxy writes one comment on
+    /// each of a service's rules).
+    pub text: Arc<str>,
 }
 
 const COMMENT: u8 = 0;
@@ -40,7 +46,31 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         b.report(crate::load::LoadError::CommentTooLong { span: opt.value_span(), len: text.len() });
         text = &text[..cut];
     }
-    Some(MatchKind::Comment(Comment { text: text.into() }))
+    Some(MatchKind::Comment(Comment { text: shared(text) }))
+}
+
+/// How many recent comments each thread remembers, to share their text.
+const RECENT: usize = 64;
+
+thread_local! {
+    static RECENT_TEXTS: RefCell<[Option<Arc<str>>; RECENT]> = const { RefCell::new([const { None }; RECENT]) };
+}
+
+/// The text of a comment, shared with an equal one this thread read lately: the rules of one
+/// service or endpoint are written together, so a small cache finds most repeats.
+fn shared(text: &str) -> Arc<str> {
+    let mut hasher = rustc_hash::FxHasher::default();
+    text.hash(&mut hasher);
+    // the high bits of an Fx hash are the well mixed ones
+    let slot = (hasher.finish() >> 58) as usize % RECENT;
+    RECENT_TEXTS.with_borrow_mut(|recent| match &recent[slot] {
+        Some(known) if **known == *text => known.clone(),
+        _ => {
+            let new: Arc<str> = text.into();
+            recent[slot] = Some(new.clone());
+            new
+        }
+    })
 }
 
 impl Comment {

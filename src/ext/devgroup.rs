@@ -71,7 +71,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         });
         return None;
     }
-    ok.then_some(MatchKind::Devgroup(m))
+    ok.then(|| MatchKind::Devgroup(Box::new(m)))
 }
 
 impl Devgroup {

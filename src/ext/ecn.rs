@@ -57,7 +57,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         });
         return None;
     }
-    Some(MatchKind::Ecn(m))
+    Some(MatchKind::Ecn(Box::new(m)))
 }
 
 impl Ecn {

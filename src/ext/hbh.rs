@@ -50,11 +50,11 @@ pub static DST_SPEC: MatchSpec = MatchSpec {
 };
 
 fn build_hbh(b: &mut Build<'_, '_>) -> Option<MatchKind> {
-    build(b).map(MatchKind::Hbh)
+    build(b).map(|o| MatchKind::Hbh(Box::new(o)))
 }
 
 fn build_dst(b: &mut Build<'_, '_>) -> Option<MatchKind> {
-    build(b).map(MatchKind::Dst)
+    build(b).map(|o| MatchKind::Dst(Box::new(o)))
 }
 
 /// `parse_opts_num`: a whole C number (its low 8 bits are kept).

@@ -115,7 +115,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         });
         return None;
     }
-    ok.then_some(MatchKind::Iprange(m))
+    ok.then(|| MatchKind::Iprange(Box::new(m)))
 }
 
 impl Iprange {

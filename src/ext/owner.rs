@@ -138,7 +138,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         });
         return None;
     }
-    ok.then_some(MatchKind::Owner(owner))
+    ok.then(|| MatchKind::Owner(Box::new(owner)))
 }
 
 impl Owner {

@@ -161,7 +161,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
             }
         }
     }
-    ok.then_some(MatchKind::Tcp(tcp))
+    ok.then(|| MatchKind::Tcp(Box::new(tcp)))
 }
 
 impl Tcp {

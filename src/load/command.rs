@@ -88,8 +88,8 @@ pub struct RuleSpec<'a> {
     pub src_neg: Option<(bool, Span)>,
     pub dst: SmallVec<[Net; 1]>,
     pub dst_neg: Option<(bool, Span)>,
-    pub in_iface: Option<Neg<Iface>>,
-    pub out_iface: Option<Neg<Iface>>,
+    pub in_iface: Option<Box<Neg<Iface>>>,
+    pub out_iface: Option<Box<Neg<Iface>>>,
     pub proto: Option<Neg<Proto>>,
     pub fragment: Option<Neg<()>>,
     pub matches: SmallVec<[Match; 3]>,
@@ -284,6 +284,7 @@ pub fn parse_command<'a>(args: &[Arg<'a>], family: Family, problems: &mut Vec<Lo
         jump: None,
     };
     parser.run();
+    // borrowed, not moved: the parser is large
     parser.finish()
 }
 
@@ -304,7 +305,7 @@ struct Parser<'a, 'p> {
     /// Base options given (letter, span), to refuse repeats.
     seen: SmallVec<[(char, Span); 8]>,
     /// Extensions loaded on this line, in order.
-    loaded: SmallVec<[Loaded<'a>; 2]>,
+    loaded: SmallVec<[Loaded<'a>; 4]>,
     /// The text of `-p`, for the implicit protocol match.
     proto_text: Option<Cow<'a, str>>,
     proto_used: bool,
@@ -480,7 +481,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn short_options(&mut self, arg: &Arg<'a>) {
-        let text = arg.text.to_string();
+        let text: &str = &arg.text;
         for (i, c) in text[1..].char_indices() {
             let Some(takes) = base_arg(c) else {
                 if self.load_protocol_match(arg.span) {
@@ -497,7 +498,7 @@ impl<'a> Parser<'a, '_> {
                 _ if !rest.is_empty() => {
                     // `-ptcp`: the value is attached; iptables 1.8.9 reads the whole word as the
                     // value of -s, -d, -p, -i, -o, -j and -g (`argv[optind - 1]`)
-                    let value = if WHOLE_WORD.contains(c) { text.as_str() } else { rest };
+                    let value = if WHOLE_WORD.contains(c) { text } else { rest };
                     self.base_option(c, arg.span, Some(value));
                     return;
                 }
@@ -822,7 +823,7 @@ impl<'a> Parser<'a, '_> {
                     let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
                     // `-i +` matches every interface and iptables-save leaves it out, but the
                     // kernel keeps it: the rule is not unconditional (see check::graph)
-                    *slot = Some(Neg::new(negated, iface, whole));
+                    *slot = Some(Box::new(Neg::new(negated, iface, whole)));
                 }
                 Err(e) => self.report(LoadError::BadValue {
                     span: value.span,
@@ -1050,46 +1051,47 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Builds every loaded extension and the command.
-    fn finish(mut self) -> Option<Command<'a>> {
-        let loaded = std::mem::take(&mut self.loaded);
+    fn finish(&mut self) -> Option<Command<'a>> {
         let final_proto = self.rule.proto.clone().filter(|p| p.value != Proto::ALL);
-        for ext in loaded {
-            let mut build = Build {
-                opts: &ext.opts,
-                span: ext.span,
-                proto: final_proto.clone(),
-                family: self.family,
-                problems: &mut *self.problems,
-            };
+        let Parser { loaded, problems, rule, failed, jump, family, .. } = self;
+        for ext in loaded.iter_mut() {
+            let mut build =
+                Build { opts: &ext.opts, span: ext.span, proto: final_proto.clone(), family: *family, problems };
             let before = build.problems.len();
-            match ext.kind {
+            match &mut ext.kind {
                 LoadedKind::Match(spec) => {
                     let kind = (spec.build)(&mut build);
-                    let errors = self.problems[before..].iter().any(problem_is_error);
+                    let errors = problems[before..].iter().any(problem_is_error);
                     match kind {
-                        Some(kind) if !errors => self.rule.matches.push(Match { span: ext.span, kind }),
-                        _ => self.failed = true,
+                        Some(kind) if !errors => rule.matches.push(Match { span: ext.span, kind }),
+                        _ => *failed = true,
                     }
                 }
                 LoadedKind::Target(spec) => {
                     let kind = (spec.build)(&mut build);
-                    let errors = self.problems[before..].iter().any(problem_is_error);
-                    let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
+                    let errors = problems[before..].iter().any(problem_is_error);
+                    let (_, span, name_span, _) = jump.clone().unwrap_or_default();
                     match kind {
                         Some(kind) if !errors => {
-                            self.rule.target = TargetRef::Target { kind, span: span.to(ext.span), name_span }
+                            rule.target = TargetRef::Target { kind, span: span.to(ext.span), name_span }
                         }
-                        _ => self.failed = true,
+                        _ => *failed = true,
                     }
                 }
-                LoadedKind::VerbatimMatch(name) => self.rule.matches.push(Match {
+                LoadedKind::VerbatimMatch(name) => rule.matches.push(Match {
                     span: ext.span,
-                    kind: MatchKind::Verbatim(Box::new(Verbatim { name: name.into(), args: ext.verbatim })),
+                    kind: MatchKind::Verbatim(Box::new(Verbatim {
+                        name: std::mem::take(name).into(),
+                        args: std::mem::take(&mut ext.verbatim),
+                    })),
                 }),
                 LoadedKind::VerbatimTarget(name) => {
-                    let (_, span, name_span, _) = self.jump.clone().unwrap_or_default();
-                    self.rule.target = TargetRef::Target {
-                        kind: TargetKind::Verbatim(Box::new(Verbatim { name: name.into(), args: ext.verbatim })),
+                    let (_, span, name_span, _) = jump.clone().unwrap_or_default();
+                    rule.target = TargetRef::Target {
+                        kind: TargetKind::Verbatim(Box::new(Verbatim {
+                            name: std::mem::take(name).into(),
+                            args: std::mem::take(&mut ext.verbatim),
+                        })),
                         span: span.to(ext.span),
                         name_span,
                     };
@@ -1147,10 +1149,10 @@ impl<'a> Parser<'a, '_> {
         Some(Command {
             kind,
             span,
-            chain: self.chain,
+            chain: self.chain.take(),
             number: self.number,
-            second: self.second,
-            rule: self.rule,
+            second: self.second.take(),
+            rule: std::mem::take(&mut self.rule),
             only: self.only,
         })
     }

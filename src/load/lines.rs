@@ -5,9 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use super::command::{self, Command};
+use super::command;
 use super::error::LoadError;
 use super::family;
+use super::table::Prepared;
 use super::{LoadOptions, MAX_ARG, MAX_ARGS, MAX_ARGS_WITH_COUNTERS, MAX_LINE};
 use crate::model::{Counters, Family};
 use crate::source::{Line, Source, Span};
@@ -20,7 +21,6 @@ const WINDOW: usize = 4;
 
 /// One line, read.
 pub struct ParsedLine<'a> {
-    pub line: Line,
     pub offset: usize,
     pub len: usize,
     pub has_newline: bool,
@@ -35,27 +35,32 @@ pub enum Outcome<'a> {
     Skip,
     Syntax(SyntaxError),
     Statement(Statement<'a>, LineEnd),
-    /// A command line, read: `command` is `None` when it would not load. (Boxed: a command is
-    /// large, and lines wait in chunks to be applied.)
+    /// A command line, read and made ready: `command` is `None` when it would not load.
+    /// (Boxed: a command is large, and lines wait in chunks to be applied.)
     Command {
         end: LineEnd,
-        counters: Option<(Counters, Span)>,
         line_span: Span,
-        command: Option<Box<Command<'a>>>,
+        command: Option<Box<Prepared<'a>>>,
     },
 }
 
-/// Where each table section starts and which family it is for.
+/// Where each table section starts, which family it is for, and how many chains it declares.
 pub struct Sections {
-    /// (byte offset of the `*table` line, family), in order.
-    starts: Vec<(usize, Family)>,
+    /// (byte offset of the `*table` line, family, `:` lines up to the next section), in order.
+    starts: Vec<(usize, Family, usize)>,
 }
 
 impl Sections {
     /// The family of the section a byte offset is in (IPv4 before any).
     pub fn family_at(&self, offset: usize) -> Family {
-        let i = self.starts.partition_point(|&(start, _)| start <= offset);
+        let i = self.starts.partition_point(|&(start, _, _)| start <= offset);
         if i == 0 { Family::Ipv4 } else { self.starts[i - 1].1 }
+    }
+
+    /// How many chain declarations the section a byte offset is in has (a capacity to reserve).
+    pub fn chains_at(&self, offset: usize) -> usize {
+        let i = self.starts.partition_point(|&(start, _, _)| start <= offset);
+        if i == 0 { 0 } else { self.starts[i - 1].2 }
     }
 }
 
@@ -66,7 +71,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
     let bytes = text.as_bytes();
     let file_family = family::from_file_name(source.name());
     let mut chunks = vec![(0, 1)];
-    let mut starts = Vec::new();
+    let mut starts: Vec<(usize, Family, usize)> = Vec::new();
     let (mut header, mut last) = (None, None);
     let (mut offset, mut line) = (0usize, 1u32);
     while offset < bytes.len() {
@@ -75,6 +80,11 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
             b'#' => {
                 if let Some(f) = family::from_comment(&text[offset + 1..end]) {
                     header = Some(f);
+                }
+            }
+            b':' => {
+                if let Some(last) = starts.last_mut() {
+                    last.2 += 1;
                 }
             }
             b'*' => {
@@ -86,7 +96,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
                     .or_else(|| family::from_lines(text[next..].split('\n')))
                     .or(last)
                     .unwrap_or(Family::Ipv4);
-                starts.push((offset, family));
+                starts.push((offset, family, 0));
                 last = Some(family);
                 header = None;
             }
@@ -136,8 +146,7 @@ fn read_line<'a>(
     odd_bytes: bool,
     buf: &mut Vec<Arg<'a>>,
 ) -> ParsedLine<'a> {
-    let mut parsed =
-        ParsedLine { line, offset, len: text.len(), has_newline, outcome: Outcome::Skip, problems: Vec::new() };
+    let mut parsed = ParsedLine { offset, len: text.len(), has_newline, outcome: Outcome::Skip, problems: Vec::new() };
     if text.len() > MAX_LINE {
         parsed.problems.push(LoadError::LineTooLong { span: Span::new(offset, offset + text.len()), len: text.len() });
         return parsed;
@@ -152,7 +161,7 @@ fn read_line<'a>(
     parsed.outcome = match parse_line_reusing(text, offset, buf) {
         Err(e) => Outcome::Syntax(e),
         Ok((Statement::Command { counters, mut args }, end)) => {
-            let outcome = read_command(counters, &args, end, sections.family_at(offset), &mut parsed.problems);
+            let outcome = read_command(counters, &args, end, line, sections.family_at(offset), &mut parsed.problems);
             // give the vector back for the next line
             args.clear();
             *buf = args;
@@ -167,6 +176,7 @@ fn read_command<'a>(
     counters: Option<(Counters, Span)>,
     args: &[Arg<'a>],
     end: LineEnd,
+    line: Line,
     family: Family,
     problems: &mut Vec<LoadError>,
 ) -> Outcome<'a> {
@@ -180,9 +190,10 @@ fn read_command<'a>(
         problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
         None
     } else {
-        command::parse_command(args, family, problems).map(Box::new)
+        command::parse_command(args, family, problems)
+            .map(|c| Box::new(Prepared::new(c, line, line_span, counters.map(|(c, _)| c))))
     };
-    Outcome::Command { end, counters, line_span, command }
+    Outcome::Command { end, line_span, command }
 }
 
 /// Reads every line, on as many threads as the machine has, and hands them to `apply` in order.
@@ -196,10 +207,7 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
         .enumerate()
         .map(|(i, &(start, line))| (start, chunks.get(i + 1).map_or(text.len(), |&(next, _)| next), line))
         .collect();
-    let threads = std::env::var("IPT_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8));
+    let threads = crate::threads::count();
     if threads == 1 || bounds.len() < 4 {
         for &(start, end, line) in &bounds {
             for parsed in read_chunk(text, start, end, line, &sections, odd_bytes) {

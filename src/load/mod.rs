@@ -113,7 +113,7 @@ impl<'s> Loader<'s> {
 
     /// Applies one line, read, to the tables.
     fn line(&mut self, parsed: ParsedLine<'s>, sections: &lines::Sections) {
-        let ParsedLine { line, offset, len, has_newline, outcome, problems } = parsed;
+        let ParsedLine { offset, len, has_newline, outcome, problems } = parsed;
         let end = match &outcome {
             Outcome::Statement(_, end) | Outcome::Command { end, .. } => Some(end),
             Outcome::Skip | Outcome::Syntax(_) => None,
@@ -142,7 +142,7 @@ impl<'s> Loader<'s> {
                 self.diagnostics.push(Diagnostic::new(self.source, e));
                 return;
             }
-            Outcome::Command { counters, line_span, command, .. } => {
+            Outcome::Command { line_span, command, .. } => {
                 let Some(table) = self.table.as_mut() else {
                     self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
                     return;
@@ -158,11 +158,8 @@ impl<'s> Loader<'s> {
                     // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
                     return;
                 }
-                if let Some((c, _)) = counters {
-                    command.rule.counters.get_or_insert(c);
-                }
                 let comments = std::mem::take(&mut self.comments);
-                table.apply(*command, line, line_span, comments, &mut self.problems);
+                table.apply(&mut command, line_span, comments, &mut self.problems);
                 return;
             }
             Outcome::Statement(statement, _) => {
@@ -191,13 +188,14 @@ impl<'s> Loader<'s> {
                     self.problems.push(LoadError::UnknownTable { span: header.name_span, name: header.name.into() });
                     // read the section anyway, so its lines are checked; an empty span marks it
                     // as one to check but not keep
-                    self.table = Some(TableBuilder::new(TableName::Filter, family, Span::default()));
+                    self.table = Some(TableBuilder::new(TableName::Filter, family, Span::default(), 0));
                     return;
                 };
                 for comment in self.comments.drain(..) {
                     self.ruleset.comments.push((self.ruleset.tables.len(), comment));
                 }
-                self.table = Some(TableBuilder::new(name, family, header.name_span));
+                let chains = sections.chains_at(offset);
+                self.table = Some(TableBuilder::new(name, family, header.name_span, chains));
             }
             Statement::Chain(decl) => {
                 let Some(table) = self.table.as_mut() else {

@@ -7,14 +7,52 @@ use std::sync::Arc;
 
 use super::command::{Command, CommandKind, RuleSpec, TargetRef, Word};
 use super::error::LoadError;
-use crate::model::{
-    Builtin, Chain, ChainName, Counters, Family, Hook, Neg, Net, Policy, Rule, Table, TableName, Target, TargetKind,
-};
+use crate::model::{Chain, ChainName, Counters, Family, Neg, Net, Policy, Rule, Table, TableName, Target, TargetKind};
 use crate::source::{Line, Span};
 use crate::syntax::ChainDecl;
 
 /// The longest chain name: `XT_EXTENSION_MAXNAMELEN` less the NUL.
 pub const MAX_CHAIN_NAME: usize = 28;
+
+/// A command line made ready where it was read (on any of the reading threads): a rule
+/// command's rules are built there, so that the table, which applies lines one at a time, only
+/// resolves their target.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    pub kind: CommandKind,
+    /// The command option (`-A`).
+    pub span: Span,
+    pub chain: Option<Word<'a>>,
+    pub number: Option<(u64, Span)>,
+    pub second: Option<Word<'a>>,
+    /// `-4` or `-6`: the line is for this family only.
+    pub only: Option<(Family, Span)>,
+    /// `-c` or the line's `[packets:bytes]` (what `-P` sets).
+    pub counters: Option<Counters>,
+    /// Whether any rule part was given (`-D CHAIN N` gives none).
+    rule_given: bool,
+    /// `-i` and `-o`, which iptables refuses in some chains.
+    iface_options: SmallVec<[(char, Span); 2]>,
+    target: TargetRef<'a>,
+    /// One rule per source × destination address, in iptables' order, without their target.
+    rules: SmallVec<[Rule; 1]>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Builds the rules of a command read from `line` (whose counters, if any, are `counters`).
+    pub fn new(command: Command<'a>, line: Line, line_span: Span, counters: Option<Counters>) -> Prepared<'a> {
+        let Command { kind, span, chain, number, second, rule: mut spec, only } = command;
+        if let Some(c) = counters {
+            spec.counters.get_or_insert(c);
+        }
+        let rule_given = rule_given(&spec);
+        let iface_options = spec.options.iter().copied().filter(|&(c, _)| matches!(c, 'i' | 'o')).collect();
+        let target = std::mem::take(&mut spec.target);
+        let counters = spec.counters;
+        let rules = if kind.takes_rule() { build_rules(spec, line, line_span) } else { SmallVec::new() };
+        Prepared { kind, span, chain, number, second, only, counters, rule_given, iface_options, target, rules }
+    }
+}
 
 pub struct TableBuilder {
     pub name: TableName,
@@ -27,9 +65,18 @@ pub struct TableBuilder {
 }
 
 impl TableBuilder {
-    pub fn new(name: TableName, family: Family, span: Span) -> TableBuilder {
-        let mut builder =
-            TableBuilder { name, family, span, chains: Vec::new(), index: HashMap::default(), comments: Vec::new() };
+    /// A table with its built-in chains, and room for `declared` more (the `:` lines of its
+    /// section, counted ahead: growing by doubling would leave up to half the room unused).
+    pub fn new(name: TableName, family: Family, span: Span, declared: usize) -> TableBuilder {
+        let room = name.hooks().len() + declared;
+        let mut builder = TableBuilder {
+            name,
+            family,
+            span,
+            chains: Vec::with_capacity(room),
+            index: HashMap::with_capacity_and_hasher(room, Default::default()),
+            comments: Vec::new(),
+        };
         for &hook in name.hooks() {
             builder.add(Chain::builtin(hook));
         }
@@ -105,16 +152,16 @@ impl TableBuilder {
         true
     }
 
-    /// Applies one command line. Returns whether it would load.
+    /// Applies one command line. Returns whether it would load. (The command is borrowed, and
+    /// its parts taken out: moving it whole costs more than reading it.)
     pub fn apply(
         &mut self,
-        command: Command,
-        line: Line,
+        command: &mut Prepared,
         line_span: Span,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
     ) -> bool {
-        let chain_word = command.chain.clone();
+        let chain_word = command.chain.take();
         match command.kind {
             CommandKind::Append
             | CommandKind::Insert
@@ -122,19 +169,25 @@ impl TableBuilder {
             | CommandKind::Delete
             | CommandKind::Check => {
                 let Some(chain) = chain_word else { return false };
-                if !self.check_rule_chain(&command, &chain, problems) {
+                let index = self.index.get(&*chain.text).copied();
+                if !self.check_rule_chain(command, &chain, index.is_some(), problems) {
                     return false;
                 }
-                if command.kind == CommandKind::Delete && command.number.is_some() && !rule_given(&command.rule) {
+                let Some(i) = index else { return false };
+                if command.kind == CommandKind::Delete && command.number.is_some() && !command.rule_given {
                     return self.delete_number(&chain, command.number, problems);
                 }
-                let Some(rules) = self.build_rules(command.rule, line, line_span, &chain, comments, problems) else {
+                let target = std::mem::take(&mut command.target);
+                let rules = std::mem::take(&mut command.rules);
+                let Some(rules) = self.resolve_target(target, rules, comments, problems) else {
                     return false;
                 };
-                let target = self.chain_mut(&chain.text).expect("checked above");
+                let target = self.chains[i].as_mut().expect("indexed chains exist");
                 match command.kind {
                     CommandKind::Append => {
-                        target.rules.extend(rules);
+                        for rule in rules {
+                            push_rule(&mut target.rules, rule);
+                        }
                         true
                     }
                     CommandKind::Insert => {
@@ -250,7 +303,7 @@ impl TableBuilder {
                 true
             }
             CommandKind::Policy => {
-                let (Some(chain), Some(policy_word)) = (chain_word, command.second) else { return false };
+                let (Some(chain), Some(policy_word)) = (chain_word, command.second.take()) else { return false };
                 let Some(policy) = Policy::parse(&policy_word.text) else {
                     problems
                         .push(LoadError::BadPolicy { span: policy_word.span, policy: policy_word.text.to_string() });
@@ -265,7 +318,7 @@ impl TableBuilder {
                     Some(c) => match c.builtin.as_mut() {
                         Some(b) => {
                             b.policy = policy;
-                            if let Some(counters) = command.rule.counters {
+                            if let Some(counters) = command.counters {
                                 c.counters = counters;
                             }
                             true
@@ -286,7 +339,7 @@ impl TableBuilder {
                 }
             }
             CommandKind::Rename => {
-                let (Some(old), Some(new)) = (chain_word, command.second) else { return false };
+                let (Some(old), Some(new)) = (chain_word, command.second.take()) else { return false };
                 if !self.valid_new_name(&new, problems) {
                     return false;
                 }
@@ -357,14 +410,20 @@ impl TableBuilder {
         true
     }
 
-    fn check_rule_chain(&self, command: &Command<'_>, chain: &Word<'_>, problems: &mut Vec<LoadError>) -> bool {
+    fn check_rule_chain(
+        &self,
+        command: &Prepared<'_>,
+        chain: &Word<'_>,
+        exists: bool,
+        problems: &mut Vec<LoadError>,
+    ) -> bool {
         let mut ok = true;
-        if !self.has_chain(&chain.text) {
+        if !exists {
             problems.push(self.no_such_chain(chain));
             ok = false;
         }
         // iptables refuses -o on incoming and -i on outgoing chains, by the chain's name
-        for &(letter, span) in &command.rule.options {
+        for &(letter, span) in &command.iface_options {
             let why = match (letter, &*chain.text) {
                 ('o', "PREROUTING" | "INPUT") => Some("a packet coming in has no output interface yet"),
                 ('i', "POSTROUTING" | "OUTPUT") => Some("a packet going out has no input interface"),
@@ -431,29 +490,25 @@ impl TableBuilder {
         true
     }
 
-    /// The rules of a rule specification: one per source × destination address, in iptables'
-    /// order.
-    fn build_rules(
-        &mut self,
-        spec: RuleSpec<'_>,
-        line: Line,
-        line_span: Span,
-        chain: &Word<'_>,
+    /// Gives the rules of a line their target, now that the table's chains are known, and the
+    /// first one the `#` lines before it.
+    fn resolve_target(
+        &self,
+        target: TargetRef<'_>,
+        mut rules: SmallVec<[Rule; 1]>,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
     ) -> Option<SmallVec<[Rule; 1]>> {
-        let target = match spec.target {
+        let target = match target {
             TargetRef::None => Target { span: Span::default(), kind: TargetKind::Continue },
             TargetRef::Target { kind, span, name_span } => {
-                let name = kind.name().unwrap_or_default().to_string();
-                if self.has_chain(&name) {
-                    problems.push(LoadError::ChainShadowsTarget { span: name_span, name: name.clone() });
+                if let Some(shared) = self.chain_name(kind.name().unwrap_or_default()) {
+                    problems.push(LoadError::ChainShadowsTarget { span: name_span, name: shared.to_string() });
                     if span.end > name_span.end {
                         let options = Span { start: name_span.end + 1, end: span.end };
-                        problems.push(LoadError::OptionsToChain { span: options, name });
+                        problems.push(LoadError::OptionsToChain { span: options, name: shared.to_string() });
                         return None;
                     }
-                    let shared = self.chain_name(&name).expect("checked");
                     Target { span, kind: TargetKind::Jump(shared) }
                 } else {
                     if self.name == TableName::Nat && kind == TargetKind::Drop {
@@ -484,53 +539,14 @@ impl TableBuilder {
                 }
             },
         };
-        let _ = chain;
-        let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
-            match neg {
-                None => smallvec::smallvec![None],
-                Some((invert, span)) => list
-                    .into_iter()
-                    .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
-                    .collect(),
+        if let Some((last, others)) = rules.split_last_mut() {
+            for rule in others {
+                rule.target = target.clone();
             }
-        };
-        let srcs = nets(spec.src, spec.src_neg);
-        let dsts = nets(spec.dst, spec.dst_neg);
-        let template = Rule {
-            line,
-            span: line_span,
-            counters: spec.counters.map(Box::new),
-            src: None,
-            dst: None,
-            in_iface: spec.in_iface,
-            out_iface: spec.out_iface,
-            proto: spec.proto,
-            fragment: spec.fragment,
-            matches: spec.matches.into_vec().into_boxed_slice(),
-            target,
-            comments: comments.into_boxed_slice(),
-        };
-        // one rule per source × destination, as iptables expands them; most lines have one, which
-        // takes the template without a copy
-        let total = srcs.len() * dsts.len();
-        let mut rules = SmallVec::with_capacity(total);
-        let mut template = Some(template);
-        let mut n = 0;
-        for src in &srcs {
-            for dst in &dsts {
-                n += 1;
-                let mut rule = if n == total {
-                    template.take().expect("the last rule takes the template")
-                } else {
-                    template.clone().expect("the template is there until the last rule")
-                };
-                rule.src = src.clone();
-                rule.dst = dst.clone();
-                if n > 1 {
-                    rule.comments = Box::default();
-                }
-                rules.push(rule);
-            }
+            last.target = target;
+        }
+        if let Some(first) = rules.first_mut() {
+            first.comments = comments.into_boxed_slice();
         }
         Some(rules)
     }
@@ -542,20 +558,83 @@ impl TableBuilder {
 
     /// The finished table: built-in chains in hook order, then user chains by name.
     pub fn finish(self) -> Table {
-        let mut builtins: Vec<Chain> = Vec::new();
-        let mut users: Vec<Chain> = Vec::new();
-        for chain in self.chains.into_iter().flatten() {
-            if chain.is_builtin() { builtins.push(chain) } else { users.push(chain) }
-        }
-        builtins.sort_by_key(|c| c.builtin.map(|b: Builtin| b.hook).unwrap_or(Hook::Prerouting));
-        users.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        builtins.extend(users);
-        // pushing left spare room in most chains: give it back
-        for chain in &mut builtins {
+        // no two chains have the same key (one chain per hook, one per name), so an unstable sort,
+        // in place, gives the one order
+        // `filter_map` (not `flatten`) collects into the same allocation: an `Option<Chain>` is
+        // the size of a `Chain`
+        #[allow(clippy::filter_map_identity)]
+        let mut chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
+        chains.sort_unstable_by(|a, b| match (a.builtin, b.builtin) {
+            (Some(x), Some(y)) => x.hook.cmp(&y.hook),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.name.as_bytes().cmp(b.name.as_bytes()),
+        });
+        // pushing left spare room in the chains still growing: give it back
+        for chain in &mut chains {
             chain.rules.shrink_to_fit();
         }
-        Table { family: self.family, name: self.name, span: self.span, chains: builtins, comments: self.comments }
+        chains.shrink_to_fit();
+        Table { family: self.family, name: self.name, span: self.span, chains, comments: self.comments }
     }
+}
+
+/// The rules of a rule specification, without their target: one per source × destination
+/// address, in iptables' order.
+fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
+    let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
+        match neg {
+            None => smallvec::smallvec![None],
+            Some((invert, span)) => list
+                .into_iter()
+                .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
+                .collect(),
+        }
+    };
+    let srcs = nets(spec.src, spec.src_neg);
+    let dsts = nets(spec.dst, spec.dst_neg);
+    let template = Rule {
+        line,
+        span: line_span,
+        counters: spec.counters.map(Box::new),
+        src: None,
+        dst: None,
+        in_iface: spec.in_iface,
+        out_iface: spec.out_iface,
+        proto: spec.proto,
+        fragment: spec.fragment,
+        matches: spec.matches.into_vec().into_boxed_slice(),
+        target: Target { span: Span::default(), kind: TargetKind::Continue },
+        comments: Box::default(),
+    };
+    // most lines have one source and one destination: the template is that rule, without a copy
+    let total = srcs.len() * dsts.len();
+    let mut rules = SmallVec::with_capacity(total);
+    let mut template = Some(template);
+    let mut n = 0;
+    for src in &srcs {
+        for dst in &dsts {
+            n += 1;
+            let mut rule = if n == total {
+                template.take().expect("the last rule takes the template")
+            } else {
+                template.clone().expect("the template is there until the last rule")
+            };
+            rule.src = src.clone();
+            rule.dst = dst.clone();
+            rules.push(rule);
+        }
+    }
+    rules
+}
+
+/// Appends a rule to a chain. A short chain grows one rule at a time: most chains of a big
+/// dump hold a few rules, and doubling (to 4, then 8) would leave a third of their room unused.
+fn push_rule(rules: &mut Vec<Rule>, rule: Rule) {
+    if rules.len() == rules.capacity() && rules.len() < 8 {
+        rules.reserve_exact(1);
+    }
+    rules.push(rule);
 }
 
 /// Whether a command gives any rule part (for `-D CHAIN N` without a rule).

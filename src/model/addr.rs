@@ -17,8 +17,9 @@ pub enum Net {
     /// Boxed, so that the common IPv4 rule does not pay for IPv6's size.
     V6(Box<V6Net>),
     /// A host or network name, which iptables resolves (through DNS or `/etc/networks`) only when
-    /// it loads the rule: kept verbatim, with its mask if any.
-    Name(Box<str>),
+    /// it loads the rule: kept verbatim, with its mask if any. (Boxed as a thin pointer, so that
+    /// a `Net` is 16 bytes: every rule holds two.)
+    Name(Box<String>),
 }
 
 /// An IPv6 address and mask.
@@ -92,7 +93,7 @@ impl Net {
         {
             return Err(AddrError::BadMask(m.to_string()));
         }
-        Ok(Net::Name(text.into()))
+        Ok(Net::Name(Box::new(text.to_string())))
     }
 
     /// The address with the mask applied to it.

@@ -18,10 +18,11 @@ pub struct Rule {
     pub src: Option<Neg<Net>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dst: Option<Neg<Net>>,
+    /// `-i` and `-o` are rare in dumps: boxed, so that a rule without them stays small.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_iface: Option<Neg<Iface>>,
+    pub in_iface: Option<Box<Neg<Iface>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub out_iface: Option<Neg<Iface>>,
+    pub out_iface: Option<Box<Neg<Iface>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proto: Option<Neg<Proto>>,
     /// `-f` (second and later fragments) or `! -f` (first fragments and unfragmented packets).

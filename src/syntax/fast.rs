@@ -208,6 +208,15 @@ fn scan_word(content: &str, start: usize, offset: usize) -> Option<(Arg<'_>, usi
         // a carriage return inside the line: pest names the mistake
         Some(_) => return None,
     }
+    if pos == start
+        && let Some(close) = memchr::memchr2(b'"', b'\\', &bytes[pos + 1..])
+        && bytes[pos + 1 + close] == b'"'
+    {
+        // `"text"` without escapes (a kube-proxy comment): the text as it stands in the source
+        let end = pos + 1 + close;
+        let text = Cow::Borrowed(&content[pos + 1..end]);
+        return Some((Arg { text, span: Span::new(offset + start, offset + end + 1), quoted: true }, end + 1));
+    }
     let mut text = String::from(&content[start..pos]);
     pos += 1;
     loop {
