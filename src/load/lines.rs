@@ -261,3 +261,38 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{LoadOptions, read};
+    use crate::source::Source;
+
+    /// The codes of what reading a filter table with this rule reports.
+    fn codes(rule: &str) -> Vec<String> {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n{rule}\nCOMMIT\n");
+        read(&Source::new("test.rules", text), &LoadOptions::default()).diagnostics.iter().map(|d| d.code()).collect()
+    }
+
+    /// `-A INPUT` and `words - 2` more words.
+    fn rule_of(words: usize) -> String {
+        let mut rule = "-A INPUT".to_string();
+        for _ in 0..(words - 2) / 2 {
+            rule.push_str(" -m mark");
+        }
+        if words % 2 == 1 {
+            rule.push_str(" -f");
+        }
+        rule
+    }
+
+    #[test]
+    fn a_rule_takes_at_most_251_words_and_248_after_counters() {
+        // checked on a kernel: iptables-restore adds its name and `-t TABLE` to the 254 it holds,
+        // and `-c` turns counters into `--set-counters P B`
+        assert!(!codes(&rule_of(251)).contains(&"ipt::load::too_many_arguments".to_string()));
+        assert!(codes(&rule_of(252)).contains(&"ipt::load::too_many_arguments".to_string()));
+        let counted = |words| format!("[1:2] {}", rule_of(words));
+        assert!(!codes(&counted(248)).contains(&"ipt::load::too_many_arguments".to_string()));
+        assert!(codes(&counted(249)).contains(&"ipt::load::too_many_arguments".to_string()));
+    }
+}
