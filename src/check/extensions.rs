@@ -163,6 +163,14 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                     help: "use a timeout of 1 to 2147482 seconds".into(),
                 });
             }
+            if t.label.is_empty() || t.label.contains('/') || matches!(&*t.label, "." | "..") {
+                problems.push(CheckError::KernelRefuses {
+                    span: rule.target.span,
+                    message: format!("`-j IDLETIMER --label \"{}\"` is no file name", t.label),
+                    why: "xt_IDLETIMER names its timer in /sys/class/xt_idletimer/timers/",
+                    help: "name the timer with letters, digits and `-_.`, without `/`".into(),
+                });
+            }
             if t.alarm {
                 problems.push(CheckError::HostDependent {
                     span: rule.target.span,
@@ -276,6 +284,29 @@ pub fn limit_overflows(limit: Limit, hz: u32) -> bool {
 mod tests {
     use super::*;
     use crate::ext::limit::{DEFAULT_AVG, DEFAULT_BURST, parse_rate};
+
+    /// What `load` says of one rule in IPv4 `filter` INPUT: the messages of its errors.
+    fn errors(rule: &str) -> Vec<String> {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {rule}\nCOMMIT\n");
+        let loaded = crate::load::load(&crate::source::Source::new("t.rules", text), &Default::default());
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == crate::diag::Severity::Error)
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn idletimer_labels_that_are_no_file_name_are_refused() {
+        // checked on a kernel: "", "a/b", "." and ".." are refused; "a b" loads
+        for label in ["\"\"", "a/b", ".", ".."] {
+            let found = errors(&format!("-j IDLETIMER --timeout 10 --label {label}"));
+            assert_eq!(found.len(), 1, "{label}: {found:?}");
+            assert!(found[0].contains("is no file name"), "{label}: {found:?}");
+        }
+        assert_eq!(errors("-j IDLETIMER --timeout 10 --label \"a b\""), Vec::<String>::new());
+    }
 
     #[test]
     fn hashlimit_overflow_wraps_as_the_kernel_computes_it() {
