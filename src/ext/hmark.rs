@@ -161,7 +161,8 @@ fn build(b: &mut Build<'_, '_>) -> Option<TargetKind> {
         }
     }
     for (id, name) in [(MOD, "hmark-mod"), (RND, "hmark-rnd")] {
-        if !given.contains(&id) {
+        // an option given with a bad value has its own report
+        if !given.contains(&id) && b.get(id).is_none() {
             b.report(crate::load::LoadError::MissingOption { span: b.span, needs: format!("`--{name}`") });
             ok = false;
         }
