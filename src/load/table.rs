@@ -582,32 +582,49 @@ impl TableBuilder {
 /// The rules of a rule specification, without their target: one per source × destination
 /// address, in iptables' order.
 fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
-    let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
-        match neg {
-            None => smallvec::smallvec![None],
-            Some((invert, span)) => list
-                .into_iter()
-                .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
-                .collect(),
-        }
-    };
-    let srcs = nets(spec.src, spec.src_neg);
-    let dsts = nets(spec.dst, spec.dst_neg);
+    let RuleSpec { src, src_neg, dst, dst_neg, in_iface, out_iface, proto, fragment, matches, counters, .. } = spec;
     let template = Rule {
         line,
         span: line_span,
-        counters: spec.counters.map(Box::new),
+        counters: counters.map(Box::new),
         src: None,
         dst: None,
-        in_iface: spec.in_iface,
-        out_iface: spec.out_iface,
-        proto: spec.proto,
-        fragment: spec.fragment,
-        matches: spec.matches.into_vec().into_boxed_slice(),
+        in_iface,
+        out_iface,
+        proto,
+        fragment,
+        matches: boxed_slice(matches),
         target: Target { span: Span::default(), kind: TargetKind::Continue },
         comments: Box::default(),
     };
-    // most lines have one source and one destination: the template is that rule, without a copy
+    // an address as the rule keeps it: `-s 0.0.0.0/0` is no test at all
+    let net = |net: Net, invert: bool, span: Span| (!net.is_any() || invert).then(|| Neg::new(invert, net, span));
+    // most lines have at most one source and one destination: the template is that rule,
+    // built in place
+    if src.len() <= 1 && dst.len() <= 1 {
+        let mut rules = SmallVec::new();
+        // an empty list (every address refused) gives no rule, as below
+        if (src_neg.is_some() && src.is_empty()) || (dst_neg.is_some() && dst.is_empty()) {
+            return rules;
+        }
+        let mut rule = template;
+        if let (Some((invert, span)), Some(n)) = (src_neg, src.into_iter().next()) {
+            rule.src = net(n, invert, span);
+        }
+        if let (Some((invert, span)), Some(n)) = (dst_neg, dst.into_iter().next()) {
+            rule.dst = net(n, invert, span);
+        }
+        rules.push(rule);
+        return rules;
+    }
+    let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
+        match neg {
+            None => smallvec::smallvec![None],
+            Some((invert, span)) => list.into_iter().map(|n| net(n, invert, span)).collect(),
+        }
+    };
+    let srcs = nets(src, src_neg);
+    let dsts = nets(dst, dst_neg);
     let total = srcs.len() * dsts.len();
     let mut rules = SmallVec::with_capacity(total);
     let mut template = Some(template);
@@ -626,6 +643,17 @@ fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rul
         }
     }
     rules
+}
+
+/// A small vector as a boxed slice of exactly its length (collecting a `SmallVec` into a `Vec`
+/// reserves room for four, which `into_boxed_slice` then gives back by reallocating).
+fn boxed_slice<A: smallvec::Array>(items: SmallVec<A>) -> Box<[A::Item]> {
+    if items.spilled() {
+        return items.into_vec().into_boxed_slice();
+    }
+    let mut out = Vec::with_capacity(items.len());
+    out.extend(items);
+    out.into_boxed_slice()
 }
 
 /// Appends a rule to a chain. A short chain grows one rule at a time: most chains of a big
