@@ -392,8 +392,9 @@ impl<'a> Parser<'a, '_> {
                 continue;
             }
             if let Some(long) = text.strip_prefix("--").filter(|l| !l.is_empty()) {
-                let (name, inline) = match long.split_once('=') {
-                    Some((n, v)) => (n, Some(v)),
+                // a byte loop: an option name is a few bytes, too short for `split_once`'s search
+                let (name, inline) = match long.bytes().position(|b| b == b'=') {
+                    Some(i) => (&long[..i], Some(&long[i + 1..])),
                     None => (long, None),
                 };
                 self.long_option(arg, name, inline);
