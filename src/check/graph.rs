@@ -28,11 +28,16 @@ pub struct Graph {
     rule_hooks: Vec<u8>,
     /// Where each chain's rules start in `rule_hooks`.
     first_rule: Vec<usize>,
-    /// For each chain and hook, the edge through which that hook's walk first entered it.
-    reached_by: Vec<[Option<Edge>; 5]>,
+    /// For each chain and hook, the edge through which that hook's walk first entered it, as
+    /// the chain and rule it comes from (`NOT_REACHED` when none): a table may have some 100k
+    /// chains, and this is a fifth the size of `[Option<Edge>; 5]`.
+    reached_by: Vec<[(u32, u32); 5]>,
     /// The loops the walks met, each as the edges that form it.
     loops: Vec<Vec<Edge>>,
 }
+
+/// No edge entered the chain.
+const NOT_REACHED: (u32, u32) = (u32::MAX, u32::MAX);
 
 /// One chain being walked: which chain, the next rule to look at, and how the walk got in.
 struct Frame {
@@ -66,7 +71,7 @@ impl Graph {
         let mut graph = Graph {
             rule_hooks: vec![0; rules],
             first_rule,
-            reached_by: vec![[None; 5]; table.chains.len()],
+            reached_by: vec![[NOT_REACHED; 5]; table.chains.len()],
             loops: Vec::new(),
         };
         let mut visited = vec![false; table.chains.len()];
@@ -99,7 +104,7 @@ impl Graph {
                     } else if !visited[to] {
                         visited[to] = true;
                         on_path[to] = true;
-                        graph.reached_by[to][hook as usize] = Some(edge);
+                        graph.reached_by[to][hook as usize] = (c as u32, i as u32);
                         stack.push(Frame { chain: to, next: 0, entered_by: Some(edge) });
                     }
                 } else if ends_chain(rule, table.family) {
@@ -120,7 +125,12 @@ impl Graph {
     pub fn path(&self, chain: usize, hook: Hook) -> Vec<Edge> {
         let mut path = Vec::new();
         let mut at = chain;
-        while let Some(edge) = self.reached_by[at][hook as usize] {
+        loop {
+            let (from, rule) = self.reached_by[at][hook as usize];
+            if (from, rule) == NOT_REACHED {
+                break;
+            }
+            let edge = Edge { from_chain: from as usize, rule: rule as usize, to_chain: at };
             path.push(edge);
             at = edge.from_chain;
             if path.len() > self.reached_by.len() {

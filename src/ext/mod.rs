@@ -91,8 +91,11 @@ pub mod udp;
 pub mod ulog;
 pub mod xtopt;
 
+use std::sync::OnceLock;
+
 use build::Build;
 use opts::OptionSpec;
+use rustc_hash::FxHashMap;
 
 use crate::model::{Family, MatchKind, TargetKind};
 
@@ -232,7 +235,7 @@ pub fn find_match(name: &str) -> Option<&'static MatchSpec> {
         "icmpv6" | "ipv6-icmp" => "icmp6",
         other => other,
     };
-    MATCHES.iter().copied().find(|m| m.name == name)
+    lookup().matches.get(name).and_then(|specs| specs.first().copied())
 }
 
 /// Like [`find_match`], for a table of `family`: some modules have a spec per family under one
@@ -243,11 +246,48 @@ pub fn find_match_for(name: &str, family: Family) -> Option<&'static MatchSpec> 
         "icmpv6" | "ipv6-icmp" => "icmp6",
         other => other,
     };
-    MATCHES.iter().copied().find(|m| m.name == name && m.availability.has(family)).or_else(|| find_match(name))
+    let specs = lookup().matches.get(name)?;
+    specs.iter().copied().find(|m| m.availability.has(family)).or_else(|| specs.first().copied())
 }
 
 pub fn find_target(name: &str) -> Option<&'static TargetSpec> {
-    TARGETS.iter().copied().find(|t| t.name == name)
+    lookup().targets.get(name).copied()
+}
+
+/// The tables above by name: every `-m` and `-j` of a dump is looked up, and most `-j` name a
+/// chain, found in none of them.
+struct Lookup {
+    /// The specs of each name, in table order (a module may have one per family).
+    matches: FxHashMap<&'static str, Vec<&'static MatchSpec>>,
+    /// The first spec of each name.
+    targets: FxHashMap<&'static str, &'static TargetSpec>,
+    known_matches: FxHashMap<&'static str, Availability>,
+    known_targets: FxHashMap<&'static str, Availability>,
+}
+
+fn lookup() -> &'static Lookup {
+    static LOOKUP: OnceLock<Lookup> = OnceLock::new();
+    LOOKUP.get_or_init(|| {
+        let mut lookup = Lookup {
+            matches: FxHashMap::default(),
+            targets: FxHashMap::default(),
+            known_matches: FxHashMap::default(),
+            known_targets: FxHashMap::default(),
+        };
+        for &m in MATCHES {
+            lookup.matches.entry(m.name).or_default().push(m);
+        }
+        for &t in TARGETS {
+            lookup.targets.entry(t.name).or_insert(t);
+        }
+        for &(n, a) in KNOWN_MATCHES {
+            lookup.known_matches.entry(n).or_insert(a);
+        }
+        for &(n, a) in KNOWN_TARGETS {
+            lookup.known_targets.entry(n).or_insert(a);
+        }
+        lookup
+    })
 }
 
 /// Match modules iptables 1.8.9 ships, with the family they exist in: a module on this list
@@ -362,10 +402,10 @@ pub static KNOWN_TARGETS: &[(&str, Availability)] = &[
 
 /// Whether iptables 1.8.9 has a match module of that name (in any family).
 pub fn known_match(name: &str) -> Option<Availability> {
-    KNOWN_MATCHES.iter().find(|(n, _)| *n == name).map(|&(_, a)| a)
+    lookup().known_matches.get(name).copied()
 }
 
 /// Whether iptables 1.8.9 has a target of that name (in any family).
 pub fn known_target(name: &str) -> Option<Availability> {
-    KNOWN_TARGETS.iter().find(|(n, _)| *n == name).map(|&(_, a)| a)
+    lookup().known_targets.get(name).copied()
 }

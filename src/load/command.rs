@@ -201,6 +201,50 @@ enum BaseArg {
     Optional,
 }
 
+/// The letter of a base option by its full long name (what `BASE` says, without walking it:
+/// every long option of a line is looked up here first).
+fn base_long(name: &str) -> Option<char> {
+    let letter = match name {
+        "append" => 'A',
+        "delete" => 'D',
+        "check" => 'C',
+        "insert" => 'I',
+        "replace" => 'R',
+        "list" => 'L',
+        "list-rules" => 'S',
+        "flush" => 'F',
+        "zero" => 'Z',
+        "new-chain" => 'N',
+        "delete-chain" => 'X',
+        "rename-chain" => 'E',
+        "policy" => 'P',
+        "source" | "src" => 's',
+        "destination" | "dst" => 'd',
+        "protocol" => 'p',
+        "in-interface" => 'i',
+        "jump" => 'j',
+        "table" => 't',
+        "match" => 'm',
+        "numeric" => 'n',
+        "out-interface" => 'o',
+        "verbose" => 'v',
+        "wait" => 'w',
+        "wait-interval" => 'W',
+        "exact" => 'x',
+        "fragments" => 'f',
+        "version" => 'V',
+        "help" => 'h',
+        "line-numbers" => '0',
+        "modprobe" => 'M',
+        "set-counters" => 'c',
+        "goto" => 'g',
+        "ipv4" => '4',
+        "ipv6" => '6',
+        _ => return None,
+    };
+    Some(letter)
+}
+
 fn base_arg(letter: char) -> Option<BaseArg> {
     BASE.iter().find(|&&(_, c, _)| c == letter).map(|&(_, _, a)| a)
 }
@@ -348,8 +392,9 @@ impl<'a> Parser<'a, '_> {
                 continue;
             }
             if let Some(long) = text.strip_prefix("--").filter(|l| !l.is_empty()) {
-                let (name, inline) = match long.split_once('=') {
-                    Some((n, v)) => (n, Some(v)),
+                // a byte loop: an option name is a few bytes, too short for `split_once`'s search
+                let (name, inline) = match long.bytes().position(|b| b == b'=') {
+                    Some(i) => (&long[..i], Some(&long[i + 1..])),
                     None => (long, None),
                 };
                 self.long_option(arg, name, inline);
@@ -368,7 +413,7 @@ impl<'a> Parser<'a, '_> {
     fn is_base_option(&self, text: &str) -> bool {
         if let Some(long) = text.strip_prefix("--") {
             let name = long.split_once('=').map_or(long, |(n, _)| n);
-            return BASE.iter().any(|&(n, _, _)| n == name);
+            return base_long(name).is_some();
         }
         let mut chars = text.chars();
         chars.next() == Some('-') && chars.next().is_some_and(|c| base_arg(c).is_some())
@@ -451,7 +496,7 @@ impl<'a> Parser<'a, '_> {
     /// Resolves a long option as getopt_long does over the merged option list: an exact name
     /// first (base options, then the newest extension first), else a unique prefix.
     fn resolve_long(&self, name: &str) -> Option<Resolved> {
-        if let Some(&(_, c, _)) = BASE.iter().find(|&&(n, _, _)| n == name) {
+        if let Some(c) = base_long(name) {
             return Some(Resolved::Base(c));
         }
         for (slot, loaded) in self.loaded.iter().enumerate().rev() {
@@ -1197,6 +1242,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_long_names_are_those_of_the_table() {
+        for &(name, letter, _) in BASE {
+            assert_eq!(base_long(name), Some(letter), "--{name}");
+        }
+        assert_eq!(base_long("dport"), None);
+        assert_eq!(base_long("sourc"), None);
+    }
 
     #[test]
     fn near_misses_are_suggested() {

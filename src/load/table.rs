@@ -178,14 +178,15 @@ impl TableBuilder {
                     return self.delete_number(&chain, command.number, problems);
                 }
                 let target = std::mem::take(&mut command.target);
-                let rules = std::mem::take(&mut command.rules);
-                let Some(rules) = self.resolve_target(target, rules, comments, problems) else {
+                // the rules stay in the command (moving them costs more than reading them)
+                let rules = &mut command.rules;
+                if !self.resolve_target(target, rules, comments, problems) {
                     return false;
-                };
+                }
                 let target = self.chains[i].as_mut().expect("indexed chains exist");
                 match command.kind {
                     CommandKind::Append => {
-                        for rule in rules {
+                        for rule in rules.drain(..) {
                             push_rule(&mut target.rules, rule);
                         }
                         true
@@ -204,7 +205,7 @@ impl TableBuilder {
                             return false;
                         }
                         // iptables inserts each address combination at the same position
-                        for rule in rules {
+                        for rule in rules.drain(..) {
                             target.rules.insert(at - 1, rule);
                         }
                         true
@@ -222,11 +223,11 @@ impl TableBuilder {
                             });
                             return false;
                         }
-                        target.rules[at - 1] = rules.into_iter().next().expect("one rule");
+                        target.rules[at - 1] = rules.pop().expect("one rule");
                         true
                     }
                     CommandKind::Delete | CommandKind::Check => {
-                        for rule in &rules {
+                        for rule in rules.iter() {
                             match target.rules.iter().position(|r| r.same_spec(rule)) {
                                 Some(i) if command.kind == CommandKind::Delete => {
                                     target.rules.remove(i);
@@ -495,10 +496,10 @@ impl TableBuilder {
     fn resolve_target(
         &self,
         target: TargetRef<'_>,
-        mut rules: SmallVec<[Rule; 1]>,
+        rules: &mut SmallVec<[Rule; 1]>,
         comments: Vec<Box<str>>,
         problems: &mut Vec<LoadError>,
-    ) -> Option<SmallVec<[Rule; 1]>> {
+    ) -> bool {
         let target = match target {
             TargetRef::None => Target { span: Span::default(), kind: TargetKind::Continue },
             TargetRef::Target { kind, span, name_span } => {
@@ -507,13 +508,13 @@ impl TableBuilder {
                     if span.end > name_span.end {
                         let options = Span { start: name_span.end + 1, end: span.end };
                         problems.push(LoadError::OptionsToChain { span: options, name: shared.to_string() });
-                        return None;
+                        return false;
                     }
                     Target { span, kind: TargetKind::Jump(shared) }
                 } else {
                     if self.name == TableName::Nat && kind == TargetKind::Drop {
                         problems.push(LoadError::DropInNat { span });
-                        return None;
+                        return false;
                     }
                     Target { span, kind }
                 }
@@ -521,21 +522,21 @@ impl TableBuilder {
             TargetRef::Chain { name, span, goto } => match self.chain_name(&name) {
                 Some(_) if self.name.builtin(&name).is_some() => {
                     problems.push(LoadError::JumpToBuiltin { span, name: name.to_string() });
-                    return None;
+                    return false;
                 }
                 Some(shared) => {
                     Target { span, kind: if goto { TargetKind::Goto(shared) } else { TargetKind::Jump(shared) } }
                 }
                 None if goto => {
                     problems.push(LoadError::GotoNotChain { span, name: name.to_string() });
-                    return None;
+                    return false;
                 }
                 None => {
                     let help = self.similar_chain(&name).map(|c| format!("did you mean the chain `{c}`?")).or_else(|| {
                         Some(format!("declare the chain before this line, `:{name} - [0:0]` after the table header, or name a target iptables has"))
                     });
                     problems.push(LoadError::UndeclaredChain { span, name: name.to_string(), help });
-                    return None;
+                    return false;
                 }
             },
         };
@@ -548,7 +549,7 @@ impl TableBuilder {
         if let Some(first) = rules.first_mut() {
             first.comments = comments.into_boxed_slice();
         }
-        Some(rules)
+        true
     }
 
     /// A chain whose name differs only in case, for "did you mean".
@@ -582,32 +583,49 @@ impl TableBuilder {
 /// The rules of a rule specification, without their target: one per source × destination
 /// address, in iptables' order.
 fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
-    let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
-        match neg {
-            None => smallvec::smallvec![None],
-            Some((invert, span)) => list
-                .into_iter()
-                .map(|net| if net.is_any() && !invert { None } else { Some(Neg::new(invert, net, span)) })
-                .collect(),
-        }
-    };
-    let srcs = nets(spec.src, spec.src_neg);
-    let dsts = nets(spec.dst, spec.dst_neg);
+    let RuleSpec { src, src_neg, dst, dst_neg, in_iface, out_iface, proto, fragment, matches, counters, .. } = spec;
     let template = Rule {
         line,
         span: line_span,
-        counters: spec.counters.map(Box::new),
+        counters: counters.map(Box::new),
         src: None,
         dst: None,
-        in_iface: spec.in_iface,
-        out_iface: spec.out_iface,
-        proto: spec.proto,
-        fragment: spec.fragment,
-        matches: spec.matches.into_vec().into_boxed_slice(),
+        in_iface,
+        out_iface,
+        proto,
+        fragment,
+        matches: boxed_slice(matches),
         target: Target { span: Span::default(), kind: TargetKind::Continue },
         comments: Box::default(),
     };
-    // most lines have one source and one destination: the template is that rule, without a copy
+    // an address as the rule keeps it: `-s 0.0.0.0/0` is no test at all
+    let net = |net: Net, invert: bool, span: Span| (!net.is_any() || invert).then(|| Neg::new(invert, net, span));
+    // most lines have at most one source and one destination: the template is that rule,
+    // built in place
+    if src.len() <= 1 && dst.len() <= 1 {
+        let mut rules = SmallVec::new();
+        // an empty list (every address refused) gives no rule, as below
+        if (src_neg.is_some() && src.is_empty()) || (dst_neg.is_some() && dst.is_empty()) {
+            return rules;
+        }
+        let mut rule = template;
+        if let (Some((invert, span)), Some(n)) = (src_neg, src.into_iter().next()) {
+            rule.src = net(n, invert, span);
+        }
+        if let (Some((invert, span)), Some(n)) = (dst_neg, dst.into_iter().next()) {
+            rule.dst = net(n, invert, span);
+        }
+        rules.push(rule);
+        return rules;
+    }
+    let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
+        match neg {
+            None => smallvec::smallvec![None],
+            Some((invert, span)) => list.into_iter().map(|n| net(n, invert, span)).collect(),
+        }
+    };
+    let srcs = nets(src, src_neg);
+    let dsts = nets(dst, dst_neg);
     let total = srcs.len() * dsts.len();
     let mut rules = SmallVec::with_capacity(total);
     let mut template = Some(template);
@@ -626,6 +644,17 @@ fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rul
         }
     }
     rules
+}
+
+/// A small vector as a boxed slice of exactly its length (collecting a `SmallVec` into a `Vec`
+/// reserves room for four, which `into_boxed_slice` then gives back by reallocating).
+fn boxed_slice<A: smallvec::Array>(items: SmallVec<A>) -> Box<[A::Item]> {
+    if items.spilled() {
+        return items.into_vec().into_boxed_slice();
+    }
+    let mut out = Vec::with_capacity(items.len());
+    out.extend(items);
+    out.into_boxed_slice()
 }
 
 /// Appends a rule to a chain. A short chain grows one rule at a time: most chains of a big

@@ -69,6 +69,31 @@ fn is_word_byte(b: u8) -> bool {
     !matches!(b, b' ' | b'\t' | b'"' | b'\r')
 }
 
+/// Where the run of word bytes from `pos` ends: the first blank, quote or carriage return, or
+/// the end. Eight bytes at a time (a word of a dump is some ten bytes long).
+fn word_end(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // the high bit of each byte of `x` equal to `c` (and maybe of bytes after it, which
+        // does not matter: the lowest one found is exact)
+        let eq = |c: u8| {
+            let y = x ^ (ONES * u64::from(c));
+            y.wrapping_sub(ONES) & !y & HIGH
+        };
+        let found = eq(b' ') | eq(b'\t') | eq(b'"') | eq(b'\r');
+        if found != 0 {
+            return pos + (found.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while pos < bytes.len() && is_word_byte(bytes[pos]) {
+        pos += 1;
+    }
+    pos
+}
+
 fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
@@ -112,10 +137,7 @@ impl<'a> Fields<'a> {
                 start += 1;
             }
         }
-        let mut end = start;
-        while end < bytes.len() && is_word_byte(bytes[end]) {
-            end += 1;
-        }
+        let end = word_end(bytes, start);
         if end == start || (end < bytes.len() && !is_blank(bytes[end])) {
             return None;
         }
@@ -192,10 +214,7 @@ fn scan_counter_shape(candidate: &str) -> bool {
 /// ends the word. Returns the word and where the next one may start.
 fn scan_word(content: &str, start: usize, offset: usize) -> Option<(Arg<'_>, usize)> {
     let bytes = content.as_bytes();
-    let mut pos = start;
-    while pos < bytes.len() && is_word_byte(bytes[pos]) {
-        pos += 1;
-    }
+    let mut pos = word_end(bytes, start);
     match bytes.get(pos) {
         None | Some(b' ' | b'\t') => {
             if pos == start {
@@ -279,6 +298,14 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn word_end_finds_the_first_non_word_byte(text in "[a-c \t\"\réé]{0,40}", start in 0usize..40) {
+            let bytes = text.as_bytes();
+            let start = start.min(bytes.len());
+            let naive = (start..bytes.len()).find(|&i| !is_word_byte(bytes[i])).unwrap_or(bytes.len());
+            prop_assert_eq!(word_end(bytes, start), naive);
+        }
 
         #[test]
         fn agrees_with_the_grammar(line in "[-A *:#\t\"\\\\\r\\[\\]0-9COMITé!]{0,24}") {
