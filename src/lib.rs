@@ -14,6 +14,7 @@ pub mod cli;
 pub mod diag;
 pub mod ext;
 pub mod fmt;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod source;

@@ -117,6 +117,14 @@ impl Graph {
     }
 
     /// The hooks whose walk reaches rule `rule` of chain `chain`.
+    /// The hooks whose walk enters chain `chain` (a user chain; a built-in chain is its own).
+    pub fn chain_hooks(&self, chain: usize) -> u8 {
+        Hook::ALL
+            .into_iter()
+            .filter(|&h| self.reached_by[chain][h as usize] != NOT_REACHED)
+            .fold(0, |bits, h| bits | h.bit())
+    }
+
     pub fn hooks_of(&self, chain: usize, rule: usize) -> u8 {
         self.rule_hooks[self.first_rule[chain] + rule]
     }

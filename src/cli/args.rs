@@ -45,6 +45,23 @@ pub enum Command {
     /// Example: ipt fmt --check rules.v4
     Fmt(FmtArgs),
 
+    /// Find mistakes that load but never match, lock someone out, or cost time.
+    ///
+    /// Each finding names its lint (`IPT301`, `ssh-lockout`); `ipt rule CODE` explains it.
+    /// Levels come from `ipt.toml` (the nearest one above the file), then `--warn`, `--deny`
+    /// and `--allow`. A file that would not load is reported as `ipt check` reports it.
+    ///
+    /// Exit status: 0 when no finding is at or above `--fail-on`, 1 otherwise, 2 when a file
+    /// cannot be read or the arguments or configuration are wrong.
+    ///
+    /// Example: ipt lint --format github rules.v4 rules.v6
+    Lint(LintArgs),
+
+    /// Explain a lint (`ipt rule IPT301` or `ipt rule ssh-lockout`), or list them all.
+    ///
+    /// Example: ipt rule --list
+    Rule(RuleArgs),
+
     /// Print the typed model of a dump as JSON, for tools.
     ///
     /// Example: ipt parse rules.v4 | jq '.tables[].chains[].name'
@@ -76,6 +93,69 @@ pub struct CheckArgs {
     /// Leave warnings out of the output (errors are always shown).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Dumps to lint; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+
+    /// Read lint levels from this file instead of the nearest `ipt.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Report these lints (codes, names or categories) as warnings.
+    #[arg(long, short = 'W', value_name = "LINT")]
+    pub warn: Vec<String>,
+
+    /// Report these lints as errors.
+    #[arg(long, short = 'D', value_name = "LINT")]
+    pub deny: Vec<String>,
+
+    /// Do not run these lints.
+    #[arg(long, short = 'A', value_name = "LINT")]
+    pub allow: Vec<String>,
+
+    /// The level from which a finding fails the run.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Compiler-style messages with the rules involved.
+    Human,
+    /// One JSON document (schema in docs/json.md).
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub shows the findings inline).
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A lint's code or name.
+    #[arg(value_name = "LINT", required_unless_present = "list")]
+    pub lint: Option<String>,
+
+    /// List every lint: code, name, category, default level and summary.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,10 @@ pub mod args;
 mod check;
 mod fmt;
 mod input;
+mod lint;
 mod output;
 mod parse;
+mod sarif;
 
 pub use args::Cli;
 pub use input::{ReadError, read_source};
@@ -58,5 +60,7 @@ pub fn run(cli: Cli) -> Status {
         args::Command::Check(a) => check::run(&a, &out),
         args::Command::Fmt(a) => fmt::run(&a, &out),
         args::Command::Parse(a) => parse::run(&a, &out),
+        args::Command::Lint(a) => lint::run(&a, &out),
+        args::Command::Rule(a) => lint::rule(&a),
     }
 }

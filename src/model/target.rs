@@ -110,6 +110,14 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// The chain a `-j CHAIN` or `-g CHAIN` goes to.
+    pub fn chain(&self) -> Option<&str> {
+        match self {
+            TargetKind::Jump(name) | TargetKind::Goto(name) => Some(name),
+            _ => None,
+        }
+    }
+
     /// The name after `-j` (or `-g`); `None` for [`TargetKind::Continue`].
     pub fn name(&self) -> Option<&str> {
         Some(match self {

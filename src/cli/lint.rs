@@ -1,0 +1,252 @@
+//! `ipt lint` and `ipt rule`.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::args::{FailOn, LintArgs, LintFormat, RuleArgs};
+use super::output::Output;
+use super::{Status, read_source, sarif};
+use crate::diag::{Diagnostic, JsonDiagnostic, Severity, Tally, render_json};
+use crate::lint::{Config, Level, rules};
+use crate::load::{LoadOptions, load};
+
+/// One file's findings in `--format json`.
+#[derive(Serialize)]
+struct FileReport {
+    file: String,
+    /// Whether the file would load; `null` when it could not be read.
+    loads: Option<bool>,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<LintJson>,
+}
+
+/// A diagnostic in `--format json`: the `ipt check` fields, with the code split from the
+/// lint's name.
+#[derive(Serialize)]
+struct LintJson {
+    #[serde(flatten)]
+    diagnostic: JsonDiagnostic,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+/// `IPT301(ssh-lockout)` → (`IPT301`, `ssh-lockout`); other codes stay whole.
+pub fn split_code(code: &str) -> (String, Option<String>) {
+    match code.strip_suffix(')').and_then(|c| c.split_once('(')) {
+        Some((code, name)) => (code.to_string(), Some(name.to_string())),
+        None => (code.to_string(), None),
+    }
+}
+
+fn lint_json(d: &Diagnostic) -> LintJson {
+    let mut diagnostic = render_json(d);
+    let (code, name) = split_code(&diagnostic.code);
+    diagnostic.code = code;
+    LintJson { diagnostic, name }
+}
+
+/// The `--warn`, `--deny` and `--allow` of the command line, in order.
+fn overrides(args: &LintArgs) -> Vec<(&str, Level)> {
+    let mut out: Vec<(&str, Level)> = Vec::new();
+    out.extend(args.allow.iter().map(|k| (k.as_str(), Level::Allow)));
+    out.extend(args.warn.iter().map(|k| (k.as_str(), Level::Warn)));
+    out.extend(args.deny.iter().map(|k| (k.as_str(), Level::Error)));
+    out
+}
+
+/// The configuration for one file: `--config`, or the nearest `ipt.toml`, then the overrides.
+fn config_for(args: &LintArgs, path: &Path, out: &Output) -> Option<Config> {
+    let file = args.config.clone().or_else(|| Config::find_for(path));
+    let mut config = match file {
+        Some(file) => match Config::read(&file) {
+            Ok(c) => c,
+            Err(e) => {
+                out.error(&e);
+                return None;
+            }
+        },
+        None => Config::default(),
+    };
+    for (key, level) in overrides(args) {
+        if let Err(message) = config.set(key, level) {
+            let _ = writeln!(std::io::stderr(), "error: {message} (`ipt rule --list` lists them)");
+            return None;
+        }
+    }
+    Some(config)
+}
+
+/// GitHub's workflow command escaping, for a message and for a property.
+fn github_escape(text: &str, property: bool) -> String {
+    let mut out = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+fn github_line(d: &Diagnostic) -> String {
+    let j = render_json(d);
+    let kind = if j.severity == Severity::Error { "error" } else { "warning" };
+    let (code, name) = split_code(&j.code);
+    let title = name.map_or(code.clone(), |n| format!("{code} {n}"));
+    let mut props = vec![format!("file={}", github_escape(&j.file, true))];
+    if let Some(at) = &j.at {
+        props.push(format!("line={}", at.line));
+        props.push(format!("col={}", at.column));
+        props.push(format!("endLine={}", at.end_line));
+        props.push(format!("endColumn={}", at.end_column));
+    }
+    props.push(format!("title={}", github_escape(&title, true)));
+    let message = match &j.help {
+        Some(help) => format!("{}\n{help}", j.message),
+        None => j.message.clone(),
+    };
+    format!("::{kind} {}::{}", props.join(","), github_escape(&message, false))
+}
+
+pub fn run(args: &LintArgs, out: &Output) -> Status {
+    let options = LoadOptions { family: args.input.family.map(Into::into) };
+    let fail = match args.fail_on {
+        FailOn::Warning => Severity::Warning,
+        FailOn::Error => Severity::Error,
+    };
+    let mut status = Status::Clean;
+    let mut reports = Vec::new();
+    let mut sarif = sarif::Log::new();
+    for path in &args.files {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                status = status.worst(Status::Trouble);
+                match args.format {
+                    LintFormat::Human => out.error(&e),
+                    LintFormat::Json => reports.push(FileReport {
+                        file: path.display().to_string(),
+                        loads: None,
+                        errors: 1,
+                        warnings: 0,
+                        diagnostics: vec![LintJson {
+                            diagnostic: JsonDiagnostic::whole_file(path.display().to_string(), &e),
+                            name: None,
+                        }],
+                    }),
+                    LintFormat::Sarif => sarif.notification(&path.display().to_string(), &e.to_string()),
+                    LintFormat::Github => {
+                        let file = github_escape(&path.display().to_string(), true);
+                        println!(
+                            "::error file={file},title=ipt::input::unreadable::{}",
+                            github_escape(&e.to_string(), false)
+                        );
+                    }
+                }
+                continue;
+            }
+        };
+        let Some(config) = config_for(args, path, out) else {
+            return Status::Trouble;
+        };
+        let loaded = load(&source, &options);
+        let loads = loaded.loads();
+        let mut diagnostics = loaded.diagnostics;
+        if loads {
+            diagnostics.extend(crate::lint::run(&source, &loaded.ruleset, &config));
+        }
+        if diagnostics.iter().any(|d| d.severity() >= fail) {
+            status = status.worst(Status::Findings);
+        }
+        let tally = Tally::of(&diagnostics);
+        match args.format {
+            LintFormat::Human => {
+                out.diagnostics(&diagnostics);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}: {} error{}, {} warning{}",
+                    source.name(),
+                    tally.errors,
+                    if tally.errors == 1 { "" } else { "s" },
+                    tally.warnings,
+                    if tally.warnings == 1 { "" } else { "s" },
+                );
+            }
+            LintFormat::Json => reports.push(FileReport {
+                file: source.name().to_string(),
+                loads: Some(loads),
+                errors: tally.errors,
+                warnings: tally.warnings,
+                diagnostics: diagnostics.iter().map(lint_json).collect(),
+            }),
+            LintFormat::Sarif => sarif.add(&diagnostics),
+            LintFormat::Github => {
+                let mut stdout = std::io::stdout().lock();
+                for d in &diagnostics {
+                    let _ = writeln!(stdout, "{}", github_line(d));
+                }
+            }
+        }
+        super::leak(loaded.ruleset);
+    }
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        LintFormat::Json => {
+            #[derive(Serialize)]
+            struct Report {
+                files: Vec<FileReport>,
+            }
+            let _ = serde_json::to_writer_pretty(&mut stdout, &Report { files: reports });
+            let _ = writeln!(stdout);
+        }
+        LintFormat::Sarif => {
+            let _ = serde_json::to_writer_pretty(&mut stdout, &sarif.finish());
+            let _ = writeln!(stdout);
+        }
+        LintFormat::Human | LintFormat::Github => {}
+    }
+    status
+}
+
+/// `ipt rule`.
+pub fn rule(args: &RuleArgs) -> Status {
+    let mut stdout = std::io::stdout().lock();
+    if args.list {
+        for lint in rules::ALL {
+            let level = lint.category.default_level().as_str();
+            let _ = writeln!(
+                stdout,
+                "{}  {:<34} {:<12} {:<6} {}",
+                lint.code,
+                lint.name,
+                lint.category.as_str(),
+                level,
+                lint.summary()
+            );
+        }
+        return Status::Clean;
+    }
+    let key = args.lint.as_deref().unwrap_or_default();
+    match crate::lint::find(key) {
+        Some(lint) => {
+            let _ = write!(stdout, "{}", page(lint));
+            Status::Clean
+        }
+        None => {
+            let _ = writeln!(std::io::stderr(), "error: no lint is called `{key}` (`ipt rule --list` lists them)");
+            Status::Trouble
+        }
+    }
+}
+
+/// A lint's documentation page: its header, then its doc comment.
+pub fn page(lint: &crate::lint::Lint) -> String {
+    format!(
+        "# {} {}\n\nCategory: {}. Default level: {}.\n\n{}\n",
+        lint.code,
+        lint.name,
+        lint.category,
+        lint.category.default_level().as_str(),
+        lint.docs().trim()
+    )
+}

@@ -1,0 +1,50 @@
+//! What a lint sees: the ruleset, its source, and what the kernel's walk of each table found.
+
+use crate::check::Graph;
+use crate::model::{Chain, Rule, Ruleset, Table};
+use crate::source::Source;
+
+/// Where a rule is: its table, chain and position, as indices into the ruleset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RuleAt {
+    pub table: usize,
+    pub chain: usize,
+    pub rule: usize,
+}
+
+/// The input of every lint.
+pub struct Context<'a> {
+    pub source: &'a Source,
+    pub ruleset: &'a Ruleset,
+    /// The kernel's walk of each table (see [`crate::check::Graph`]), by table index.
+    pub graphs: Vec<Graph>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(source: &'a Source, ruleset: &'a Ruleset) -> Context<'a> {
+        Context { source, ruleset, graphs: ruleset.tables.iter().map(Graph::new).collect() }
+    }
+
+    /// Every rule with where it is.
+    pub fn rules(&self) -> impl Iterator<Item = (RuleAt, &'a Table, &'a Chain, &'a Rule)> + '_ {
+        self.ruleset.tables.iter().enumerate().flat_map(move |(t, table)| {
+            table.chains.iter().enumerate().flat_map(move |(c, chain)| {
+                chain
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .map(move |(r, rule)| (RuleAt { table: t, chain: c, rule: r }, table, chain, rule))
+            })
+        })
+    }
+
+    /// Where a chain is declared; the table's header for a built-in chain the file never
+    /// declares (iptables-restore creates it, with an ACCEPT policy).
+    pub fn chain_span(table: &Table, chain: &Chain) -> crate::source::Span {
+        if chain.span.is_empty() { table.span } else { chain.span }
+    }
+
+    pub fn rule(&self, at: RuleAt) -> &'a Rule {
+        &self.ruleset.tables[at.table].chains[at.chain].rules[at.rule]
+    }
+}

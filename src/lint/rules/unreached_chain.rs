@@ -1,0 +1,43 @@
+use crate::lint::{Context, Finding};
+
+crate::declare_lint! {
+    /// ## What it does
+    /// Finds user chains that no packet enters: nothing jumps to them, or only rules that never
+    /// run do.
+    ///
+    /// ## Why is this bad?
+    /// The chain's rules look like part of the firewall but do nothing; often the jump to it
+    /// was lost in an edit, or sits after a final `-j DROP`.
+    ///
+    /// ## Example
+    /// ```text
+    /// :WEB - [0:0]
+    /// -A WEB -p tcp --dport 443 -j ACCEPT
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```text
+    /// :WEB - [0:0]
+    /// -A INPUT -j WEB
+    /// -A WEB -p tcp --dport 443 -j ACCEPT
+    /// ```
+    pub static LINT = "IPT202", "unreached-chain", Suspicious, check;
+}
+
+fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
+    for (t, table) in cx.ruleset.tables.iter().enumerate() {
+        let graph = &cx.graphs[t];
+        for (c, chain) in table.chains.iter().enumerate() {
+            if chain.is_builtin() || graph.chain_hooks(c) != 0 {
+                continue;
+            }
+            let jumped =
+                table.chains.iter().flat_map(|ch| &ch.rules).any(|r| r.target.kind.chain() == Some(&*chain.name));
+            let why = if jumped { "only rules that never run jump to it" } else { "no rule jumps to it" };
+            found.push(
+                Finding::new(None, chain.span, format!("no packet enters chain `{}`", chain.name), why)
+                    .help(format!("jump to it (`-j {}`) from a chain packets go through, or remove it", chain.name)),
+            );
+        }
+    }
+}
