@@ -341,3 +341,35 @@ fn commands_agree_with_the_kernel(format: &str, all: bool) -> usize {
     assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
     compared
 }
+
+/// `ipt lint`, every lint on, over every restore file that loads: no panic, and a summary of the
+/// findings per file in a snapshot, so that a change in what the lints find is reviewed.
+#[test]
+fn lint_runs_on_every_file_and_its_findings_are_reviewed() {
+    let mut config = ipt::lint::Config::default();
+    for category in ipt::lint::Category::ALL {
+        config.set(category.as_str(), ipt::lint::Level::Warn).expect("a category");
+    }
+    let mut summary = String::new();
+    for entry in manifest().iter().filter(|e| e.format == "restore") {
+        let text = String::from_utf8_lossy(&read(entry)).into_owned();
+        let source = Source::new(entry.path.clone(), text);
+        let loaded = load(&source, &LoadOptions::default());
+        if !loaded.loads() {
+            continue;
+        }
+        let found = std::panic::catch_unwind(|| ipt::lint::run(&source, &loaded.ruleset, &config))
+            .unwrap_or_else(|_| panic!("lint panics on {}", entry.path));
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for d in &found {
+            *counts.entry(d.code()).or_default() += 1;
+        }
+        let line: Vec<String> = counts.iter().map(|(code, n)| format!("{code}×{n}")).collect();
+        summary.push_str(&format!(
+            "{}: {}\n",
+            entry.path,
+            if line.is_empty() { "clean".into() } else { line.join(" ") }
+        ));
+    }
+    insta::assert_snapshot!("lint_summary", summary);
+}

@@ -22,6 +22,27 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// A file name as a SARIF `uri`: `file:///...` for an absolute path, else a relative reference;
+/// both with `/` between segments and anything outside RFC 3986's unreserved and sub-delims
+/// characters percent-encoded.
+pub fn file_uri(path: &str) -> String {
+    let mut out = String::new();
+    let path = path.replace('\\', "/");
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' => {
+                out.push(b as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 fn region(line: u32, column: u32, end_line: u32, end_column: u32) -> Value {
     // SARIF's end column is exclusive, as ours is
     json!({ "startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column.max(column) })
@@ -68,7 +89,8 @@ impl Log {
                 Some(help) => format!("{} ({help})", j.message),
                 None => j.message.clone(),
             };
-            let artifact = json!({ "uri": j.file });
+            let uri = file_uri(&j.file);
+            let artifact = json!({ "uri": uri });
             let mut location = json!({ "physicalLocation": { "artifactLocation": artifact } });
             if let Some(at) = &j.at {
                 location["physicalLocation"]["region"] = region(at.line, at.column, at.end_line, at.end_column);
@@ -82,7 +104,7 @@ impl Log {
                     json!({
                         "id": i,
                         "physicalLocation": {
-                            "artifactLocation": { "uri": j.file },
+                            "artifactLocation": { "uri": uri },
                             "region": region(l.line, l.column, l.end_line, l.end_column),
                         },
                         "message": { "text": l.text.clone().unwrap_or_default() },
@@ -108,7 +130,7 @@ impl Log {
         self.notifications.push(json!({
             "level": "error",
             "message": { "text": format!("{file}: {message}") },
-            "locations": [{ "physicalLocation": { "artifactLocation": { "uri": file } } }],
+            "locations": [{ "physicalLocation": { "artifactLocation": { "uri": file_uri(file) } } }],
         }));
     }
 
@@ -130,5 +152,19 @@ impl Log {
             "version": "2.1.0",
             "runs": [run],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_uri;
+
+    #[test]
+    fn file_names_become_uris() {
+        assert_eq!(file_uri("rules.v4"), "rules.v4");
+        assert_eq!(file_uri("/etc/iptables/rules.v4"), "file:///etc/iptables/rules.v4");
+        assert_eq!(file_uri("a dir/r#1.rules"), "a%20dir/r%231.rules");
+        assert_eq!(file_uri("cleaned,hairpin=false.golden"), "cleaned,hairpin=false.golden");
+        assert_eq!(file_uri("<stdin>"), "%3Cstdin%3E");
     }
 }

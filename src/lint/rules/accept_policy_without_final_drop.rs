@@ -61,11 +61,10 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
                 label,
             )
             .help(format!("set the policy to DROP (`:{} DROP`), or end the chain with `-j DROP`", chain.name));
-            if let Some(last) = chain.rules.last() {
-                finding = finding.related(
-                    last.span,
-                    format!("the last rule, `{}`, has a condition", target_text(&last.target.kind)),
-                );
+            if let Some(last) = live_rules(chain, table.family).last() {
+                let why = if last.is_unconditional(table.family) { "lets packets through" } else { "has a condition" };
+                finding =
+                    finding.related(last.span, format!("the last rule, `{}`, {why}", target_text(&last.target.kind)));
             }
             found.push(finding);
         }
