@@ -1,5 +1,7 @@
 //! What a lint sees: the ruleset, its source, and what the kernel's walk of each table found.
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::check::Graph;
 use crate::model::{Chain, Rule, Ruleset, Table};
 use crate::source::Source;
@@ -18,11 +20,20 @@ pub struct Context<'a> {
     pub ruleset: &'a Ruleset,
     /// The kernel's walk of each table (see [`crate::check::Graph`]), by table index.
     pub graphs: Vec<Graph>,
+    /// Each table's chains by name.
+    chains: Vec<HashMap<&'a str, usize>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(source: &'a Source, ruleset: &'a Ruleset) -> Context<'a> {
-        Context { source, ruleset, graphs: ruleset.tables.iter().map(Graph::new).collect() }
+        let chains =
+            ruleset.tables.iter().map(|t| t.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect()).collect();
+        Context { source, ruleset, graphs: ruleset.tables.iter().map(Graph::new).collect(), chains }
+    }
+
+    /// The index of the chain called `name` in table `table`.
+    pub fn chain_index(&self, table: usize, name: &str) -> Option<usize> {
+        self.chains[table].get(name).copied()
     }
 
     /// Every rule with where it is.

@@ -45,7 +45,7 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
         for (c, chain) in table.chains.iter().enumerate() {
             for (r, rule) in live_rules(chain, table.family).iter().enumerate() {
                 let TargetKind::Jump(name) = &rule.target.kind else { continue };
-                let Some(to) = table.chains.iter().position(|ch| ch.name == *name) else { continue };
+                let Some(to) = cx.chain_index(t, name) else { continue };
                 if !useless[to] {
                     continue;
                 }
