@@ -94,7 +94,9 @@ fn report_runs(t: usize, c: usize, live: &[crate::model::Rule], offset: usize, f
         while end < words.len() && one_difference(&words[start], &words[end]) == Some(field) {
             end += 1;
         }
-        if end - start >= RUN && field > 0 {
+        // a difference in the target or its options cannot become one rule's list
+        let target_at = words[start].iter().position(|w| *w == "-j" || *w == "-g").unwrap_or(usize::MAX);
+        if end - start >= RUN && field > 0 && field < target_at {
             let option = words[start][field - 1];
             found.push(
                 Finding::new(
