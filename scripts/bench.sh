@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times `ipt check` side by side with `iptables-legacy-restore --test` (what a user would run
+# Times `ipt check` and `ipt lint` side by side with `iptables-legacy-restore --test` (what a user would run
 # instead) on kube-proxy-shaped dumps of 1k, 10k and 100k services, and reports the wall times,
 # their ratio and ipt's peak RSS against the file size. The figures go into docs/benchmarks.md.
 #
@@ -80,22 +80,25 @@ for n in "${SIZES[@]}"; do
         # through a shell (for the redirection), whose start hyperfine measures and subtracts
         hyperfine --style basic -w "$WARMUP" -r "$runs" --export-csv "$csv" \
             -n iptables-legacy-restore "unshare -n iptables-legacy-restore --test < $file" \
-            -n ipt "$IPT check $file" >&2
+            -n ipt "$IPT check $file" \
+            -n ipt-lint "$IPT lint --warn style --fail-on error $file" >&2
         t_ipt=$(awk -F, '$1 == "ipt" { print $4 }' "$csv")
+        t_lint=$(awk -F, '$1 == "ipt-lint" { print $4 }' "$csv")
         t_restore=$(awk -F, '$1 == "iptables-legacy-restore" { print $4 }' "$csv")
         rm -f "$csv"
     else
         t_restore=$(median_time "$runs" "$file" unshare -n iptables-legacy-restore --test)
         t_ipt=$(median_time "$runs" /dev/null "$IPT" check "$file")
+        t_lint=$(median_time "$runs" /dev/null "$IPT" lint --warn style --fail-on error "$file")
     fi
     rss=$(peak_rss "$file")
-    rows+=("$(awk -v n="$n" -v ti="$t_ipt" -v tr="$t_restore" -v rss="$rss" -v size="$size" 'BEGIN {
-        printf "| %d | %.3f s | %.3f s | %.3f | %.1f MiB | %.1f MiB | %.2f |", n, ti, tr, ti / tr, rss / 1024, size / 1048576, rss * 1024 / size
+    rows+=("$(awk -v n="$n" -v ti="$t_ipt" -v tl="$t_lint" -v tr="$t_restore" -v rss="$rss" -v size="$size" 'BEGIN {
+        printf "| %d | %.3f s | %.3f s | %.3f | %.3f s | %.3f | %.1f MiB | %.1f MiB | %.2f |", n, ti, tr, ti / tr, tl, tl / tr, rss / 1024, size / 1048576, rss * 1024 / size
     }')")
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "median wall times; ratio = ipt / iptables-legacy-restore (target <= 0.1); RSS/size target <= 4"
-echo "| services | ipt check | iptables-legacy-restore --test | ratio | ipt peak RSS | file size | RSS/size |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "median wall times; ratios against iptables-legacy-restore --test (targets: check <= 0.1, lint <= 0.2); RSS/size target <= 4"
+echo "| services | ipt check | iptables-legacy-restore --test | ratio | ipt lint (all lints) | ratio | ipt check peak RSS | file size | RSS/size |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"
