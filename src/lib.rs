@@ -3,7 +3,8 @@
 //! The pipeline is the module structure, and data flows one way:
 //! [`source`] (named text) → [`syntax`] (the pest grammar, one line at a time) → [`load`] (commands
 //! and options given meaning) → [`model`] (typed tables, chains and rules) → [`check`] (what the
-//! kernel would refuse) and [`fmt`] (canonical iptables-save text) → [`cli`].
+//! kernel would refuse) and [`fmt`] (canonical iptables-save text) → [`cli`]; [`model`] →
+//! [`space`] (the exact sets of packets rules match).
 
 // pest without its `std` feature (which guards the stack on every rule call and costs a third of
 // the parse time) generates code that names `alloc`.
@@ -17,5 +18,6 @@ pub mod fmt;
 pub mod load;
 pub mod model;
 pub mod source;
+pub mod space;
 pub mod syntax;
 mod threads;
