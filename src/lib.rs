@@ -4,12 +4,13 @@
 //! [`source`] (named text) → [`syntax`] (the pest grammar, one line at a time) → [`load`] (commands
 //! and options given meaning) → [`model`] (typed tables, chains and rules) → [`check`] (what the
 //! kernel would refuse) and [`fmt`] (canonical iptables-save text) → [`cli`]; [`model`] →
-//! [`space`] (the exact sets of packets rules match).
+//! [`space`] (the exact sets of packets rules match) → [`analysis`] (what lint reports).
 
 // pest without its `std` feature (which guards the stack on every rule call and costs a third of
 // the parse time) generates code that names `alloc`.
 extern crate alloc;
 
+pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod diag;
