@@ -1,0 +1,7 @@
+//! Analyses over exact packet sets ([`crate::space`]): the facts `ipt lint` reports, as library
+//! functions.
+
+pub mod unreachable;
+
+#[cfg(test)]
+mod tests;
