@@ -2,6 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::analysis::unreachable::{ChainReport, unreachable_in_table};
 use crate::check::Graph;
 use crate::model::{Chain, Rule, Ruleset, Table};
 use crate::source::Source;
@@ -22,13 +23,21 @@ pub struct Context<'a> {
     pub graphs: Vec<Graph>,
     /// Each table's chains by name.
     chains: Vec<HashMap<&'a str, usize>>,
+    /// The unreachable rules of each table, found once for the lints that report them.
+    unreachable: std::cell::OnceCell<Vec<Vec<(usize, ChainReport)>>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(source: &'a Source, ruleset: &'a Ruleset) -> Context<'a> {
         let chains =
             ruleset.tables.iter().map(|t| t.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect()).collect();
-        Context { source, ruleset, graphs: ruleset.tables.iter().map(Graph::new).collect(), chains }
+        let graphs = ruleset.tables.iter().map(Graph::new).collect();
+        Context { source, ruleset, graphs, chains, unreachable: std::cell::OnceCell::new() }
+    }
+
+    /// The unreachable rules of table `table` ([`crate::analysis::unreachable`]), by chain.
+    pub fn unreachable(&self, table: usize) -> &[(usize, ChainReport)] {
+        &self.unreachable.get_or_init(|| self.ruleset.tables.iter().map(unreachable_in_table).collect())[table]
     }
 
     /// The index of the chain called `name` in table `table`.

@@ -9,10 +9,12 @@ pub mod late_established_accept;
 pub mod log_without_prefix;
 pub mod missing_established_accept;
 pub mod missing_loopback_accept;
+pub mod redundant_rule;
 pub mod rule_after_unconditional_verdict;
 pub mod rules_differ_in_one_field;
 pub mod ssh_lockout;
 pub mod state_module;
+pub mod unreachable_rule;
 pub mod unreached_chain;
 pub mod unused_suppression;
 
@@ -22,7 +24,9 @@ use crate::model::{Chain, Family, Rule, TargetKind};
 /// Every lint, by code.
 pub static ALL: &[&Lint] = &[
     &unused_suppression::LINT,
+    &unreachable_rule::LINT,
     &rule_after_unconditional_verdict::LINT,
+    &redundant_rule::LINT,
     &unreached_chain::LINT,
     &jump_only_returns::LINT,
     &missing_loopback_accept::LINT,
