@@ -354,3 +354,28 @@ fn sampled_packets_of_unreachable_rules_are_decided_earlier() {
     }
     assert!(checked > 500, "only {checked} packets checked: the fixture lost its findings?");
 }
+
+#[test]
+fn a_big_table_gives_the_same_findings_on_any_number_of_threads() {
+    use super::unreachable::unreachable_in_table_on;
+    // 40 chains of 600 rules: enough to be shared out; every 7th rule repeats an earlier one
+    let mut text = String::from("*filter\n");
+    for c in 0..40 {
+        text.push_str(&format!(":C{c} - [0:0]\n"));
+    }
+    for c in 0..40 {
+        for r in 0..600 {
+            let port = if r % 7 == 6 { r - 3 } else { r };
+            text.push_str(&format!("-A C{c} -s 10.{c}.{}.0/24 -p tcp --dport {port} -j ACCEPT\n", r % 3));
+        }
+    }
+    text.push_str("COMMIT\n");
+    let loaded = read(&Source::new("big.rules", text), &LoadOptions { family: Some(Family::Ipv4) });
+    assert!(loaded.loads());
+    let table = &loaded.ruleset.tables[0];
+    let one = unreachable_in_table_on(table, 1);
+    assert!(!one.is_empty(), "the repeats are unreachable");
+    for threads in [2, 3, 8] {
+        assert_eq!(unreachable_in_table_on(table, threads), one, "{threads} threads");
+    }
+}
