@@ -71,34 +71,13 @@ pub fn unreachable_in_table_on(table: &Table, threads: usize) -> Vec<(usize, Cha
     let hooks: Vec<(crate::model::Hook, Space)> =
         table.name.hooks().iter().map(|&h| (h, Space::at(table.family, Some(h)))).collect();
     let space_of = |chain: &Chain| hooks.iter().find(|(h, _)| Some(*h) == chain.hook()).map_or(&anywhere, |(_, s)| s);
-    let run = |chains: std::ops::Range<usize>| -> Vec<(usize, ChainReport)> {
+    crate::threads::over_chains(table, threads, |chains| {
         chains
             .map(|i| (i, unreachable(&table.chains[i], space_of(&table.chains[i]))))
             .filter(|(_, r)| !r.unreachable.is_empty() || !r.gave_up.is_empty())
             .collect()
-    };
-    let rules = table.rule_count();
-    if threads <= 1 || rules < PARALLEL_RULES {
-        return run(0..table.chains.len());
-    }
-    // consecutive runs of chains with about as many rules each
-    let mut parts = Vec::with_capacity(threads);
-    let (mut start, mut counted) = (0, 0);
-    for (c, chain) in table.chains.iter().enumerate() {
-        counted += chain.rules.len();
-        if counted * threads >= rules * (parts.len() + 1) || c + 1 == table.chains.len() {
-            parts.push(start..c + 1);
-            start = c + 1;
-        }
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(|| run(part))).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }
-
-/// Below this many rules a table is analysed on one thread.
-const PARALLEL_RULES: usize = 20_000;
 
 /// The unreachable rules of one chain, with packets as `space` describes them.
 pub fn unreachable(chain: &Chain, space: &Space) -> ChainReport {

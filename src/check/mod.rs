@@ -42,48 +42,18 @@ fn span_of(problem: &CheckError) -> crate::source::Span {
     }
 }
 
-/// Below this many rules a table is checked on one thread.
-const PARALLEL_RULES: usize = 20_000;
-
 fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) {
     let graph = Graph::new(table);
-    let check_chains = |chains: std::ops::Range<usize>, problems: &mut Vec<CheckError>| {
+    let found = crate::threads::over_chains(table, threads, |chains| {
+        let mut found = Vec::new();
         for c in chains {
             for (r, rule) in table.chains[c].rules.iter().enumerate() {
-                check_rule(table, &graph, c, r, rule, problems);
+                check_rule(table, &graph, c, r, rule, &mut found);
             }
         }
-    };
-    let rules = table.rule_count();
-    if threads <= 1 || rules < PARALLEL_RULES {
-        check_chains(0..table.chains.len(), problems);
-    } else {
-        // consecutive runs of chains with about as many rules each, checked side by side; their
-        // problems joined in chain order are those of one pass
-        let mut parts = Vec::with_capacity(threads);
-        let (mut start, mut counted) = (0, 0);
-        for (c, chain) in table.chains.iter().enumerate() {
-            counted += chain.rules.len();
-            if counted * threads >= rules * (parts.len() + 1) || c + 1 == table.chains.len() {
-                parts.push(start..c + 1);
-                start = c + 1;
-            }
-        }
-        let found: Vec<Vec<CheckError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = parts
-                .into_iter()
-                .map(|part| {
-                    scope.spawn(move || {
-                        let mut found = Vec::new();
-                        check_chains(part, &mut found);
-                        found
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
-        problems.extend(found.into_iter().flatten());
-    }
+        found
+    });
+    problems.extend(found);
     for cycle in graph.loops() {
         let name = |i: usize| table.chains[i].name.to_string();
         let mut names: Vec<String> = cycle.iter().map(|e| name(e.from_chain)).collect();
@@ -244,7 +214,7 @@ mod tests {
             text.push_str(&format!(":C{c} - [0:0]\n"));
         }
         text.push_str("-A INPUT -j C0\n");
-        for i in 0..(PARALLEL_RULES + 5000) {
+        for i in 0..(crate::threads::PARALLEL_RULES + 5000) {
             let c = i % 3000;
             if i % 7 == 0 {
                 text.push_str(&format!("-A C{c} -j REJECT --reject-with tcp-reset\n"));

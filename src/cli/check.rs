@@ -58,15 +58,7 @@ pub fn run(args: &CheckArgs, out: &Output) -> Status {
             Format::Human => {
                 out.diagnostics(shown);
                 let verdict = if tally.errors == 0 { "loads" } else { "does not load" };
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{}: {verdict} ({} error{}, {} warning{})",
-                    source.name(),
-                    tally.errors,
-                    if tally.errors == 1 { "" } else { "s" },
-                    tally.warnings,
-                    if tally.warnings == 1 { "" } else { "s" },
-                );
+                let _ = writeln!(std::io::stderr(), "{}: {verdict} ({tally})", source.name());
             }
             Format::Json => report.files.push(FileReport {
                 file: source.name().to_string(),

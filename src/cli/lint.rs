@@ -162,15 +162,7 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
         match args.format {
             LintFormat::Human => {
                 out.diagnostics(&diagnostics);
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{}: {} error{}, {} warning{}",
-                    source.name(),
-                    tally.errors,
-                    if tally.errors == 1 { "" } else { "s" },
-                    tally.warnings,
-                    if tally.warnings == 1 { "" } else { "s" },
-                );
+                let _ = writeln!(std::io::stderr(), "{}: {tally}", source.name());
             }
             LintFormat::Json => reports.push(FileReport {
                 file: source.name().to_string(),

@@ -123,6 +123,14 @@ pub struct Tally {
     pub warnings: usize,
 }
 
+impl std::fmt::Display for Tally {
+    /// `1 error, 2 warnings`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        write!(f, "{} error{}, {} warning{}", self.errors, s(self.errors), self.warnings, s(self.warnings))
+    }
+}
+
 impl Tally {
     pub fn of<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> Tally {
         let mut tally = Tally::default();
