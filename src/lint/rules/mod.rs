@@ -4,6 +4,7 @@
 
 pub mod accept_policy_without_final_drop;
 pub mod dnat_dropped_in_forward;
+pub mod family_parity;
 mod input_policy;
 pub mod jump_only_returns;
 pub mod late_established_accept;
@@ -33,6 +34,7 @@ pub static ALL: &[&Lint] = &[
     &jump_only_returns::LINT,
     &missing_loopback_accept::LINT,
     &missing_established_accept::LINT,
+    &family_parity::LINT,
     &ssh_lockout::LINT,
     &accept_policy_without_final_drop::LINT,
     &late_established_accept::LINT,
