@@ -334,4 +334,101 @@ mod tests {
         let output = "*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -j DNAT --to-destination 192.168.1.10\nCOMMIT\n*filter\n:FORWARD DROP [0:0]\nCOMMIT\n";
         assert!(findings_on(&LINT, output).is_empty());
     }
+
+    /// Random FORWARD chains of decidable rules: whenever the analysis says FORWARD drops every
+    /// translated connection, each sampled one is dropped when the chain is run on it, MARK
+    /// included.
+    #[test]
+    fn every_sampled_translated_packet_is_dropped_when_the_lint_says_so() {
+        use super::{forward_drops, translated};
+        use crate::model::{Family, Policy, TargetKind};
+        use crate::space::Space;
+        use crate::space::field::CubeField;
+        let conds = [
+            "",
+            "-p tcp",
+            "-p udp",
+            "-p tcp --dport 80",
+            "-p tcp ! --dport 80",
+            "-d 192.168.1.10",
+            "! -d 192.168.1.0/24",
+            "-i eth0",
+            "-o eth1",
+            "-m conntrack --ctstate DNAT",
+            "-m conntrack --ctstate NEW",
+            "-m conntrack --ctstate ESTABLISHED",
+            "-m mark --mark 0x1",
+            "-m mark ! --mark 0x2",
+            "-m mark --mark 0x2",
+        ];
+        let targets = [
+            "-j ACCEPT",
+            "-j DROP",
+            "-j REJECT",
+            "-j LOG",
+            "-j MARK --set-xmark 0x1/0xffffffff",
+            "-j MARK --set-xmark 0x2/0xffffffff",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut checked = 0;
+        for _ in 0..2000 {
+            let policy = if next(2) == 0 { "DROP" } else { "ACCEPT" };
+            let mut forward = format!(":FORWARD {policy} [0:0]\n");
+            for _ in 0..next(6) {
+                forward.push_str(&format!(
+                    "-A FORWARD {} {}\n",
+                    conds[next(conds.len())],
+                    targets[next(targets.len())]
+                ));
+            }
+            let dnat = ["-p tcp --dport 8080", "-i eth0 -p udp", "-d 192.168.1.10 -p tcp"][next(3)];
+            let to = ["192.168.1.10:80", "192.168.1.10", "10.1.1.1"][next(3)];
+            let text = format!(
+                "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING {dnat} -j DNAT --to-destination {to}\nCOMMIT\n*filter\n{forward}COMMIT\n"
+            );
+            let source = crate::source::Source::new("t.rules", text.clone());
+            let loaded = crate::load::read(&source, &crate::load::LoadOptions::default());
+            assert!(loaded.loads(), "{text}");
+            let nat_rule = &loaded.ruleset.tables[0].chains[0].rules[0];
+            let TargetKind::Dnat(nat) = &nat_rule.target.kind else { panic!("{text}") };
+            let Some(packets) = translated(nat_rule, nat, Family::Ipv4) else { continue };
+            let chain = &loaded.ruleset.tables[1].chains.iter().find(|c| &*c.name == "FORWARD").expect("FORWARD");
+            if forward_drops(chain, Family::Ipv4, packets.clone()).is_none() {
+                continue;
+            }
+            let space = Space::at(Family::Ipv4, Some(crate::model::Hook::Forward));
+            let sets: Vec<_> = chain.rules.iter().map(|r| space.rule(r)).collect();
+            for mut p in packets.samples(64, checked as u64) {
+                let mut verdict = None;
+                for (rule, set) in chain.rules.iter().zip(&sets) {
+                    assert!(set.exact);
+                    if !set.over.contains(&p) {
+                        continue;
+                    }
+                    match &rule.target.kind {
+                        TargetKind::Accept => verdict = Some(Policy::Accept),
+                        TargetKind::Drop | TargetKind::Reject(_) => verdict = Some(Policy::Drop),
+                        TargetKind::Mark(_) => {
+                            let v = if source.slice(rule.span).contains("0x1/") { 1 } else { 2 };
+                            p.cubes[CubeField::Mark.index()] = v;
+                        }
+                        _ => {}
+                    }
+                    if verdict.is_some() {
+                        break;
+                    }
+                }
+                let verdict = verdict.or(chain.builtin.map(|b| b.policy));
+                assert_eq!(verdict, Some(Policy::Drop), "{text}: {p:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "only {checked} packets checked");
+    }
 }
