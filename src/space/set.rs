@@ -108,6 +108,37 @@ impl PacketSet {
         self.boxes.retain_mut(|b| b.narrow_cube(field, set));
     }
 
+    /// The set with every packet's `field` replaced by any value of `values` (what a NAT target
+    /// does to the destination, or a MARK to the mark): each box gets `values` in that field.
+    /// Boxes that differed only there then overlap, so they are merged back into disjoint ones.
+    pub fn replace_range(&self, field: RangeField, values: &Ranges) -> PacketSet {
+        self.replace_with(|b| b.ranges[field.index()] = values.clone(), values.is_empty())
+    }
+
+    /// [`PacketSet::replace_range`] for a mask field.
+    pub fn replace_cube(&self, field: CubeField, values: &Cubes) -> PacketSet {
+        self.replace_with(|b| b.cubes[field.index()] = values.clone(), values.is_empty())
+    }
+
+    fn replace_with(&self, set: impl Fn(&mut PacketBox), empty: bool) -> PacketSet {
+        if empty {
+            return PacketSet::empty();
+        }
+        let mut out = PacketSet::empty();
+        for b in &self.boxes {
+            let mut b = b.clone();
+            set(&mut b);
+            let piece = PacketSet::from_box(b);
+            // most replaced boxes meet nothing already there: no subtraction then
+            if out.intersects(&piece) {
+                out = out.union(&piece);
+            } else {
+                out.boxes.extend(piece.boxes);
+            }
+        }
+        out
+    }
+
     /// `self ∪ other` (kept disjoint: `other`'s part outside `self` is added).
     pub fn union(&self, other: &PacketSet) -> PacketSet {
         let mut boxes = self.boxes.clone();

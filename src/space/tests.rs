@@ -223,3 +223,26 @@ fn samples_lie_in_the_set_and_nowhere_else() {
     let text = super::Packet { family: Family::Ipv4, point: &p }.to_string();
     assert!(text.starts_with("tcp 10.0.0.0 port 0 -> 0.0.0.0 port 0 flags 0x00 in eth out - state NEW"), "{text}");
 }
+
+#[test]
+fn replacing_a_field_rewrites_every_packet_and_keeps_the_boxes_disjoint() {
+    use super::{Cubes, Ranges};
+    // two boxes that differ only in the destination: one box once it is replaced
+    let a = set4("-d 10.0.0.1 -p tcp --dport 80").union(&set4("-d 10.0.0.2 -p tcp --dport 80"));
+    assert_eq!(a.boxes().len(), 2);
+    let to = Cubes::masked(0xc0a8_0005, 0xffff_ffff, 32);
+    let b = a.replace_cube(CubeField::Dst, &to);
+    assert_eq!(b.boxes().len(), 1);
+    assert!(same(&b, &set4("-d 192.168.0.5 -p tcp --dport 80")));
+    // boxes that overlap once replaced are merged into disjoint ones, covering the same packets
+    let c = set4("-p tcp --dport 22").union(&set4("-p tcp --dport 80 -m mark --mark 0x1"));
+    let d = c.replace_range(RangeField::Dport, &Ranges::point(8080));
+    for (i, x) in d.boxes().iter().enumerate() {
+        assert!(d.boxes()[i + 1..].iter().all(|y| !x.intersects(y)), "box {i} overlaps a later one");
+    }
+    assert!(same(&d, &set4("-p tcp --dport 8080")));
+    let marks = set4("-p udp -m mark --mark 0x5").replace_cube(CubeField::Mark, &Cubes::full(32));
+    assert!(same(&marks, &set4("-p udp")));
+    assert!(c.replace_range(RangeField::Dport, &Ranges::empty()).is_empty());
+    assert!(PacketSet::empty().replace_range(RangeField::Dport, &Ranges::point(1)).is_empty());
+}

@@ -3,6 +3,8 @@
 //! A code is never reused.
 
 pub mod accept_policy_without_final_drop;
+pub mod dnat_dropped_in_forward;
+pub mod family_parity;
 mod input_policy;
 pub mod jump_only_returns;
 pub mod late_established_accept;
@@ -26,11 +28,13 @@ pub static ALL: &[&Lint] = &[
     &unused_suppression::LINT,
     &unreachable_rule::LINT,
     &rule_after_unconditional_verdict::LINT,
+    &dnat_dropped_in_forward::LINT,
     &redundant_rule::LINT,
     &unreached_chain::LINT,
     &jump_only_returns::LINT,
     &missing_loopback_accept::LINT,
     &missing_established_accept::LINT,
+    &family_parity::LINT,
     &ssh_lockout::LINT,
     &accept_policy_without_final_drop::LINT,
     &late_established_accept::LINT,
@@ -66,6 +70,19 @@ pub fn target_text(kind: &TargetKind) -> String {
         TargetKind::Continue => "no target".into(),
         other => format!("-j {}", other.name().unwrap_or("?")),
     }
+}
+
+/// The findings of one lint on a ruleset written out, which must load.
+#[cfg(test)]
+pub(crate) fn findings_on(lint: &Lint, text: &str) -> Vec<super::Finding> {
+    let source = crate::source::Source::new("test.rules", text.to_string());
+    let loaded = crate::load::read(&source, &crate::load::LoadOptions::default());
+    let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(loaded.loads(), "{text}: {errors:?}");
+    let context = super::Context::new(&source, &loaded.ruleset);
+    let mut found = Vec::new();
+    (lint.check)(&context, &mut found);
+    found
 }
 
 #[cfg(test)]
