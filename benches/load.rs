@@ -3,22 +3,12 @@
 //! `scripts/bench.sh`; the figures are in docs/benchmarks.md.
 
 mod kube_dump;
+mod support;
 
-use std::time::{Duration, Instant};
+use support::best_of;
 
 use ipt::load::{LoadOptions, load};
 use ipt::source::Source;
-
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 fn main() {
     for services in [1_000, 10_000, 100_000] {

@@ -4,24 +4,14 @@
 //! destination: the shape that would be quadratic without the index). Loading is not timed.
 
 mod kube_dump;
+mod support;
 
-use std::time::{Duration, Instant};
+use support::best_of;
 
 use ipt::analysis::unreachable::unreachable_in_table;
 use ipt::load::{LoadOptions, read};
 use ipt::model::Ruleset;
 use ipt::source::Source;
-
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 fn analyse(ruleset: &Ruleset) -> (usize, usize) {
     let mut found = (0, 0);

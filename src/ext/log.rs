@@ -68,6 +68,25 @@ pub fn parse_level(text: &str) -> Option<u8> {
 }
 
 /// Cuts a string to at most `max` bytes at a character boundary, as the kernel's fixed buffer does.
+/// A log prefix (`--log-prefix`, `--nflog-prefix`, `--ulog-prefix`) as iptables reads it:
+/// at least one character, no newline, and cut to the `max` bytes the kernel keeps (with a
+/// warning). `None` after reporting a value iptables refuses.
+pub fn prefix(b: &mut Build<'_, '_>, opt: &super::opts::Opt<'_>, max: usize) -> Option<Box<str>> {
+    let text = opt.value();
+    if text.is_empty() {
+        b.bad_value(opt, "a prefix of at least one character");
+        return None;
+    }
+    if text.contains('\n') {
+        b.bad_value(opt, "a prefix without newlines");
+        return None;
+    }
+    if text.len() > max {
+        b.report(crate::load::LoadError::PrefixTooLong { span: opt.value_span(), len: text.len(), max });
+    }
+    Some(cut(text, max).into())
+}
+
 pub fn cut(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
@@ -100,22 +119,9 @@ fn build(b: &mut Build<'_, '_>) -> Option<TargetKind> {
         }
     }
     if let Some(opt) = b.get(PREFIX) {
-        let text = opt.value();
-        if text.is_empty() {
-            b.bad_value(opt, "a prefix of at least one character");
-            ok = false;
-        } else if text.contains('\n') {
-            b.bad_value(opt, "a prefix without newlines");
-            ok = false;
-        } else {
-            if text.len() > MAX_PREFIX {
-                b.report(crate::load::LoadError::PrefixTooLong {
-                    span: opt.value_span(),
-                    len: text.len(),
-                    max: MAX_PREFIX,
-                });
-            }
-            log.prefix = Some(cut(text, MAX_PREFIX).into());
+        match prefix(b, opt, MAX_PREFIX) {
+            Some(p) => log.prefix = Some(p),
+            None => ok = false,
         }
     }
     ok.then(|| TargetKind::Log(Box::new(log)))

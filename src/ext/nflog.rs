@@ -7,7 +7,6 @@ use super::build::Build;
 use super::opts::OptionSpec;
 use super::save::save_string;
 use super::{Availability, TargetSpec};
-use crate::load::LoadError;
 use crate::model::TargetKind;
 
 /// The kernel keeps 63 bytes of a prefix (`char prefix[64]`); iptables cuts longer ones silently.
@@ -87,18 +86,9 @@ fn build(b: &mut Build<'_, '_>) -> Option<TargetKind> {
         }
     }
     if let Some(opt) = b.get(PREFIX) {
-        let text = opt.value();
-        if text.is_empty() {
-            b.bad_value(opt, "a prefix of at least one character");
-            ok = false;
-        } else if text.contains('\n') {
-            b.bad_value(opt, "a prefix without newlines");
-            ok = false;
-        } else {
-            if text.len() > MAX_PREFIX {
-                b.report(LoadError::PrefixTooLong { span: opt.value_span(), len: text.len(), max: MAX_PREFIX });
-            }
-            nflog.prefix = Some(super::log::cut(text, MAX_PREFIX).into());
+        match super::log::prefix(b, opt, MAX_PREFIX) {
+            Some(p) => nflog.prefix = Some(p),
+            None => ok = false,
         }
     }
     ok.then(|| TargetKind::Nflog(Box::new(nflog)))

@@ -7,7 +7,6 @@ use super::build::Build;
 use super::opts::OptionSpec;
 use super::save::save_string;
 use super::{Availability, TargetSpec};
-use crate::load::LoadError;
 use crate::model::TargetKind;
 
 /// `ULOG_PREFIX_LEN` less the final NUL.
@@ -52,21 +51,10 @@ fn build(b: &mut Build<'_, '_>) -> Option<TargetKind> {
                 Some(g) => ulog.nlgroup = g as u8,
                 None => ok = false,
             },
-            PREFIX => {
-                let text = opt.value();
-                if text.is_empty() {
-                    b.bad_value(opt, "a prefix of at least one character");
-                    ok = false;
-                } else if text.contains('\n') {
-                    b.bad_value(opt, "a prefix without newlines");
-                    ok = false;
-                } else {
-                    if text.len() > MAX_PREFIX {
-                        b.report(LoadError::PrefixTooLong { span: opt.value_span(), len: text.len(), max: MAX_PREFIX });
-                    }
-                    ulog.prefix = Some(super::log::cut(text, MAX_PREFIX).into());
-                }
-            }
+            PREFIX => match super::log::prefix(b, opt, MAX_PREFIX) {
+                Some(p) => ulog.prefix = Some(p),
+                None => ok = false,
+            },
             CPRANGE => match b.number(opt, 0, u64::MAX) {
                 Some(c) => ulog.cprange = c,
                 None => ok = false,
