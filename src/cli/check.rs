@@ -2,29 +2,11 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use super::args::{CheckArgs, Format};
-use super::output::Output;
+use super::output::{FileReport, Output, Report};
 use super::{Status, read_source};
 use crate::diag::{JsonDiagnostic, Severity, Tally, render_json};
 use crate::load::{LoadOptions, load};
-
-/// The JSON document `ipt check --format json` prints.
-#[derive(Serialize)]
-struct Report {
-    files: Vec<FileReport>,
-}
-
-#[derive(Serialize)]
-struct FileReport {
-    file: String,
-    /// Whether the file would load; `null` when it could not be read.
-    loads: Option<bool>,
-    errors: usize,
-    warnings: usize,
-    diagnostics: Vec<JsonDiagnostic>,
-}
 
 pub fn run(args: &CheckArgs, out: &Output) -> Status {
     let options = LoadOptions { family: args.input.family.map(Into::into) };

@@ -6,22 +6,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::args::{FailOn, LintArgs, LintFormat, RuleArgs};
-use super::output::Output;
+use super::output::{FileReport, Output, Report};
 use super::{Status, read_source, sarif};
 use crate::diag::{Diagnostic, JsonDiagnostic, Severity, Tally, render_json};
 use crate::lint::{Config, Level, rules};
 use crate::load::{LoadOptions, load};
-
-/// One file's findings in `--format json`.
-#[derive(Serialize)]
-struct FileReport {
-    file: String,
-    /// Whether the file would load; `null` when it could not be read.
-    loads: Option<bool>,
-    errors: usize,
-    warnings: usize,
-    diagnostics: Vec<LintJson>,
-}
 
 /// A diagnostic in `--format json`: the `ipt check` fields, with the code split from the
 /// lint's name.
@@ -184,10 +173,6 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
     let mut stdout = std::io::stdout().lock();
     match args.format {
         LintFormat::Json => {
-            #[derive(Serialize)]
-            struct Report {
-                files: Vec<FileReport>,
-            }
             let _ = serde_json::to_writer_pretty(&mut stdout, &Report { files: reports });
             let _ = writeln!(stdout);
         }

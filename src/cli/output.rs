@@ -41,3 +41,20 @@ impl Output {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
 }
+
+/// The JSON document of `ipt check --format json` and `ipt lint --format json`.
+#[derive(serde::Serialize)]
+pub struct Report<D> {
+    pub files: Vec<FileReport<D>>,
+}
+
+/// One file in a [`Report`].
+#[derive(serde::Serialize)]
+pub struct FileReport<D> {
+    pub file: String,
+    /// Whether the file would load; `null` when it could not be read.
+    pub loads: Option<bool>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub diagnostics: Vec<D>,
+}
