@@ -116,7 +116,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         b.report(crate::load::LoadError::MissingOption { span: b.span, needs: "`--src-type` or `--dst-type`".into() });
         return None;
     }
-    ok.then_some(MatchKind::Addrtype(m))
+    ok.then_some(MatchKind::Addrtype(Box::new(m)))
 }
 
 impl Addrtype {

@@ -96,7 +96,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
     }
     ok &= b.mandatory(CONNBYTES, "connbytes") & b.mandatory(DIR, "connbytes-dir") & b.mandatory(MODE, "connbytes-mode");
     let (Some((from, to)), Some(dir), Some(mode), true) = (range, dir, mode, ok) else { return None };
-    Some(MatchKind::Connbytes(Connbytes { from, to, mode, dir }))
+    Some(MatchKind::Connbytes(Box::new(Connbytes { from, to, mode, dir })))
 }
 
 impl Connbytes {

@@ -38,7 +38,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    Some(MatchKind::Helper(Helper { name: b.neg(opt, text[..cut].into()) }))
+    Some(MatchKind::Helper(Box::new(Helper { name: b.neg(opt, text[..cut].into()) })))
 }
 
 impl Helper {

@@ -125,7 +125,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         DPORTS => Direction::Destination,
         _ => Direction::Either,
     };
-    Some(MatchKind::Multiport(Multiport { direction, invert: opt.invert, ports }))
+    Some(MatchKind::Multiport(Box::new(Multiport { direction, invert: opt.invert, ports })))
 }
 
 impl Multiport {

@@ -28,7 +28,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
     }
     let opt = b.get(QUOTA)?;
     let bytes = b.number(opt, 0, u64::MAX)?;
-    Some(MatchKind::Quota(Quota { quota: b.neg(opt, bytes) }))
+    Some(MatchKind::Quota(Box::new(Quota { quota: b.neg(opt, bytes) })))
 }
 
 impl Quota {

@@ -290,7 +290,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         );
         return None;
     }
-    ok.then_some(MatchKind::Time(t))
+    ok.then_some(MatchKind::Time(Box::new(t)))
 }
 
 /// `YYYY-MM-DDThh:mm:ss`.

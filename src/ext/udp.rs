@@ -42,7 +42,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
     if let Some(opt) = b.get(DPORT) {
         ok &= parse_port_range(b, opt, "udp").map(|r| udp.dport = r).is_some();
     }
-    ok.then_some(MatchKind::Udp(udp))
+    ok.then_some(MatchKind::Udp(Box::new(udp)))
 }
 
 impl Udp {

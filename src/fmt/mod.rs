@@ -39,7 +39,7 @@ pub fn table(out: &mut String, table: &Table) {
     }
     for chain in &table.chains {
         for r in &chain.rules {
-            for text in &r.comments {
+            for text in r.comments() {
                 comment(out, text);
             }
             rule(out, &chain.name, r);
@@ -63,7 +63,7 @@ pub fn declaration(out: &mut String, chain: &Chain) {
 /// `-A CHAIN ...` without the newline, with `[p:b] ` before it when the rule has counters.
 pub fn rule(out: &mut String, chain: &str, rule: &Rule) {
     use std::fmt::Write;
-    if let Some(c) = &rule.counters {
+    if let Some(c) = rule.counters() {
         let _ = write!(out, "[{}:{}] ", c.packets, c.bytes);
     }
     out.push_str("-A ");
@@ -79,16 +79,16 @@ pub fn rule_spec(out: &mut String, rule: &Rule) {
     if let Some(dst) = &rule.dst {
         dst.save(out, "-d", &dst.value);
     }
-    if let Some(i) = &rule.in_iface {
+    if let Some(i) = rule.in_iface() {
         i.save(out, "-i", i.value);
     }
-    if let Some(o) = &rule.out_iface {
+    if let Some(o) = rule.out_iface() {
         o.save(out, "-o", o.value);
     }
     if let Some(p) = &rule.proto {
         p.save(out, "-p", p.value);
     }
-    if let Some(f) = &rule.fragment {
+    if let Some(f) = rule.fragment() {
         if f.invert {
             out.push_str(" !");
         }

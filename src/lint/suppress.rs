@@ -29,7 +29,7 @@ impl Suppressions {
             for (c, chain) in table.chains.iter().enumerate() {
                 for (r, rule) in chain.rules.iter().enumerate() {
                     let found: Vec<Suppression> = rule
-                        .comments
+                        .comments()
                         .iter()
                         .filter_map(|c| keys(c))
                         .flatten()

@@ -88,8 +88,8 @@ pub struct RuleSpec<'a> {
     pub src_neg: Option<(bool, Span)>,
     pub dst: SmallVec<[Net; 1]>,
     pub dst_neg: Option<(bool, Span)>,
-    pub in_iface: Option<Box<Neg<Iface>>>,
-    pub out_iface: Option<Box<Neg<Iface>>>,
+    pub in_iface: Option<Neg<Iface>>,
+    pub out_iface: Option<Neg<Iface>>,
     pub proto: Option<Neg<Proto>>,
     pub fragment: Option<Neg<()>>,
     pub matches: SmallVec<[Match; 3]>,
@@ -868,7 +868,7 @@ impl<'a> Parser<'a, '_> {
                     let slot = if letter == 'i' { &mut self.rule.in_iface } else { &mut self.rule.out_iface };
                     // `-i +` matches every interface and iptables-save leaves it out, but the
                     // kernel keeps it: the rule is not unconditional (see check::graph)
-                    *slot = Some(Box::new(Neg::new(negated, iface, whole)));
+                    *slot = Some(Neg::new(negated, iface, whole));
                 }
                 Err(e) => self.report(LoadError::BadValue {
                     span: value.span,

@@ -297,7 +297,9 @@ impl TableBuilder {
                     if chain_word.as_ref().is_none_or(|w| *c.name == *w.text) {
                         c.counters = Counters::default();
                         for r in &mut c.rules {
-                            r.counters = r.counters.take().map(|_| Box::default());
+                            if r.counters().is_some() {
+                                r.set_counters(Some(Counters::default()));
+                            }
                         }
                     }
                 }
@@ -546,8 +548,10 @@ impl TableBuilder {
             }
             last.target = target;
         }
-        if let Some(first) = rules.first_mut() {
-            first.comments = comments.into_boxed_slice();
+        if let Some(first) = rules.first_mut()
+            && !comments.is_empty()
+        {
+            first.set_comments(comments.into_boxed_slice());
         }
         true
     }
@@ -584,20 +588,15 @@ impl TableBuilder {
 /// address, in iptables' order.
 fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
     let RuleSpec { src, src_neg, dst, dst_neg, in_iface, out_iface, proto, fragment, matches, counters, .. } = spec;
-    let template = Rule {
-        line,
-        span: line_span,
-        counters: counters.map(Box::new),
-        src: None,
-        dst: None,
-        in_iface,
-        out_iface,
-        proto,
-        fragment,
-        matches: boxed_slice(matches),
-        target: Target { span: Span::default(), kind: TargetKind::Continue },
-        comments: Box::default(),
-    };
+    let target = Target { span: Span::default(), kind: TargetKind::Continue };
+    let mut template = Rule::new(line, line_span, boxed_slice(matches), target);
+    template.proto = proto;
+    if counters.is_some() || in_iface.is_some() || out_iface.is_some() || fragment.is_some() {
+        template.set_counters(counters);
+        template.set_in_iface(in_iface);
+        template.set_out_iface(out_iface);
+        template.set_fragment(fragment);
+    }
     // an address as the rule keeps it: `-s 0.0.0.0/0` is no test at all
     let net = |net: Net, invert: bool, span: Span| (!net.is_any() || invert).then(|| Neg::new(invert, net, span));
     // most lines have at most one source and one destination: the template is that rule,

@@ -101,16 +101,16 @@ impl Space {
         if let Some(dst) = &rule.dst {
             c.net(CubeField::Dst, dst);
         }
-        if let Some(i) = &rule.in_iface {
+        if let Some(i) = rule.in_iface() {
             c.iface(RangeField::InIface, i);
         }
-        if let Some(o) = &rule.out_iface {
+        if let Some(o) = rule.out_iface() {
             c.iface(RangeField::OutIface, o);
         }
         if let Some(p) = &rule.proto {
             c.proto(p);
         }
-        if let Some(f) = &rule.fragment {
+        if let Some(f) = rule.fragment() {
             // `-f`: second and later fragments; `! -f`: the others (IPv4 only)
             c.range(RangeField::Frag, &Ranges::point(u128::from(!f.invert)));
         }

@@ -48,7 +48,7 @@ pub fn accepts_established(rule: &Rule) -> bool {
             || rule.matches.is_empty()
                 && rule.src.is_none()
                 && rule.dst.is_none()
-                && rule.in_iface.is_none()
+                && rule.in_iface().is_none()
                 && rule.proto.is_none())
 }
 

@@ -31,7 +31,7 @@ crate::declare_lint! {
 /// packet.
 fn accepts_loopback(rule: &Rule) -> bool {
     accepts(rule)
-        && match &rule.in_iface {
+        && match rule.in_iface() {
             Some(i) => !i.invert && i.value.matches("lo"),
             None => rule.matches.is_empty() && rule.src.is_none() && rule.dst.is_none() && rule.proto.is_none(),
         }

@@ -48,10 +48,10 @@ fn shape(rule: &crate::model::Rule) -> (usize, [bool; 6], Vec<&str>, Option<&str
     let present = [
         rule.src.is_some(),
         rule.dst.is_some(),
-        rule.in_iface.is_some(),
-        rule.out_iface.is_some(),
+        rule.in_iface().is_some(),
+        rule.out_iface().is_some(),
         rule.proto.is_some(),
-        rule.fragment.is_some(),
+        rule.fragment().is_some(),
     ];
     (rule.matches.len(), present, rule.matches.iter().map(|m| m.kind.name()).collect(), rule.target.kind.name())
 }

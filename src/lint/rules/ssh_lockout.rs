@@ -49,7 +49,7 @@ fn could_accept_ssh(rule: &Rule) -> bool {
     }
     let tcp_ok = rule.proto.as_ref().is_none_or(|p| (p.value == Proto::TCP || p.value == Proto::ALL) != p.invert);
     // a rule only for the loopback interface accepts no one from outside
-    let remote_ok = rule.in_iface.as_ref().is_none_or(|i| i.invert || i.value.as_str() != "lo");
+    let remote_ok = rule.in_iface().is_none_or(|i| i.invert || i.value.as_str() != "lo");
     tcp_ok
         && remote_ok
         && rule.matches.iter().all(|m| match &m.kind {
