@@ -1,6 +1,8 @@
 //! `-m tcp` (libxt_tcp): ports, flags and an option kind of TCP segments. Loaded implicitly by
 //! `-p tcp --dport 22`; the kernel takes it only on rules with `-p tcp`.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::build::Build;
@@ -161,7 +163,17 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
             }
         }
     }
-    ok.then(|| MatchKind::Tcp(Box::new(tcp)))
+    ok.then(|| MatchKind::Tcp(shared(tcp)))
+}
+
+thread_local! {
+    static NO_OPTIONS: Arc<Tcp> = Arc::new(Tcp::default());
+}
+
+/// A `-m tcp` without options is common (kube-proxy writes one in every DNAT rule): all of them
+/// share one value.
+fn shared(tcp: Tcp) -> Arc<Tcp> {
+    if tcp == Tcp::default() { NO_OPTIONS.with(Arc::clone) } else { Arc::new(tcp) }
 }
 
 impl Tcp {

@@ -15,9 +15,9 @@ use crate::source::{Line, Source, Span};
 use crate::syntax::{Arg, LineEnd, Statement, SyntaxError, parse_line_reusing};
 
 /// How many lines a thread reads at a time.
-const CHUNK_LINES: usize = 1024;
+const CHUNK_LINES: usize = 512;
 /// How many chunks may be read ahead of the one being applied (bounds memory).
-const WINDOW: usize = 4;
+const WINDOW: usize = 3;
 
 /// One line, read.
 pub struct ParsedLine<'a> {

@@ -62,7 +62,8 @@ pub struct Match {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "module", rename_all = "lowercase")]
 pub enum MatchKind {
-    Tcp(Box<Tcp>),
+    /// Shared: most `-m tcp` without options are the same value.
+    Tcp(std::sync::Arc<Tcp>),
     Udp(Box<Udp>),
     Icmp(Icmp),
     Icmp6(Icmp),
