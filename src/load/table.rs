@@ -62,6 +62,11 @@ pub struct TableBuilder {
     chains: Vec<Option<Chain>>,
     index: HashMap<ChainName, usize>,
     pub comments: Vec<Box<str>>,
+    /// Rules appended to one chain and not yet moved into it. A dump appends a chain's rules
+    /// one after another: moved in all at once, they get exactly the room they need (growing a
+    /// rule at a time costs a reallocation a rule, doubling leaves room unused). Any command
+    /// other than appending to this chain moves them in first.
+    pending: (usize, Vec<Rule>),
 }
 
 impl TableBuilder {
@@ -76,11 +81,23 @@ impl TableBuilder {
             chains: Vec::with_capacity(room),
             index: HashMap::with_capacity_and_hasher(room, Default::default()),
             comments: Vec::new(),
+            pending: (0, Vec::new()),
         };
         for &hook in name.hooks() {
             builder.add(Chain::builtin(hook));
         }
         builder
+    }
+
+    /// Moves the pending rules into their chain.
+    fn flush_pending(&mut self) {
+        let (i, pending) = &mut self.pending;
+        if pending.is_empty() {
+            return;
+        }
+        let chain = self.chains[*i].as_mut().expect("a chain with pending rules exists");
+        chain.rules.reserve_exact(pending.len());
+        chain.rules.append(pending);
     }
 
     fn add(&mut self, chain: Chain) {
@@ -162,6 +179,9 @@ impl TableBuilder {
         problems: &mut Vec<LoadError>,
     ) -> bool {
         let chain_word = command.chain.take();
+        if command.kind != CommandKind::Append {
+            self.flush_pending();
+        }
         match command.kind {
             CommandKind::Append
             | CommandKind::Insert
@@ -183,14 +203,16 @@ impl TableBuilder {
                 if !self.resolve_target(target, rules, comments, problems) {
                     return false;
                 }
+                if command.kind == CommandKind::Append {
+                    if self.pending.0 != i {
+                        self.flush_pending();
+                        self.pending.0 = i;
+                    }
+                    self.pending.1.extend(rules.drain(..));
+                    return true;
+                }
                 let target = self.chains[i].as_mut().expect("indexed chains exist");
                 match command.kind {
-                    CommandKind::Append => {
-                        for rule in rules.drain(..) {
-                            push_rule(&mut target.rules, rule);
-                        }
-                        true
-                    }
                     CommandKind::Insert => {
                         let at = command.number.map_or(1, |(n, _)| n) as usize;
                         if at > target.rules.len() + 1 {
@@ -562,24 +584,41 @@ impl TableBuilder {
     }
 
     /// The finished table: built-in chains in hook order, then user chains by name.
-    pub fn finish(self) -> Table {
+    pub fn finish(mut self) -> Table {
+        self.flush_pending();
         // no two chains have the same key (one chain per hook, one per name), so an unstable sort,
         // in place, gives the one order
         // `filter_map` (not `flatten`) collects into the same allocation: an `Option<Chain>` is
         // the size of a `Chain`
         #[allow(clippy::filter_map_identity)]
-        let mut chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
-        chains.sort_unstable_by(|a, b| match (a.builtin, b.builtin) {
-            (Some(x), Some(y)) => x.hook.cmp(&y.hook),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.name.as_bytes().cmp(b.name.as_bytes()),
+        let chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
+        // sorted by position (a few bytes each), then put in that order: sorting the chains
+        // themselves would move 96 bytes at every step
+        // (the first 16 bytes of a name, as a number, decide most comparisons)
+        let key = |c: &Chain| match c.builtin {
+            Some(b) => (0, b.hook as u128),
+            None => {
+                let mut head = [0u8; 16];
+                let n = c.name.len().min(16);
+                head[..n].copy_from_slice(&c.name.as_bytes()[..n]);
+                (1, u128::from_be_bytes(head))
+            }
+        };
+        let mut order: Vec<(u8, u128, u32)> = chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (a, b) = key(c);
+                (a, b, i as u32)
+            })
+            .collect();
+        order.sort_unstable_by(|x, y| {
+            (x.0, x.1)
+                .cmp(&(y.0, y.1))
+                .then_with(|| chains[x.2 as usize].name.as_bytes().cmp(chains[y.2 as usize].name.as_bytes()))
         });
-        // pushing left spare room in the chains still growing: give it back
-        for chain in &mut chains {
-            chain.rules.shrink_to_fit();
-        }
-        chains.shrink_to_fit();
+        let order: Vec<u32> = order.into_iter().map(|(_, _, i)| i).collect();
+        let chains = permute(chains, &order);
         Table { family: self.family, name: self.name, span: self.span, chains, comments: self.comments }
     }
 }
@@ -656,16 +695,81 @@ fn boxed_slice<A: smallvec::Array>(items: SmallVec<A>) -> Box<[A::Item]> {
     out.into_boxed_slice()
 }
 
-/// Appends a rule to a chain. A short chain grows one rule at a time: most chains of a big
-/// dump hold a few rules, and doubling (to 4, then 8) would leave a third of their room unused.
-fn push_rule(rules: &mut Vec<Rule>, rule: Rule) {
-    if rules.len() == rules.capacity() && rules.len() < 8 {
-        rules.reserve_exact(1);
+/// `items` in the order `order` gives (a permutation of their positions), in place.
+fn permute<T>(mut items: Vec<T>, order: &[u32]) -> Vec<T> {
+    // follow each cycle of the permutation: position `i` takes the item at `order[i]`
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
+        if done[start] {
+            continue;
+        }
+        let mut i = start;
+        loop {
+            done[i] = true;
+            let from = order[i] as usize;
+            if from == start {
+                break;
+            }
+            items.swap(i, from);
+            i = from;
+        }
     }
-    rules.push(rule);
+    items
 }
 
 /// Whether a command gives any rule part (for `-D CHAIN N` without a rule).
 fn rule_given(rule: &RuleSpec<'_>) -> bool {
     !rule.options.is_empty() || !rule.matches.is_empty() || !matches!(rule.target, TargetRef::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+    use crate::load::{LoadOptions, read};
+    use crate::source::Source;
+
+    /// The lines of each chain's rules, by chain name, after reading a filter table.
+    fn chains(body: &str) -> Vec<(String, Vec<u32>)> {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n{body}COMMIT\n");
+        let loaded = read(&Source::new("t.rules", text), &LoadOptions::default());
+        assert!(loaded.loads(), "{:?}", loaded.diagnostics.iter().map(|d| d.code()).collect::<Vec<_>>());
+        let table = &loaded.ruleset.tables[0];
+        table.chains.iter().map(|c| (c.name.to_string(), c.rules.iter().map(|r| r.line.0).collect())).collect()
+    }
+
+    #[test]
+    fn appended_rules_keep_their_order_among_other_commands() {
+        // lines 5.. : rules appended to X, interleaved with Y, an insert, a delete and a flush
+        let body = "-N X\n-N Y\n-A X -p tcp\n-A X -p udp\n-A Y -p tcp\n-A X -p icmp\n-I X 1 -p sctp\n\
+                    -A X -p dccp\n-D X -p udp\n-A Y -p udp\n-F Y\n-A Y -p icmp\n";
+        let got = chains(body);
+        let x = got.iter().find(|(n, _)| n == "X").unwrap();
+        let y = got.iter().find(|(n, _)| n == "Y").unwrap();
+        assert_eq!(x.1, vec![11, 7, 10, 12]);
+        assert_eq!(y.1, vec![16]);
+    }
+
+    #[test]
+    fn a_chain_with_appended_rules_cannot_be_deleted() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n-N X\n-A X -p tcp\n-X X\nCOMMIT\n";
+        let loaded = read(&Source::new("t.rules", text.to_string()), &LoadOptions::default());
+        assert!(!loaded.loads());
+    }
+
+    #[test]
+    fn chains_come_out_built_in_first_then_by_name() {
+        let got: Vec<String> =
+            chains(":b - [0:0]\n:C - [0:0]\n:a - [0:0]\n-A a -j b\n").into_iter().map(|(n, _)| n).collect();
+        assert_eq!(got, ["INPUT", "FORWARD", "OUTPUT", "C", "a", "b"]);
+    }
+
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        let items: Vec<char> = "abcdef".chars().collect();
+        let order = [3, 0, 5, 1, 2, 4];
+        let got: String = permute(items.clone(), &order).into_iter().collect();
+        let want: String = order.iter().map(|&i| items[i as usize]).collect();
+        assert_eq!(got, want);
+        assert_eq!(want, "dafbce");
+    }
 }
