@@ -85,6 +85,10 @@ def parse_args(argv):
     ap.add_argument("--server-if", help="fwhost's interface to server (default eth1)")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds to wait after the packet (0.5)")
     ap.add_argument("--keep-harness", action="store_true", help="also print events of our own table")
+    ap.add_argument("--raw", action="store_true", help="print the raw `nft monitor trace` lines on stderr")
+    ap.add_argument("--diag", action="store_true", help="print neighbours, routes and counters on stderr")
+    ap.add_argument("--no-conntrack", action="store_true",
+                    help="do not switch conntrack on (to see what an empty namespace does)")
     ap.add_argument("--show-ruleset", action="store_true", help="print `nft -a list ruleset` on stderr")
     args = ap.parse_args(argv)
     # defaults from the file's "# packet:" line (command-line options win)
@@ -95,7 +99,7 @@ def parse_args(argv):
             if getattr(args, k) is None or (k in ("settle",) and v != ap.get_default(k)
                                             and getattr(args, k) == ap.get_default(k)):
                 setattr(args, k, v)
-            if k in ("keep_harness", "show_ruleset") and v:
+            if k in ("keep_harness", "show_ruleset", "raw", "diag", "no_conntrack") and v:
                 setattr(args, k, True)
     args.packet_line = spec
     args.origin = args.origin or "client"
@@ -282,11 +286,8 @@ def setup(a):
         raise Fail("--client-if and --server-if must differ")
     for ns in ("fwhost", "client", "server"):
         run(["ip", "netns", "add", ns])
-    # veth pairs are created inside fwhost, so that even the transient names never exist anywhere else
-    run(["ip", "link", "add", ci, "type", "veth", "peer", "name", "vclient"], ns="fwhost")
-    run(["ip", "link", "add", si, "type", "veth", "peer", "name", "vserver"], ns="fwhost")
-    run(["ip", "link", "set", "vclient", "netns", "client"], ns="fwhost")
-    run(["ip", "link", "set", "vserver", "netns", "server"], ns="fwhost")
+    # sysctls before any interface exists: no duplicate address detection (a tentative link-local
+    # address would keep fwhost from sending neighbour solicitations), no router solicitations
     for ns in ("fwhost", "client", "server"):
         sysctl(ns, "net.ipv6.conf.all.accept_dad", 0)
         sysctl(ns, "net.ipv6.conf.default.accept_dad", 0)
@@ -294,6 +295,13 @@ def setup(a):
         sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
         sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
         run(["ip", "link", "set", "lo", "up"], ns=ns)
+    # veth pairs are created inside fwhost, so that even the transient names never exist anywhere else
+    run(["ip", "link", "add", ci, "type", "veth", "peer", "name", "vclient"], ns="fwhost")
+    run(["ip", "link", "add", si, "type", "veth", "peer", "name", "vserver"], ns="fwhost")
+    run(["ip", "link", "set", "vclient", "netns", "client"], ns="fwhost")
+    run(["ip", "link", "set", "vserver", "netns", "server"], ns="fwhost")
+    for ns, i in (("fwhost", ci), ("fwhost", si), ("client", "vclient"), ("server", "vserver")):
+        sysctl(ns, "net.ipv6.conf.%s.accept_dad" % i.replace(".", "/"), 0)
     sysctl("fwhost", "net.ipv4.ip_forward", 1)
     sysctl("fwhost", "net.ipv6.conf.all.forwarding", 1)
     for fam, t in TOPO.items():
@@ -308,6 +316,14 @@ def setup(a):
                        ("fwhost", si, "02:00:00:00:02:01"), ("server", "vserver", "02:00:00:00:02:02")):
         run(["ip", "link", "set", i, "address", mac], ns=ns)
         run(["ip", "link", "set", i, "up"], ns=ns)
+    # permanent neighbour entries: no ARP or neighbour discovery is ever needed, so a ruleset that
+    # drops them (an INPUT DROP policy drops neighbour advertisements) cannot stop delivery to server
+    macs = {"fw_client": "02:00:00:00:01:01", "client": "02:00:00:00:01:02",
+            "fw_server": "02:00:00:00:02:01", "server": "02:00:00:00:02:02"}
+    for fam, t in TOPO.items():
+        for ns, dev, peer in (("fwhost", ci, "client"), ("fwhost", si, "server"),
+                              ("client", "vclient", "fw_client"), ("server", "vserver", "fw_server")):
+            run(["ip", "neigh", "replace", t[peer], "lladdr", macs[peer], "dev", dev, "nud", "permanent"], ns=ns)
     for fam, t in TOPO.items():
         f = "-%d" % fam
         run(["ip", f, "route", "add", "default", "via", t["server"], "dev", si], ns="fwhost")
@@ -336,11 +352,9 @@ def harness_table(a, tag):
         m = "meta nfproto ipv6 ip6 saddr %s ip6 daddr %s ip6 flowlabel %d meta l4proto %s" % (
             a.src, a.dst, tag, {"icmp": "ipv6-icmp"}.get(a.proto, a.proto))
     sentinel = "ip daddr %s udp dport %d meta nftrace set 1 drop" % (SENTINEL_DST, SENTINEL_DPORT)
+    ct = "" if a.no_conntrack else "  chain conntrack_on {\n    ct state new counter\n  }\n"
     return """table inet %(t)s {
-  chain conntrack_on {
-    ct state new counter
-  }
-  chain pre { type filter hook prerouting priority -350; policy accept;
+%(ct)s  chain pre { type filter hook prerouting priority -350; policy accept;
     %(m)s meta nftrace set 1
   }
   chain out { type filter hook output priority -350; policy accept;
@@ -348,7 +362,7 @@ def harness_table(a, tag):
     %(s)s
   }
 }
-""" % {"t": HARNESS, "m": m, "s": sentinel}
+""" % {"t": HARNESS, "m": m, "s": sentinel, "ct": ct}
 
 
 def server_counter(a, tag):
@@ -401,17 +415,23 @@ def parse_event(line):
     ev = {"id": tid, "family": fam, "table": table, "chain": chain, "type": kind.strip().rstrip(":")}
     rest = rest.strip()
     if ev["type"] == "rule":
-        mm = re.match(r"^(.*?)(?: # handle (\d+))? \(verdict ([^)]*)\)$", rest)
+        mm = re.match(r"^(.*?)(?: # handle (\d+))? \(verdict ([^)]*)\)(.*)$", rest)
         if mm:
             ev["nft"] = re.sub(r"counter packets \d+ bytes \d+ ?", "counter ", mm.group(1)).strip()
             ev["handle"] = int(mm.group(2)) if mm.group(2) else None
             ev["verdict"] = mm.group(3)
+            tail = mm.group(4)
+            mk = re.search(r"\bmeta mark (\S+)", tail)
+            if mk:
+                ev["mark"] = mk.group(1)
         else:
             ev["nft"] = rest
-    elif ev["type"] == "verdict":
-        ev["verdict"] = rest
-    elif ev["type"] == "policy":
-        ev["policy"] = rest
+    elif ev["type"] in ("verdict", "policy"):
+        # "policy accept meta mark 0x00000007": nft adds the packet's mark when it is not 0
+        ev[ev["type"]] = rest.split()[0] if rest else rest
+        mk = re.search(r"\bmeta mark (\S+)", rest)
+        if mk:
+            ev["mark"] = mk.group(1)
     elif ev["type"] == "packet":
         ev["packet"] = rest
         for k, rx in (("iif", r'\biif "([^"]+)"'), ("oif", r'\boif "([^"]+)"'),
@@ -546,6 +566,8 @@ def main(argv):
     finally:
         mon.stop()
 
+    if a.raw:
+        log("raw trace lines:\n" + "\n".join(lines))
     # events; drop the sentinels' and (unless asked) our own table's
     events, sentinel_ids = [], set()
     for l in lines:
@@ -561,11 +583,15 @@ def main(argv):
         if e["id"] not in ids:
             ids.append(e["id"])
     out = []
+    hook = {}
     for e in events:
         if e["table"] == HARNESS and not a.keep_harness:
             continue
         rec = {"trace": ids.index(e["id"]) + 1, "family": e["family"], "table": e["table"], "chain": e["chain"],
                "type": e["type"]}
+        if e["type"] == "packet":
+            hook[e["id"]] = e["chain"]
+        rec["hook"] = hook.get(e["id"])
         if e["type"] == "packet":
             for k in ("iif", "oif", "saddr", "daddr", "sport", "dport", "mark"):
                 if k in e:
@@ -581,24 +607,37 @@ def main(argv):
             rec["verdict"] = e["verdict"]
         if e["type"] == "policy":
             rec["policy"] = e["policy"]
+        if e["type"] != "packet" and "mark" in e:
+            rec["mark"] = e["mark"]
         if e["type"] == "packet":
             rec["packet"] = e["packet"]
         out.append(rec)
     for rec in out:
         print(json.dumps(rec))
 
+    if a.diag:
+        for ns in ("fwhost", "server", "client"):
+            for c in (["ip", "neigh"], ["ip", "-6", "neigh"], ["ip", "-br", "addr"], ["ip", "-6", "route"],
+                      ["nft", "list", "table", "inet", "ipt_seen"] if ns == "server" else ["true"],
+                      ["nstat", "-asz"]):
+                r = run(c, ns=ns, check=False)
+                log("[%s] %s\n%s%s" % (ns, " ".join(c), r.stdout if c[0] != "nstat" else
+                                        "".join(x + "\n" for x in r.stdout.splitlines() if "Ip6" in x or "Ip" in x and " 0 " not in x), r.stderr))
     seen = json.loads(run(["nft", "-j", "list", "table", "inet", "ipt_seen"], ns="server").stdout)
     server_pk = [o["rule"]["expr"][-1]["counter"]["packets"] for o in seen["nftables"] if "rule" in o][0]
-    # the fate of the first trace (the test packet itself)
+    # the packet's fate over all its traces: the first drop (or queue), else "passed"; last_hook: the
+    # base chain of the last "packet" event (INPUT: delivered here; POSTROUTING/FORWARD: sent on)
     fate, where = "passed", None
     path = []
+    last_hook = None
     for rec in out:
-        if rec["trace"] != 1:
+        if rec["table"] == HARNESS:
             continue
         if rec["type"] == "packet":
+            last_hook = rec["chain"]
             path.append("%s %s" % (rec["table"], rec["chain"]))
         v = rec.get("verdict") or rec.get("policy")
-        if v in ("drop",) or (v and v.startswith("queue")):
+        if fate == "passed" and (v == "drop" or (v and v.startswith("queue"))):
             fate, where = v, {k: rec.get(k) for k in ("table", "chain", "line", "rule") if rec.get(k) or k in ("table", "chain")}
             if rec["type"] == "policy":
                 where["policy"] = True
@@ -614,7 +653,9 @@ def main(argv):
                    "interfaces": {"client_if": a.client_if, "server_if": a.server_if}},
         "traces": len(ids),
         "chains_entered": path,
+        "conntrack": not a.no_conntrack,
         "fate": fate,
+        "last_hook": last_hook,
         "dropped_at": where,
         "server_received": server_pk,
         "warnings": warnings,
