@@ -66,8 +66,8 @@ def run(cmd, ns=None, inp=None, timeout=20, check=True):
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="kernel-trace.sh", description=__doc__.split("\n")[0])
-    ap.add_argument("rules", help="iptables-save file (v4 or v6); its '# packet: ...' line gives "
-                                  "default packet options")
+    ap.add_argument("rules", help="iptables-save file (v4 or v6); its '# packet: ...' comment line "
+                                  "describes the packet when no packet option is given here")
     ap.add_argument("--from", dest="origin", choices=["client", "server", "fwhost"],
                     help="where the packet starts (default client)")
     ap.add_argument("--proto", choices=["tcp", "udp", "icmp"], help="default tcp")
@@ -91,16 +91,17 @@ def parse_args(argv):
                     help="do not switch conntrack on (to see what an empty namespace does)")
     ap.add_argument("--show-ruleset", action="store_true", help="print `nft -a list ruleset` on stderr")
     args = ap.parse_args(argv)
-    # defaults from the file's "# packet:" line (command-line options win)
+    # the file's "# packet:" line describes the packet only when the command line gives no packet
+    # option at all (mixing the two silently made packets nobody asked for)
+    pkt_opts = ("origin", "proto", "src", "dst", "sport", "dport", "flags", "icmp_type", "icmp_code", "mark",
+                "family", "client_if", "server_if")
     spec = packet_line(args.rules)
-    if spec:
+    if spec and all(getattr(args, k) is None for k in pkt_opts):
         fargs = ap.parse_args([args.rules] + shlex.split(spec))
-        for k, v in vars(fargs).items():
-            if getattr(args, k) is None or (k in ("settle",) and v != ap.get_default(k)
-                                            and getattr(args, k) == ap.get_default(k)):
-                setattr(args, k, v)
-            if k in ("keep_harness", "show_ruleset", "raw", "diag", "no_conntrack") and v:
-                setattr(args, k, True)
+        for k in pkt_opts:
+            setattr(args, k, getattr(fargs, k))
+    elif spec:
+        spec = None
     args.packet_line = spec
     args.origin = args.origin or "client"
     args.proto = args.proto or "tcp"
@@ -644,6 +645,7 @@ def main(argv):
     summary = {
         "summary": True,
         "rules_file": a.rules,
+        "packet_line": a.packet_line,
         "family": a.family,
         "packet": {"from": a.origin, "proto": a.proto, "src": a.src, "dst": a.dst,
                    **({"sport": a.sport, "dport": a.dport, "flags": a.flags} if a.proto == "tcp" else {}),
