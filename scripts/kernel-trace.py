@@ -72,7 +72,7 @@ def parse_args(argv):
                     help="where the packet starts (default client)")
     ap.add_argument("--proto", choices=["tcp", "udp", "icmp"], help="default tcp")
     ap.add_argument("--src", help="source address (default: the sender's own address)")
-    ap.add_argument("--dst", help="destination address (default: fwhost's address facing the sender)")
+    ap.add_argument("--dst", help="destination address (default: fwhost's address facing the sender; from fwhost: server)")
     ap.add_argument("--sport", type=int, help="default 40000 (ICMP: echo id)")
     ap.add_argument("--dport", type=int, help="default 80 (tcp), 53 (udp)")
     ap.add_argument("--flags", help="TCP flags, letters of FSRPAUEC or 'none' (default S)")
@@ -114,7 +114,7 @@ def parse_args(argv):
     t = TOPO[args.family]
     own = {"client": t["client"], "server": t["server"], "fwhost": None}[args.origin]
     if args.dst is None:
-        args.dst = {"client": t["fw_client"], "server": t["fw_server"], "fwhost": t["fw_server"]}[args.origin]
+        args.dst = {"client": t["fw_client"], "server": t["fw_server"], "fwhost": t["server"]}[args.origin]
     if args.src is None:
         args.src = own  # fwhost: filled from the route later
     for a in (args.src, args.dst):
@@ -675,6 +675,8 @@ def cleanup():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--send":
         sys.exit(send_main(sys.argv[2:]))
+    if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
+        parse_args(["-h"])
     # the wrapper records its own (the caller's) network namespace before unshare: we must be elsewhere
     if os.environ.get("IPT_KERNEL_TRACE_OUTER_NETNS", "") in ("", os.readlink("/proc/self/ns/net")):
         print("kernel-trace.py: run me through scripts/kernel-trace.sh (private namespaces only)", file=sys.stderr)

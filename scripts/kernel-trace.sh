@@ -16,7 +16,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 for a in "$@"; do
-  case $a in -h|--help) exec python3 "$here/kernel-trace.py" --send help 2>/dev/null || true ;; esac
+  case $a in -h|--help) exec python3 "$here/kernel-trace.py" --help ;; esac
 done
 if [ "$(id -u)" != 0 ]; then echo "kernel-trace.sh: must run as root (inside private namespaces)" >&2; exit 2; fi
 [ $# -ge 1 ] || { echo "usage: $0 RULES [--from client|server|fwhost] [--proto tcp|udp|icmp] [--src A] [--dst A] [--sport N] [--dport N] [--flags S] ..." >&2; exit 2; }
