@@ -115,13 +115,7 @@ pub fn render(e: &Explanation) -> String {
             let a = a.clone().unwrap_or_else(|| "?".into());
             port.map_or(a.clone(), |p| format!("{a} port {p}"))
         };
-        let _ = writeln!(
-            out,
-            " ({} -> {}, mark {})",
-            end(&f.src, f.sport),
-            end(&f.dst, f.dport),
-            f.mark.as_deref().unwrap_or("0x0")
-        );
+        let _ = writeln!(out, " ({} -> {}, mark {:#x})", end(&f.src, f.sport), end(&f.dst, f.dport), f.mark);
         for note in &path.notes {
             let _ = writeln!(out, "note: {note}");
         }

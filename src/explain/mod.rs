@@ -81,7 +81,7 @@ pub struct FinalPacket {
     pub sport: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dport: Option<u16>,
-    pub mark: Option<String>,
+    pub mark: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -282,7 +282,7 @@ pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> 
             dst: pkt.dst.map(addr_text).or_else(|| pkt.dst_local.then(|| "this host".to_string())),
             sport: pkt.sport,
             dport: pkt.dport,
-            mark: Some(format!("{:#x}", pkt.mark)),
+            mark: pkt.mark,
         },
         notes: w.notes,
     })
