@@ -44,7 +44,12 @@ impl Narrowed {
                 values
             }
             None => {
-                self.ranges.push((field, Ranges::full(field.max()).intersect(set)));
+                // the whole domain met with `set`: `set` itself when it lies in the domain
+                let values = match set.hull() {
+                    Some((_, hi)) if hi <= field.max() => set.clone(),
+                    _ => Ranges::full(field.max()).intersect(set),
+                };
+                self.ranges.push((field, values));
                 &self.ranges[self.ranges.len() - 1].1
             }
         };
@@ -59,7 +64,9 @@ impl Narrowed {
                 values
             }
             None => {
-                self.cubes.push((field, Cubes::full(field.width(family)).intersect(set)));
+                let width = field.width(family);
+                let values = if set.within(width) { set.clone() } else { Cubes::full(width).intersect(set) };
+                self.cubes.push((field, values));
                 &self.cubes[self.cubes.len() - 1].1
             }
         };
