@@ -121,7 +121,7 @@ impl Source {
     fn line_starts(&self) -> &[u32] {
         self.inner.line_starts.get_or_init(|| {
             let mut starts = vec![0];
-            starts.extend(self.inner.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
+            starts.extend(memchr::memchr_iter(b'\n', self.inner.text.as_bytes()).map(|i| i as u32 + 1));
             starts
         })
     }
