@@ -38,7 +38,7 @@ impl IfaceVal {
 }
 
 /// The packet as it is now.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pkt {
     pub family: Family,
     pub proto: u8,
@@ -223,6 +223,9 @@ struct Walk<'a> {
     notes: Vec<String>,
     pkt: Pkt,
     spaces: Vec<(Hook, Space)>,
+    /// The packet's set for the last hook and packet it was made for (most rules in a row
+    /// test the same packet).
+    packet_cache: Option<(Hook, Pkt, PacketSet)>,
     /// nat ran (or its null binding was made) for the destination and for the source.
     dst_nat_done: bool,
     src_nat_done: bool,
@@ -265,6 +268,7 @@ pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> 
         notes: Vec::new(),
         pkt,
         spaces: Vec::new(),
+        packet_cache: None,
         dst_nat_done: false,
         src_nat_done: false,
         untracked: query.state == CtBase::Untracked,
@@ -374,13 +378,26 @@ impl Walk<'_> {
         }
     }
 
-    fn space(&mut self, hook: Hook) -> Space {
-        if let Some((_, s)) = self.spaces.iter().find(|(h, _)| *h == hook) {
-            return s.clone();
+    /// The space of a hook, made once.
+    fn space(&mut self, hook: Hook) -> usize {
+        if let Some(i) = self.spaces.iter().position(|(h, _)| *h == hook) {
+            return i;
         }
-        let s = Space::at(self.pkt.family, Some(hook));
-        self.spaces.push((hook, s.clone()));
-        s
+        self.spaces.push((hook, Space::at(self.pkt.family, Some(hook))));
+        self.spaces.len() - 1
+    }
+
+    /// The packet as a set in the hook's space.
+    fn packet_set(&mut self, hook: Hook, space: usize) -> PacketSet {
+        if let Some((h, p, set)) = &self.packet_cache
+            && *h == hook
+            && *p == self.pkt
+        {
+            return set.clone();
+        }
+        let set = self.pkt.packet_set(&self.spaces[space].1);
+        self.packet_cache = Some((hook, self.pkt.clone(), set.clone()));
+        set
     }
 
     /// The tables on a hook, in the kernel's order.
@@ -491,8 +508,8 @@ impl Walk<'_> {
                 continue;
             };
             let space = self.space(hook);
-            let set = self.pkt.packet_set(&space);
-            let (outcome, conditions) = conditions::test(&space, &set, &self.pkt, rule);
+            let set = self.packet_set(hook, space);
+            let (outcome, conditions) = conditions::test(&self.spaces[space].1, &set, &self.pkt, rule);
             let (matched, assumed) = match outcome {
                 Some(m) => (m, false),
                 None => {
