@@ -109,6 +109,16 @@ impl Pkt {
         names.join(",")
     }
 
+    /// The address types `-m addrtype` sees, as bits of [`crate::ext::addrtype::NAMES`]. An
+    /// IPv4 address has one routing type; IPv6 tests the address's own kind (unicast,
+    /// multicast) and its route (local) apart, so a local unicast address is both.
+    fn addr_types(&self, a: Option<IpAddr>, local: bool) -> Option<u128> {
+        let t = self.addr_type(a, local)?;
+        let bits = 1u128 << t;
+        let unicast_v6 = matches!(a, Some(IpAddr::V6(v6)) if !v6.is_multicast() && !v6.is_unspecified());
+        Some(if local && unicast_v6 { bits | 1 << 1 } else { bits })
+    }
+
     fn addr_type(&self, a: Option<IpAddr>, local: bool) -> Option<usize> {
         // bit numbers of crate::ext::addrtype::NAMES
         const UNSPEC: usize = 0;
@@ -174,8 +184,8 @@ impl Pkt {
         set_c(CubeField::Tos, u128::from(self.tos));
         set_c(CubeField::Mark, u128::from(self.mark));
         set_c(CubeField::Connmark, u128::from(self.connmark));
-        set_c(CubeField::SrcType, self.addr_type(self.src, self.src_local).map_or(0, |t| 1 << t));
-        set_c(CubeField::DstType, self.addr_type(self.dst, self.dst_local).map_or(0, |t| 1 << t));
+        set_c(CubeField::SrcType, self.addr_types(self.src, self.src_local).unwrap_or(0));
+        set_c(CubeField::DstType, self.addr_types(self.dst, self.dst_local).unwrap_or(0));
         let point = Point { ranges, cubes };
         let mut b = PacketBox::point(&point);
         if iface(&self.in_iface).is_none() {
@@ -231,6 +241,8 @@ struct Walk<'a> {
     src_nat_done: bool,
     /// Marked untracked by a raw-table target.
     untracked: bool,
+    /// The packet carries a connection already (on its way back in on lo).
+    ct_attached: bool,
     /// `--out-iface` given: where the packet leaves, whatever the routes say.
     out_fixed: bool,
 }
@@ -272,6 +284,7 @@ pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> 
         dst_nat_done: false,
         src_nat_done: false,
         untracked: query.state == CtBase::Untracked,
+        ct_attached: false,
         out_fixed: query.out_iface.is_some(),
     };
     let fate = w.run()?;
@@ -322,7 +335,8 @@ impl Walk<'_> {
             if !self.pkt.dst_local {
                 return Ok(Fate::Sent);
             }
-            // to itself: out on lo and back in
+            // to itself: out on lo and back in, with its connection (or untracked mark)
+            self.ct_attached = true;
             self.pkt.in_iface = IfaceVal::Known("lo".into());
             self.pkt.out_iface = IfaceVal::None;
             if let Some(fate) = self.hook(Hook::Prerouting, 2)? {
@@ -633,16 +647,19 @@ impl Walk<'_> {
                 }
                 Step::Continue
             }
+            // xt_CT leaves a packet alone once it has a connection (back in on lo, it has one)
             T::Ct(ct) => {
-                if ct.notrack {
+                if ct.notrack && !self.ct_attached {
                     self.untracked = true;
                     self.pkt.ct = CtBase::Untracked.value();
                 }
                 Step::Continue
             }
             T::Notrack => {
-                self.untracked = true;
-                self.pkt.ct = CtBase::Untracked.value();
+                if !self.ct_attached {
+                    self.untracked = true;
+                    self.pkt.ct = CtBase::Untracked.value();
+                }
                 Step::Continue
             }
             T::Tos(t) => {
