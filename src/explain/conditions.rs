@@ -192,7 +192,11 @@ fn why(part: &Part<'_>, pkt: &Pkt) -> String {
             MatchKind::Ttl(_) => format!("the TTL is {}", pkt.ttl),
             MatchKind::Hl(_) => format!("the hop limit is {}", pkt.ttl),
             MatchKind::Tos(_) | MatchKind::Dscp(_) | MatchKind::Ecn(_) => format!("the TOS byte is {:#04x}", pkt.tos),
-            MatchKind::Pkttype(_) => "the packet is unicast".to_string(),
+            MatchKind::Pkttype(_) => match pkt.dst {
+                Some(std::net::IpAddr::V4(v4)) if v4.is_broadcast() => "the packet is broadcast".to_string(),
+                Some(a) if a.is_multicast() => "the packet is multicast".to_string(),
+                _ => "the packet is unicast (to this host's link address)".to_string(),
+            },
             MatchKind::Mac(_) => "the source MAC address".to_string(),
             MatchKind::Comment(_) => "a comment always holds".to_string(),
             _ => "the packet's headers".to_string(),

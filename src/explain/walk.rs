@@ -173,7 +173,13 @@ impl Pkt {
         set_r(RangeField::Dport, self.dport.map_or(ABSENT_PORT, u128::from));
         set_r(RangeField::Icmp, self.icmp.map_or(ABSENT_ICMP, |(t, c)| u128::from(t) << 8 | u128::from(c)));
         set_r(RangeField::CtState, self.ct);
-        set_r(RangeField::Pkttype, 0);
+        // PACKET_HOST, or what the destination address makes it (the link layer follows it)
+        let pkttype = match self.dst {
+            Some(IpAddr::V4(v4)) if v4.is_broadcast() => 1,
+            Some(a) if a.is_multicast() => 2,
+            _ => 0,
+        };
+        set_r(RangeField::Pkttype, pkttype);
         set_r(RangeField::Length, u128::from(self.length));
         set_r(RangeField::Ttl, u128::from(self.ttl));
         set_r(RangeField::MacSrc, ABSENT_MAC);
