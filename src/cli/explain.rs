@@ -1,6 +1,7 @@
 //! `ipt explain`.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -47,7 +48,7 @@ pub fn run(args: &ExplainArgs, out: &Output) -> Status {
 
 fn answer(args: &ExplainArgs, out: &Output) -> Result<Status, ExplainFailure> {
     let ipv6 = args.src.or(args.dst).is_some_and(|a| a.is_ipv6());
-    let live = args.file.is_none() && std::io::stdin().is_terminal();
+    let live = args.file.is_none() && !stdin_has_input();
     let source = match &args.file {
         Some(path) => match read_source(path) {
             Ok(s) => s,
@@ -130,6 +131,22 @@ fn answer(args: &ExplainArgs, out: &Output) -> Result<Status, ExplainFailure> {
     }
     super::leak(loaded);
     Ok(Status::Clean)
+}
+
+/// Whether standard input brings a dump: a pipe, a file or a socket (not a terminal, nor
+/// `/dev/null`, which mean "no input": then the live host is asked).
+fn stdin_has_input() -> bool {
+    if std::io::stdin().is_terminal() {
+        return false;
+    }
+    match std::fs::metadata("/proc/self/fd/0") {
+        Ok(m) => {
+            let t = m.file_type();
+            t.is_fifo() || t.is_file() || t.is_socket()
+        }
+        // no /proc: trust that what is not a terminal is input
+        Err(_) => true,
+    }
 }
 
 /// Runs a tool of the host and returns its output.

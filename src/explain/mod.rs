@@ -168,8 +168,6 @@ pub enum ExplainError {
         "more than {max} paths: undecided tests on lines {lines}; fix their outcome with `--assume LINE=yes|no`, or give what the packet leaves out (`--dst`, `--in-iface`, ...)"
     )]
     TooManyPaths { max: usize, lines: String },
-    #[error("the input has no {family} table")]
-    NoTables { family: &'static str },
 }
 
 /// The most paths explain follows before asking for `--assume`.
@@ -177,12 +175,13 @@ pub const MAX_PATHS: usize = 16;
 
 /// Explains `query` against `ruleset`.
 pub fn explain(ruleset: &Ruleset, query: &Query) -> Result<Explanation, ExplainError> {
+    let mut assumed = query.assumed.clone();
     if !ruleset.tables.iter().any(|t| t.family == query.family) {
         let family = match query.family {
             crate::model::Family::Ipv4 => "IPv4",
             crate::model::Family::Ipv6 => "IPv6",
         };
-        return Err(ExplainError::NoTables { family });
+        assumed.push(format!("the input has no {family} table: no rule filters this packet"));
     }
     // every combination of outcomes of the undecided tests met, breadth first
     let mut pending: Vec<BTreeMap<u32, bool>> = vec![BTreeMap::new()];
@@ -218,13 +217,7 @@ pub fn explain(ruleset: &Ruleset, query: &Query) -> Result<Explanation, ExplainE
         let key = |p: &Path| p.choices.iter().map(|c| (c.line, !c.holds)).collect::<Vec<_>>();
         key(a).cmp(&key(b))
     });
-    Ok(Explanation {
-        version: 1,
-        backend: query.backend,
-        packet: query.packet_json(),
-        assumed: query.assumed.clone(),
-        paths,
-    })
+    Ok(Explanation { version: 1, backend: query.backend, packet: query.packet_json(), assumed, paths })
 }
 
 /// An address as iptables prints it.

@@ -80,3 +80,63 @@ fn parse_prints_the_typed_model() {
     assert_eq!(rule["line"], 3);
     assert_eq!(model["tables"][0]["chains"][0]["builtin"]["policy"], "DROP");
 }
+
+/// A directory on PATH with stand-ins for `iptables-save` and `ip`, as a host would have them.
+fn fake_host() -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("ipt-fake-host-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let scripts = [
+        (
+            "iptables-save",
+            "#!/bin/sh\nprintf '*filter\\n:INPUT DROP [0:0]\\n:FORWARD DROP [0:0]\\n:OUTPUT ACCEPT [0:0]\\n\
+             -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\\n-A FORWARD -o eth1 -j ACCEPT\\nCOMMIT\\n'\n",
+        ),
+        (
+            "ip",
+            "#!/bin/sh\ncase \"$*\" in\n\
+             '-o addr show') printf '1: lo    inet 127.0.0.1/8 scope host lo\\n2: eth0    inet 192.0.2.1/24 scope global eth0\\n' ;;\n\
+             '-4 route') printf '192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.1\\ndefault via 198.51.100.2 dev eth1\\n' ;;\n\
+             *) exit 1 ;;\nesac\n",
+        ),
+    ];
+    for (name, text) in scripts {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("a script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("executable");
+    }
+    dir
+}
+
+#[test]
+fn explain_without_a_file_asks_the_live_host() {
+    let dir = fake_host();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipt"))
+            .args(args)
+            .env("PATH", &path)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("ipt runs");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let path = &json["paths"][0];
+        let matched: Vec<u64> = path["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["matched"] == true)
+            .map(|e| e["line"].as_u64().expect("a line"))
+            .collect();
+        (path["fate"].as_str().expect("a fate").to_string(), matched, path["events"][0]["out_iface"].clone())
+    };
+    // 192.0.2.1 is the host's (from `ip addr`): SSH to it is delivered by line 5
+    let (fate, matched, _) =
+        run(&["explain", "--src", "203.0.113.9", "--dst", "192.0.2.1", "--dport", "22", "--format", "json"]);
+    assert_eq!((fate.as_str(), matched), ("delivered", vec![5]));
+    // another host: forwarded, out by the default route's eth1 (from `ip route`), line 6
+    let (fate, matched, out) =
+        run(&["explain", "--src", "192.0.2.7", "--dst", "203.0.113.9", "--dport", "443", "--format", "json"]);
+    assert_eq!((fate.as_str(), matched, out), ("forwarded", vec![6], serde_json::json!("eth1")));
+    let _ = std::fs::remove_dir_all(dir);
+}
