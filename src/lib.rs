@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod explain;
 pub mod ext;
 pub mod fmt;
 pub mod lint;

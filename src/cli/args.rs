@@ -62,6 +62,20 @@ pub enum Command {
     /// Example: ipt rule --list
     Rule(RuleArgs),
 
+    /// Follow one packet through a ruleset: hooks, tables, chains, every rule tested and why,
+    /// NAT, and its fate.
+    ///
+    /// FILE may be `-` (standard input). Without FILE, a ruleset piped on standard input is
+    /// read; with neither, the live host's (`iptables-save` or `ip6tables-save`, its addresses
+    /// from `ip addr` and its routes from `ip route`). Every default ipt takes is said in the
+    /// output ("assumed: ...").
+    ///
+    /// Exit status: 0 when explained, 1 when the ruleset does not load, 2 for bad usage or
+    /// unreadable input.
+    ///
+    /// Example: ipt explain rules.v4 --src 203.0.113.7 --dst 192.0.2.1 --dport 22 --in-iface eth0
+    Explain(ExplainArgs),
+
     /// Print the typed model of a dump as JSON, for tools.
     ///
     /// Example: ipt parse rules.v4 | jq '.tables[].chains[].name'
@@ -174,6 +188,115 @@ pub struct FmtArgs {
     /// Rewrite the files in place.
     #[arg(long, short)]
     pub write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The dump; `-` reads standard input. Omitted: standard input when it is a pipe, else the
+    /// live host.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Source address (its family picks the IPv4 or IPv6 tables).
+    #[arg(long, value_name = "ADDR")]
+    pub src: Option<std::net::IpAddr>,
+
+    /// Destination address. Omitted: this host.
+    #[arg(long, value_name = "ADDR")]
+    pub dst: Option<std::net::IpAddr>,
+
+    /// Protocol: tcp, udp, icmp, icmpv6, or a name or number. Default: tcp (icmp with
+    /// --icmp-type).
+    #[arg(long, short = 'p', value_name = "PROTO")]
+    pub proto: Option<String>,
+
+    /// Source port. Default: 40000.
+    #[arg(long, value_name = "N")]
+    pub sport: Option<u16>,
+
+    /// Destination port. Default: 80 (tcp), 53 (udp).
+    #[arg(long, value_name = "N")]
+    pub dport: Option<u16>,
+
+    /// ICMP type, by number (`8`, `3/1`) or name (`echo-request`). Default: echo request.
+    #[arg(long, value_name = "T")]
+    pub icmp_type: Option<String>,
+
+    /// TCP flags set, comma-separated (`SYN`, `SYN,ACK`, `none`). Default: SYN.
+    #[arg(long, value_name = "FLAGS")]
+    pub tcp_flags: Option<String>,
+
+    /// The interface it arrives on. Default: where the route back to --src goes, else unknown.
+    #[arg(long, value_name = "IF")]
+    pub in_iface: Option<String>,
+
+    /// The interface it leaves by. Default: from --routes, else unknown.
+    #[arg(long, value_name = "IF")]
+    pub out_iface: Option<String>,
+
+    /// Conntrack state: new, established, related, invalid, untracked. Default: what conntrack
+    /// gives a lone packet with these flags.
+    #[arg(long, value_name = "STATE", value_parser = parse_state)]
+    pub state: Option<crate::explain::CtBase>,
+
+    /// The packet's mark when it arrives (`0x10`, `16`).
+    #[arg(long, value_name = "M", value_parser = parse_mark)]
+    pub mark: Option<u32>,
+
+    /// An address of this host (repeatable). Default: the destination is this host's.
+    #[arg(long, value_name = "ADDR")]
+    pub local: Vec<std::net::IpAddr>,
+
+    /// The host's routes, as `ip route` or `route -n` prints them.
+    #[arg(long, value_name = "FILE")]
+    pub routes: Option<PathBuf>,
+
+    /// The outcome of an undecided test: `LINE=yes` or `LINE=no` (repeatable).
+    #[arg(long, value_name = "LINE=yes|no", value_parser = parse_assume)]
+    pub assume: Vec<(u32, bool)>,
+
+    /// Which iptables the host runs (only the order of security and nat on INPUT differs).
+    #[arg(long, value_enum, default_value_t = BackendArg::Nft)]
+    pub backend: BackendArg,
+
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// iptables-nft (nf_tables), the default of current distributions
+    Nft,
+    /// iptables-legacy (x_tables)
+    Legacy,
+}
+
+fn parse_state(text: &str) -> Result<crate::explain::CtBase, String> {
+    crate::explain::CtBase::parse(text)
+        .ok_or_else(|| "one of new, established, related, invalid, untracked".to_string())
+}
+
+fn parse_mark(text: &str) -> Result<u32, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| "a number from 0 to 0xffffffff".to_string())
+}
+
+fn parse_assume(text: &str) -> Result<(u32, bool), String> {
+    let bad = || "LINE=yes or LINE=no (the line of the rule in the input)".to_string();
+    let (line, value) = text.split_once('=').ok_or_else(bad)?;
+    let line: u32 = line.trim().parse().map_err(|_| bad())?;
+    let holds = match value.trim() {
+        "yes" | "true" | "match" => true,
+        "no" | "false" | "nomatch" => false,
+        _ => return Err(bad()),
+    };
+    Ok((line, holds))
 }
 
 #[derive(Debug, Args)]

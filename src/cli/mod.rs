@@ -3,6 +3,7 @@
 
 pub mod args;
 mod check;
+mod explain;
 mod fmt;
 mod input;
 mod lint;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Status {
         args::Command::Check(a) => check::run(&a, &out),
         args::Command::Fmt(a) => fmt::run(&a, &out),
         args::Command::Parse(a) => parse::run(&a, &out),
+        args::Command::Explain(a) => explain::run(&a, &out),
         args::Command::Lint(a) => lint::run(&a, &out),
         args::Command::Rule(a) => lint::rule(&a),
     }

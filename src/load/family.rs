@@ -62,6 +62,11 @@ pub fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Family> {
                 "icmp6" | "--icmpv6-type" | "ipv6-icmp" | "icmpv6" | "hl" | "--hl-eq" | "--hl-lt" | "--hl-gt"
                 | "HL" => v6 += 1,
                 "--icmp-type" | "ttl" | "--ttl-eq" | "--ttl-lt" | "--ttl-gt" | "TTL" | "-f" => v4 += 1,
+                "--reject-with" => match words.next() {
+                    Some(w) if w.starts_with("icmp6-") => v6 += 1,
+                    Some(w) if w.starts_with("icmp-") => v4 += 1,
+                    _ => {}
+                },
                 _ => {}
             }
         }

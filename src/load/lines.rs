@@ -72,6 +72,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
     let file_family = family::from_file_name(source.name());
     let mut chunks = vec![(0, 1)];
     let mut starts: Vec<(usize, Family, usize)> = Vec::new();
+    let mut decided: Vec<Option<bool>> = Vec::new();
     let (mut header, mut last) = (None, None);
     let (mut offset, mut line) = (0usize, 1u32);
     while offset < bytes.len() {
@@ -89,15 +90,16 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
             }
             b'*' => {
                 let next = (end + 1).min(text.len());
-                let family = options
-                    .family
-                    .or(header)
-                    .or(file_family)
-                    .or_else(|| family::from_lines(text[next..].split('\n')))
-                    .or(last)
-                    .unwrap_or(Family::Ipv4);
-                starts.push((offset, family, 0));
-                last = Some(family);
+                let given = options.family.or(header).or(file_family);
+                let seen = given.or_else(|| family::from_lines(text[next..].split('\n')));
+                let family = seen.or(last);
+                starts.push((offset, family.unwrap_or(Family::Ipv4), 0));
+                // a section with no evidence of its own and none before it takes the family of
+                // the first one whose rules show one (below), unless a header starts a new dump
+                decided.push(if given.is_some() { Some(false) } else { seen.map(|_| true) });
+                if family.is_some() {
+                    last = family;
+                }
                 header = None;
             }
             _ => {}
@@ -107,6 +109,16 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
             chunks.push((offset, line + 1));
         }
         line += 1;
+    }
+    // sections before the first with evidence take its family: the tables of one dump are
+    // of one family (a `*mangle` with no address in it, then an IPv6 `*filter`)
+    if let Some(first) = decided.iter().position(|d| d.is_some())
+        && decided[first] == Some(true)
+    {
+        let family = starts[first].1;
+        for section in &mut starts[..first] {
+            section.1 = family;
+        }
     }
     (chunks, Sections { starts })
 }
@@ -271,6 +283,16 @@ mod tests {
     fn codes(rule: &str) -> Vec<String> {
         let text = format!("*filter\n:INPUT ACCEPT [0:0]\n{rule}\nCOMMIT\n");
         read(&Source::new("test.rules", text), &LoadOptions::default()).diagnostics.iter().map(|d| d.code()).collect()
+    }
+
+    #[test]
+    fn a_section_without_evidence_takes_the_family_of_the_next_one() {
+        let text = "*mangle\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n\
+                    -A INPUT -p ipv6-icmp -j ACCEPT\nCOMMIT\n*raw\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+        let ruleset = read(&Source::new("t.rules", text.to_string()), &LoadOptions::default()).ruleset;
+        let families: Vec<_> = ruleset.tables.iter().map(|t| (t.name.as_str(), t.family)).collect();
+        use crate::model::Family::Ipv6;
+        assert_eq!(families, [("mangle", Ipv6), ("filter", Ipv6), ("raw", Ipv6)]);
     }
 
     /// `-A INPUT` and `words - 2` more words.

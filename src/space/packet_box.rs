@@ -38,6 +38,26 @@ impl PacketBox {
         }
     }
 
+    /// The one packet `p`.
+    pub fn point(p: &Point) -> PacketBox {
+        PacketBox {
+            ranges: RANGE_FIELDS.map(|f| Ranges::point(p.get(f))),
+            cubes: CUBE_FIELDS.map(|f| Cubes::point(p.get_cube(f))),
+        }
+    }
+
+    /// The box with one field's value unknown: every value of its domain.
+    pub fn unknown_range(mut self, field: RangeField) -> PacketBox {
+        self.ranges[field.index()] = Ranges::full(field.max());
+        self
+    }
+
+    /// The box with one mask field's value unknown: every value of its domain.
+    pub fn unknown_cube(mut self, field: CubeField, family: Family) -> PacketBox {
+        self.cubes[field.index()] = Cubes::full(field.width(family));
+        self
+    }
+
     pub fn range(&self, field: RangeField) -> &Ranges {
         &self.ranges[field.index()]
     }

@@ -1,0 +1,159 @@
+//! `ipt explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::Command;
+
+use super::args::{BackendArg, ExplainArgs, Format};
+use super::output::Output;
+use super::{Status, read_source};
+use crate::diag::{Severity, Tally};
+use crate::explain::{Ask, Backend, Query, explain, render, routes};
+use crate::load::{LoadOptions, load};
+use crate::source::Source;
+
+/// Why the question could not be answered.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+enum ExplainFailure {
+    #[error("{0}")]
+    #[diagnostic(code(ipt::explain::bad_question), help("see `ipt explain --help` for the options and their defaults"))]
+    Question(String),
+
+    #[error("cannot read the live host's rules: {0}")]
+    #[diagnostic(
+        code(ipt::explain::no_live_rules),
+        help("give a dump (`ipt explain rules.v4 ...`), pipe one in, or run as root where iptables-save works")
+    )]
+    Live(String),
+
+    #[error("cannot read the routes in `{path}`: {why}")]
+    #[diagnostic(code(ipt::explain::bad_routes), help("give the output of `ip route` (or `ip -6 route`, `route -n`)"))]
+    Routes { path: String, why: String },
+
+    #[error("{0}")]
+    #[diagnostic(code(ipt::explain::cannot_explain))]
+    Explain(String),
+}
+
+pub fn run(args: &ExplainArgs, out: &Output) -> Status {
+    match answer(args, out) {
+        Ok(status) => status,
+        Err(failure) => {
+            out.error(&failure);
+            Status::Trouble
+        }
+    }
+}
+
+fn answer(args: &ExplainArgs, out: &Output) -> Result<Status, ExplainFailure> {
+    let ipv6 = args.src.or(args.dst).is_some_and(|a| a.is_ipv6());
+    let live = args.file.is_none() && std::io::stdin().is_terminal();
+    let source = match &args.file {
+        Some(path) => match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                out.error(&e);
+                return Ok(Status::Trouble);
+            }
+        },
+        None if !live => match read_source(Path::new("-")) {
+            Ok(s) => s,
+            Err(e) => {
+                out.error(&e);
+                return Ok(Status::Trouble);
+            }
+        },
+        None => {
+            let tool = if ipv6 { "ip6tables-save" } else { "iptables-save" };
+            Source::new(tool, run_tool(tool, &[]).map_err(ExplainFailure::Live)?)
+        }
+    };
+    let loaded = load(&source, &LoadOptions { family: args.input.family.map(Into::into) });
+    let tally = Tally::of(&loaded.diagnostics);
+    if tally.errors > 0 {
+        out.diagnostics(loaded.diagnostics.iter().filter(|d| d.severity() == Severity::Error));
+        let _ = writeln!(std::io::stderr(), "{}: does not load ({tally}): nothing to explain", source.name());
+        return Ok(Status::Findings);
+    }
+    let mut local = args.local.clone();
+    let mut route_list = Vec::new();
+    if let Some(path) = &args.routes {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ExplainFailure::Routes { path: path.display().to_string(), why: e.to_string() })?;
+        route_list = routes::parse(&text).map_err(|bad| ExplainFailure::Routes {
+            path: path.display().to_string(),
+            why: format!("line {} is not a route: `{}`", bad.line, bad.text),
+        })?;
+    }
+    if live {
+        // the host's own addresses and routes, unless the question gives them
+        if local.is_empty() {
+            local = host_addresses().map_err(ExplainFailure::Live)?;
+        }
+        if args.routes.is_none() {
+            let family = if ipv6 { "-6" } else { "-4" };
+            let text = run_tool("ip", &[family, "route"]).map_err(ExplainFailure::Live)?;
+            route_list = routes::parse(&text).unwrap_or_default();
+        }
+    }
+    let ask = Ask {
+        src: args.src,
+        dst: args.dst,
+        proto: args.proto.clone(),
+        sport: args.sport,
+        dport: args.dport,
+        icmp_type: args.icmp_type.clone(),
+        tcp_flags: args.tcp_flags.clone(),
+        in_iface: args.in_iface.clone(),
+        out_iface: args.out_iface.clone(),
+        state: args.state,
+        mark: args.mark,
+        local,
+        routes: route_list,
+        assume: args.assume.iter().copied().collect(),
+        backend: match args.backend {
+            BackendArg::Nft => Backend::Nft,
+            BackendArg::Legacy => Backend::Legacy,
+        },
+    };
+    let query = Query::new(ask).map_err(|e| ExplainFailure::Question(e.to_string()))?;
+    let explanation = explain(&loaded.ruleset, &query).map_err(|e| ExplainFailure::Explain(e.to_string()))?;
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Human => {
+            let _ = stdout.write_all(render(&explanation).as_bytes());
+        }
+        Format::Json => {
+            let _ = serde_json::to_writer_pretty(&mut stdout, &explanation);
+            let _ = writeln!(stdout);
+        }
+    }
+    super::leak(loaded);
+    Ok(Status::Clean)
+}
+
+/// Runs a tool of the host and returns its output.
+fn run_tool(tool: &str, args: &[&str]) -> Result<String, String> {
+    let output = Command::new(tool).args(args).output().map_err(|e| format!("`{tool}` cannot run: {e}"))?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("`{tool}` failed: {}", err.trim()));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The host's addresses, from `ip -o addr`.
+fn host_addresses() -> Result<Vec<std::net::IpAddr>, String> {
+    let text = run_tool("ip", &["-o", "addr", "show"])?;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(i) = words.iter().position(|w| *w == "inet" || *w == "inet6")
+            && let Some(addr) = words.get(i + 1).and_then(|a| a.split('/').next())
+            && let Ok(addr) = addr.parse()
+        {
+            found.push(addr);
+        }
+    }
+    Ok(found)
+}
