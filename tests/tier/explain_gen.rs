@@ -529,7 +529,9 @@ pub fn generate(seed: u64, index: u64) -> Case {
         text += &rules;
         text += "COMMIT\n";
     }
-    Case { name: format!("gen-{seed}-{index}"), rules: text, packet: p }
+    // the name ends in the family: ipt reads `*6.rules` as IPv6 (ufw's before6.rules), so a
+    // bare `gen-1-16.rules` would be an IPv6 file by its name whatever its packet
+    Case { name: format!("gen-{seed}-{index}-v{}", p.family), rules: text, packet: p }
 }
 
 #[cfg(test)]
