@@ -290,7 +290,7 @@ impl HarnessPacket {
             .filter(|(k, v)| &p[*k] != v)
             .map(|(k, v)| format!("{k}: the kernel sent {}, the packet line says {v}", p[k]))
             .collect();
-        if summary["family"] != Value::from(self.family) {
+        if summary["family"] != self.family {
             wrong.push(format!("family: the kernel used {}, the packet line says {}", summary["family"], self.family));
         }
         if wrong.is_empty() { Ok(()) } else { Err(wrong.join("; ")) }
@@ -451,7 +451,7 @@ impl Explained {
     pub fn parse(json: &str) -> Result<Explained, String> {
         let v: Value =
             serde_json::from_str(json).map_err(|e| format!("explain's output is not JSON ({e}):\n{json}"))?;
-        if v["version"] != Value::from(1) {
+        if v["version"] != 1 {
             return Err(format!("explain's JSON version is {}, not 1", v["version"]));
         }
         let paths = v["paths"].as_array().ok_or("explain's JSON has no `paths`")?;
