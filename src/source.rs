@@ -85,6 +85,8 @@ struct Inner {
     name: String,
     text: String,
     line_starts: OnceLock<Vec<u32>>,
+    /// Whether the text holds a `\r` (which miette counts as a line break).
+    has_cr: OnceLock<bool>,
 }
 
 /// The largest input ipt reads: spans are 32-bit offsets.
@@ -93,7 +95,14 @@ pub const MAX_LEN: usize = u32::MAX as usize;
 impl Source {
     /// A source from text. The caller checks `text.len() <= MAX_LEN`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        Source { inner: Arc::new(Inner { name: name.into(), text: text.into(), line_starts: OnceLock::new() }) }
+        Source {
+            inner: Arc::new(Inner {
+                name: name.into(),
+                text: text.into(),
+                line_starts: OnceLock::new(),
+                has_cr: OnceLock::new(),
+            }),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -112,7 +121,7 @@ impl Source {
     fn line_starts(&self) -> &[u32] {
         self.inner.line_starts.get_or_init(|| {
             let mut starts = vec![0];
-            starts.extend(self.inner.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
+            starts.extend(memchr::memchr_iter(b'\n', self.inner.text.as_bytes()).map(|i| i as u32 + 1));
             starts
         })
     }
@@ -134,14 +143,15 @@ impl fmt::Debug for Source {
     }
 }
 
-impl SourceCode for Source {
-    fn read_span<'a>(
+impl Source {
+    fn read_whole<'a>(
         &'a self,
+        text: &'a str,
         span: &miette::SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents = self.inner.text.as_str().read_span(span, context_lines_before, context_lines_after)?;
+        let contents = text.read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.inner.name.clone(),
             contents.data(),
@@ -149,6 +159,41 @@ impl SourceCode for Source {
             contents.line(),
             contents.column(),
             contents.line_count(),
+        )))
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        // miette reads a `str` from its start (and on to its end): on a big dump that is the
+        // whole file for every label. Give it only the lines around the span, a line more on
+        // each side than it shows, and move what it finds back to the whole text's offsets and
+        // line numbers.
+        let text = self.inner.text.as_str();
+        if *self.inner.has_cr.get_or_init(|| memchr::memchr(b'\r', text.as_bytes()).is_some()) {
+            // miette counts a lone `\r` as a line break too: read the whole text
+            return self.read_whole(text, span, context_lines_before, context_lines_after);
+        }
+        let starts = self.line_starts();
+        let line_of = |offset: usize| starts.partition_point(|&s| s as usize <= offset) - 1;
+        let first = line_of(span.offset()).saturating_sub(context_lines_before + 1);
+        let last = line_of(span.offset() + span.len()).saturating_add(context_lines_after + 2);
+        let from = starts[first] as usize;
+        let to = starts.get(last).map_or(text.len(), |&s| s as usize);
+        let inner = miette::SourceSpan::new((span.offset() - from).into(), span.len());
+        let contents = text[from..to].read_span(&inner, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.inner.name.clone(),
+            contents.data(),
+            miette::SourceSpan::new((contents.span().offset() + from).into(), contents.span().len()),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
         )))
     }
 }
@@ -164,5 +209,39 @@ mod tests {
         assert_eq!(source.line_col(3), (2, 1));
         // `f` is after a two-byte character
         assert_eq!(source.line_col(8), (2, 5));
+    }
+
+    #[test]
+    fn spans_read_from_a_window_equal_spans_read_from_the_whole_text() {
+        for text in [
+            "*filter\n:INPUT DROP [0:0]\n\n-A INPUT -p tcp --dport 22 -j ACCEPT\n# é\n-A INPUT -j DROP\nCOMMIT\n",
+            "*filter\r\n:INPUT DROP [0:0]\r\n-A INPUT\r-j DROP\nCOMMIT",
+        ] {
+            same_spans_as_miette(text);
+        }
+    }
+
+    fn same_spans_as_miette(text: &str) {
+        let source = Source::new("t", text);
+        let len = text.len();
+        for start in 0..=len {
+            for width in [0, 1, 5, 30, 200] {
+                let width = width.min(len - start);
+                let span = miette::SourceSpan::new(start.into(), width);
+                for (before, after) in [(0, 0), (1, 1), (2, 3), (9, 9)] {
+                    let whole = text
+                        .read_span(&span, before, after)
+                        .map(|c| (c.data().to_vec(), *c.span(), c.line(), c.column(), c.line_count()));
+                    let window = source
+                        .read_span(&span, before, after)
+                        .map(|c| (c.data().to_vec(), *c.span(), c.line(), c.column(), c.line_count()));
+                    match (whole, window) {
+                        (Ok(a), Ok(b)) => assert_eq!(a, b, "{start}+{width} ({before}, {after})"),
+                        (Err(_), Err(_)) => {}
+                        (a, b) => panic!("{start}+{width}: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+                    }
+                }
+            }
+        }
     }
 }

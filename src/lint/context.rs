@@ -21,18 +21,25 @@ pub struct Context<'a> {
     pub ruleset: &'a Ruleset,
     /// The kernel's walk of each table (see [`crate::check::Graph`]), by table index.
     pub graphs: Vec<Graph>,
-    /// Each table's chains by name.
-    chains: Vec<HashMap<&'a str, usize>>,
+    /// Each table's chains by the address of their name: a jump names its chain by the chain's
+    /// own shared name, so the address finds it without hashing the text (as in [`Graph`]).
+    by_address: Vec<HashMap<*const u8, usize>>,
+    /// Each table's chains by name, made the first time an address is not found.
+    by_name: Vec<std::cell::OnceCell<HashMap<&'a str, usize>>>,
     /// The unreachable rules of each table, found once for the lints that report them.
     unreachable: std::cell::OnceCell<Vec<Vec<(usize, ChainReport)>>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(source: &'a Source, ruleset: &'a Ruleset) -> Context<'a> {
-        let chains =
-            ruleset.tables.iter().map(|t| t.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect()).collect();
+        let by_address = ruleset
+            .tables
+            .iter()
+            .map(|t| t.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr(), i)).collect())
+            .collect();
+        let by_name = ruleset.tables.iter().map(|_| std::cell::OnceCell::new()).collect();
         let graphs = ruleset.tables.iter().map(Graph::new).collect();
-        Context { source, ruleset, graphs, chains, unreachable: std::cell::OnceCell::new() }
+        Context { source, ruleset, graphs, by_address, by_name, unreachable: std::cell::OnceCell::new() }
     }
 
     /// The unreachable rules of table `table` ([`crate::analysis::unreachable`]), by chain.
@@ -42,7 +49,16 @@ impl<'a> Context<'a> {
 
     /// The index of the chain called `name` in table `table`.
     pub fn chain_index(&self, table: usize, name: &str) -> Option<usize> {
-        self.chains[table].get(name).copied()
+        let chains = &self.ruleset.tables[table].chains;
+        // the same address and length: the chain's own name
+        if let Some(&i) = self.by_address[table].get(&name.as_ptr())
+            && chains[i].name.len() == name.len()
+        {
+            return Some(i);
+        }
+        let by_name =
+            self.by_name[table].get_or_init(|| chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect());
+        by_name.get(name).copied()
     }
 
     /// Every rule with where it is.
@@ -66,5 +82,30 @@ impl<'a> Context<'a> {
 
     pub fn rule(&self, at: RuleAt) -> &'a Rule {
         &self.ruleset.tables[at.table].chains[at.chain].rules[at.rule]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Context;
+    use crate::load::{LoadOptions, read};
+    use crate::source::Source;
+
+    #[test]
+    fn chains_are_found_by_their_own_name_or_by_any_equal_text() {
+        let text = "*filter\n:WEB - [0:0]\n:WEBX - [0:0]\n-A INPUT -j WEBX\nCOMMIT\n";
+        let source = Source::new("test.rules", text.to_string());
+        let loaded = read(&source, &LoadOptions::default());
+        assert!(loaded.loads());
+        let cx = Context::new(&source, &loaded.ruleset);
+        let chains = &loaded.ruleset.tables[0].chains;
+        let web = chains.iter().position(|c| &*c.name == "WEB").expect("WEB");
+        let webx = chains.iter().position(|c| &*c.name == "WEBX").expect("WEBX");
+        // the jump's own name, text of another allocation, and a prefix at the same address
+        let jump = chains.iter().flat_map(|c| &c.rules).find_map(|r| r.target.kind.chain()).expect("a jump");
+        assert_eq!(cx.chain_index(0, jump), Some(webx));
+        assert_eq!(cx.chain_index(0, &String::from("WEBX")), Some(webx));
+        assert_eq!(cx.chain_index(0, &chains[webx].name[..3]), Some(web));
+        assert_eq!(cx.chain_index(0, &chains[webx].name[..2]), None);
     }
 }

@@ -9,7 +9,7 @@
 
 use super::field::{ABSENT_FLAGS, ABSENT_PORT, CubeField, PORT_PROTOS, RangeField, icmp_proto};
 use super::packet_box::PacketBox;
-use super::{Cubes, PacketSet, Ranges, names, state};
+use super::{Conditions, Cubes, PacketSet, Ranges, names, state};
 use crate::ext::addrtype::AddrTypes;
 use crate::ext::icmp::Icmp;
 use crate::ext::iprange::IpRange;
@@ -22,8 +22,6 @@ use crate::source::Span;
 #[derive(Clone, Debug)]
 pub struct Space {
     family: Family,
-    /// Every field's whole domain (what a rule narrows, before meeting the universe).
-    full: PacketBox,
     universe: PacketSet,
 }
 
@@ -73,11 +71,7 @@ impl Space {
                 base = base.clone().with_cube(field, &single).unwrap_or(base);
             }
         }
-        Space {
-            family,
-            full: PacketBox::full(family),
-            universe: PacketSet::from_disjoint(universe_pieces(family, &base)),
-        }
+        Space { family, universe: PacketSet::from_disjoint(universe_pieces(family, &base)) }
     }
 
     pub fn family(&self) -> Family {
@@ -92,9 +86,14 @@ impl Space {
 
     /// The packets `rule` matches.
     pub fn rule(&self, rule: &Rule) -> RuleSpace {
-        // narrow one box, then meet the universe's pieces (most of which a `-p` already misses)
-        let mut c =
-            Conjuncts { family: self.family, set: PacketSet::from_box(self.full.clone()), undecided: Vec::new() };
+        let conditions = self.conditions(rule);
+        RuleSpace { exact: conditions.is_exact(), over: self.over(&conditions), undecided: conditions.undecided }
+    }
+
+    /// What `rule`'s conditions narrow, field by field, before meeting the universe: cheap to
+    /// build, and enough for [`Space::matches_nothing`] and the fields' hulls.
+    pub fn conditions(&self, rule: &Rule) -> Conditions {
+        let mut c = Conjuncts { family: self.family, set: Conditions::any(self.family) };
         if let Some(src) = &rule.src {
             c.net(CubeField::Src, src);
         }
@@ -117,7 +116,27 @@ impl Space {
         for m in rule.matches.iter() {
             c.matches(&m.kind, m.span);
         }
-        RuleSpace { exact: c.undecided.is_empty(), over: c.set.intersect(&self.universe), undecided: c.undecided }
+        c.set
+    }
+
+    /// The packets of the universe the conditions allow: [`RuleSpace::over`]. Each narrowed box
+    /// meets each of the universe's pieces (most of which a `-p` already misses).
+    pub fn over(&self, conditions: &Conditions) -> PacketSet {
+        let mut boxes = Vec::new();
+        for a in &conditions.boxes {
+            for b in self.universe.boxes() {
+                if let Some(c) = a.meet(b) {
+                    boxes.push(c);
+                }
+            }
+        }
+        PacketSet::from_disjoint(boxes)
+    }
+
+    /// Whether the conditions allow no packet of the universe: [`Space::over`] is empty. Builds
+    /// no box.
+    pub fn matches_nothing(&self, conditions: &Conditions) -> bool {
+        !conditions.boxes.iter().any(|a| self.universe.boxes().iter().any(|b| a.meets(b)))
     }
 }
 
@@ -162,8 +181,7 @@ fn universe_pieces(family: Family, base: &PacketBox) -> Vec<PacketBox> {
 /// A rule's set being narrowed, conjunct by conjunct.
 struct Conjuncts {
     family: Family,
-    set: PacketSet,
-    undecided: Vec<Span>,
+    set: Conditions,
 }
 
 /// Every port (the port fields' present values).
@@ -192,7 +210,7 @@ impl Conjuncts {
     }
 
     fn undecided(&mut self, span: Span) {
-        self.undecided.push(span);
+        self.set.undecided.push(span);
     }
 
     fn width(&self, field: CubeField) -> u32 {
@@ -396,15 +414,16 @@ impl Conjuncts {
                 by_source.range(RangeField::Sport, &list);
                 self.range(RangeField::Sport, &outside);
                 self.range(RangeField::Dport, &list);
-                let mut boxes = by_source.set.boxes().to_vec();
-                boxes.extend(self.set.boxes().iter().cloned());
-                self.set = PacketSet::from_disjoint(boxes);
+                let mut set = by_source.set;
+                set.undecided = std::mem::take(&mut self.set.undecided);
+                set.extend_disjoint(std::mem::replace(&mut self.set, Conditions::any(self.family)));
+                self.set = set;
             }
         }
     }
 
     fn clone_set(&self) -> Conjuncts {
-        Conjuncts { family: self.family, set: self.set.clone(), undecided: Vec::new() }
+        Conjuncts { family: self.family, set: self.set.branch() }
     }
 
     fn icmp(&mut self, i: &Icmp, v4: bool) {

@@ -44,6 +44,7 @@ impl Cube {
         }
         let mut rest = self;
         let mut free = other.care & !self.care;
+        out.reserve(free.count_ones() as usize);
         while free != 0 {
             let bit = 1u128 << (127 - free.leading_zeros());
             free &= !bit;
@@ -114,6 +115,14 @@ impl Cubes {
         Cubes { cubes }
     }
 
+    /// Whether every cube lies in a `width`-bit domain, with the bits above it cared for (as
+    /// every cube made by these functions for that width does): then the set met with
+    /// [`Cubes::full`] is the set itself, cube for cube.
+    pub fn within(&self, width: u32) -> bool {
+        let top = above(width);
+        self.cubes.iter().all(|c| c.care & top == top && c.value & top == 0)
+    }
+
     /// The union of any cubes (made disjoint).
     pub fn union(&self, other: &Cubes) -> Cubes {
         let mut all = self.clone();
@@ -134,7 +143,8 @@ impl Cubes {
     }
 
     pub fn intersect(&self, other: &Cubes) -> Cubes {
-        let mut cubes = SmallVec::new();
+        // room for the usual result, a subset of the longer side's cubes, at once
+        let mut cubes = SmallVec::with_capacity(self.cubes.len().max(other.cubes.len()));
         for a in &self.cubes {
             for b in &other.cubes {
                 if let Some(c) = a.intersect(*b) {
@@ -243,6 +253,31 @@ mod tests {
         let top = Cubes::interval(u128::MAX - 3, u128::MAX, 128);
         assert!(top.contains(u128::MAX) && top.contains(u128::MAX - 3) && !top.contains(u128::MAX - 4));
         assert_eq!(top.hull(), Some((u128::MAX - 3, u128::MAX)));
+    }
+
+    #[test]
+    fn a_set_within_the_domain_is_its_own_meet_with_the_domain() {
+        // what lets a rule's first condition on a field skip meeting the whole domain
+        for width in [8, 9, 12, 32, 128] {
+            let sets = [
+                Cubes::masked(0x0a, 0x0f, width),
+                Cubes::masked(0x0a, 0x0f, width).complement(width),
+                Cubes::interval(3, 200, width),
+                Cubes::point(7),
+                Cubes::full(width),
+                Cubes::empty(),
+                Cubes::masked(0x01, 0x03, width).union(&Cubes::masked(0x40, 0xc0, width)),
+            ];
+            for set in sets {
+                if set.within(width) {
+                    assert_eq!(Cubes::full(width).intersect(&set), set, "{set:?}");
+                }
+            }
+            assert!(Cubes::masked(0x0a, 0x0f, width).complement(width).within(width));
+        }
+        // a point cares for every bit; one outside the domain is not within it
+        assert!(!Cubes::point(1 << 40).within(32));
+        assert!(!Cubes::cube(Cube { value: 0, care: 0 }).within(32));
     }
 
     #[test]

@@ -41,6 +41,7 @@
 //! many subtractions bound the size ([`PacketSet::subtract_bounded`]).
 
 mod compile;
+mod conditions;
 mod cubes;
 pub mod field;
 pub mod names;
@@ -51,6 +52,7 @@ mod set;
 pub mod state;
 
 pub use compile::{RuleSpace, Space};
+pub use conditions::Conditions;
 pub use cubes::{Cube, Cubes};
 pub use packet::Packet;
 pub use packet_box::{PacketBox, Point};

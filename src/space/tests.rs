@@ -246,3 +246,67 @@ fn replacing_a_field_rewrites_every_packet_and_keeps_the_boxes_disjoint() {
     assert!(c.replace_range(RangeField::Dport, &Ranges::empty()).is_empty());
     assert!(PacketSet::empty().replace_range(RangeField::Dport, &Ranges::point(1)).is_empty());
 }
+
+/// Every rule of every loadable fixture, with its table's family and its chain's hook.
+fn fixture_rules() -> Vec<(Family, Option<Hook>, Rule)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = Vec::new();
+    for dir in ["valid", "space", "lint"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let loaded = read(&Source::new(path.display().to_string(), text), &LoadOptions::default());
+            for table in loaded.ruleset.tables {
+                for chain in table.chains {
+                    let hook = chain.hook();
+                    out.extend(chain.rules.into_iter().map(|r| (table.family, hook, r)));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn sets_built_from_the_narrowed_fields_equal_full_boxes_met_with_the_universe() {
+    let mut lines: Vec<(Family, Option<Hook>, Rule)> = fixture_rules();
+    let extra4 = [
+        "-s 10.0.0.1 -m iprange --src-range 10.0.0.5-10.0.0.9 -j ACCEPT",
+        "-p tcp -m multiport --ports 22,80:90 ! -s 10.0.0.0/8 -j DROP",
+        "-f -p udp -j DROP",
+        "! -p tcp -m mark ! --mark 0x4/0x6 -j ACCEPT",
+        "-p icmp --icmp-type echo-request -m length --length 0:100 -j ACCEPT",
+        "-m addrtype --src-type LOCAL ! --dst-type UNICAST -m conntrack --ctstate NEW -j DROP",
+        "-m mark --mark 0x1 -m mark --mark 0x2 -j DROP",
+        "-i eth+ ! -o lo -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT",
+    ];
+    for r in rules(Family::Ipv4, &extra4) {
+        lines.push((Family::Ipv4, None, r));
+    }
+    assert!(lines.len() > 200, "only {} rules: the fixtures moved?", lines.len());
+    for (family, hook, rule) in &lines {
+        let space = Space::at(*family, *hook);
+        let conditions = space.conditions(rule);
+        let over = space.over(&conditions);
+        // the compiler before the shortcut: full boxes narrowed, then met with the universe
+        let reference = conditions.full_boxes().intersect(space.universe());
+        assert_eq!(over, reference, "{rule:?}");
+        assert_eq!(space.matches_nothing(&conditions), over.is_empty(), "{rule:?}");
+        assert_eq!(space.rule(rule).over, over);
+        // each narrowed field's hull holds the exact set's
+        for b in over.boxes() {
+            for f in super::field::RANGE_FIELDS {
+                if let (Some((lo, hi)), Some((blo, bhi))) = (conditions.range_hull(f), b.range(f).hull()) {
+                    assert!(lo <= blo && bhi <= hi, "{rule:?} {f:?}");
+                }
+            }
+            for f in super::field::CUBE_FIELDS {
+                if let (Some((lo, hi)), Some((blo, bhi))) = (conditions.cube_hull(f), b.cube(f).hull()) {
+                    assert!(lo <= blo && bhi <= hi, "{rule:?} {f:?}");
+                }
+            }
+        }
+    }
+    let nothing = lines.iter().filter(|(f, h, r)| Space::at(*f, *h).rule(r).over.is_empty()).count();
+    assert!(nothing >= 2, "the rules that match nothing are gone");
+}

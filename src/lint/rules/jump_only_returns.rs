@@ -42,6 +42,10 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
     for (t, table) in cx.ruleset.tables.iter().enumerate() {
         let useless: Vec<bool> =
             table.chains.iter().map(|c| !c.is_builtin() && only_returns(c, table.family)).collect();
+        if !useless.contains(&true) {
+            // no chain to report a jump to: no need to look at the jumps
+            continue;
+        }
         for (c, chain) in table.chains.iter().enumerate() {
             for (r, rule) in live_rules(chain, table.family).iter().enumerate() {
                 let TargetKind::Jump(name) = &rule.target.kind else { continue };

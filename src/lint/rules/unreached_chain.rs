@@ -27,16 +27,19 @@ crate::declare_lint! {
 fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
     for (t, table) in cx.ruleset.tables.iter().enumerate() {
         let graph = &cx.graphs[t];
+        let unreached: Vec<usize> =
+            (0..table.chains.len()).filter(|&c| !table.chains[c].is_builtin() && graph.chain_hooks(c) == 0).collect();
+        if unreached.is_empty() {
+            continue;
+        }
         let mut jumped_to = vec![false; table.chains.len()];
         for rule in table.chains.iter().flat_map(|ch| &ch.rules) {
             if let Some(to) = rule.target.kind.chain().and_then(|name| cx.chain_index(t, name)) {
                 jumped_to[to] = true;
             }
         }
-        for (c, chain) in table.chains.iter().enumerate() {
-            if chain.is_builtin() || graph.chain_hooks(c) != 0 {
-                continue;
-            }
+        for c in unreached {
+            let chain = &table.chains[c];
             let jumped = jumped_to[c];
             let why = if jumped { "only rules that never run jump to it" } else { "no rule jumps to it" };
             found.push(
