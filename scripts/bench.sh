@@ -21,6 +21,9 @@ SIZES=("$@")
 if [ ${#SIZES[@]} -eq 0 ]; then SIZES=(1000 10000 100000); fi
 
 die() { echo "bench.sh: $*" >&2; exit 2; }
+
+# the packet `ipt explain` follows: a new connection from outside to the first service's address
+EXPLAIN=${EXPLAIN:-"--src 203.0.113.5 --dst 172.30.0.1 --dport 80 --in-iface eth0 --local 192.0.2.1 --out-iface eth1"}
 command -v iptables-legacy-restore >/dev/null || die "iptables-legacy-restore is missing (apt-get install iptables)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 command -v unshare >/dev/null || die "unshare is missing (util-linux)"
@@ -81,24 +84,28 @@ for n in "${SIZES[@]}"; do
         hyperfine --style basic -w "$WARMUP" -r "$runs" --export-csv "$csv" \
             -n iptables-legacy-restore "unshare -n iptables-legacy-restore --test < $file" \
             -n ipt "$IPT check $file" \
-            -n ipt-lint "$IPT lint --warn style --fail-on error $file" >&2
+            -n ipt-lint "$IPT lint --warn style --fail-on error $file" \
+            -n ipt-explain "$IPT explain $file $EXPLAIN" >&2
         t_ipt=$(awk -F, '$1 == "ipt" { print $4 }' "$csv")
         t_lint=$(awk -F, '$1 == "ipt-lint" { print $4 }' "$csv")
+        t_explain=$(awk -F, '$1 == "ipt-explain" { print $4 }' "$csv")
         t_restore=$(awk -F, '$1 == "iptables-legacy-restore" { print $4 }' "$csv")
         rm -f "$csv"
     else
         t_restore=$(median_time "$runs" "$file" unshare -n iptables-legacy-restore --test)
         t_ipt=$(median_time "$runs" /dev/null "$IPT" check "$file")
         t_lint=$(median_time "$runs" /dev/null "$IPT" lint --warn style --fail-on error "$file")
+        # shellcheck disable=SC2086
+        t_explain=$(median_time "$runs" /dev/null "$IPT" explain "$file" $EXPLAIN)
     fi
     rss=$(peak_rss "$file")
-    rows+=("$(awk -v n="$n" -v ti="$t_ipt" -v tl="$t_lint" -v tr="$t_restore" -v rss="$rss" -v size="$size" 'BEGIN {
-        printf "| %d | %.3f s | %.3f s | %.3f | %.3f s | %.3f | %.1f MiB | %.1f MiB | %.2f |", n, ti, tr, ti / tr, tl, tl / tr, rss / 1024, size / 1048576, rss * 1024 / size
+    rows+=("$(awk -v n="$n" -v ti="$t_ipt" -v tl="$t_lint" -v te="$t_explain" -v tr="$t_restore" -v rss="$rss" -v size="$size" 'BEGIN {
+        printf "| %d | %.3f s | %.3f s | %.3f | %.3f s | %.3f | %.3f s | %.3f | %.1f MiB | %.1f MiB | %.2f |", n, ti, tr, ti / tr, tl, tl / tr, te, te / tr, rss / 1024, size / 1048576, rss * 1024 / size
     }')")
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "median wall times; ratios against iptables-legacy-restore --test (targets: check <= 0.1, lint <= 0.2); RSS/size target <= 4"
-echo "| services | ipt check | iptables-legacy-restore --test | ratio | ipt lint (all lints) | ratio | ipt check peak RSS | file size | RSS/size |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "median wall times; ratios against iptables-legacy-restore --test (targets: check <= 0.1, lint <= 0.2, explain <= 0.1); RSS/size target <= 4"
+echo "| services | ipt check | iptables-legacy-restore --test | ratio | ipt lint (all lints) | ratio | ipt explain (one packet) | ratio | ipt check peak RSS | file size | RSS/size |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"

@@ -35,74 +35,100 @@ enum Part<'r> {
     Match(&'r Match),
 }
 
-/// Tests a rule's conditions: whether it matches (`None`: undecided) and each condition tested.
+/// Tests a rule's conditions: whether it matches (`None`: undecided) and each condition tested,
+/// up to the first that fails.
 pub fn test(space: &Space, packet: &PacketSet, pkt: &Pkt, rule: &Rule) -> (Option<bool>, Vec<Condition>) {
     let mut conditions = Vec::new();
     let mut outcome = Some(true);
     let bare = || Rule::new(rule.line, rule.span, Box::new([]), Target { span: rule.span, kind: TargetKind::Continue });
-    let mut parts: Vec<(Part<'_>, Rule, String)> = Vec::new();
-    if let Some(src) = &rule.src {
+    // the parts in the kernel's order, each made only when the ones before it did not fail
+    let count = 6 + rule.matches.len();
+    for step in 0..count {
         let mut r = bare();
-        r.src = Some(src.clone());
         let mut text = String::new();
-        src.save(&mut text, "-s", &src.value);
-        parts.push((Part::Src, r, text));
-    }
-    if let Some(dst) = &rule.dst {
-        let mut r = bare();
-        r.dst = Some(dst.clone());
-        let mut text = String::new();
-        dst.save(&mut text, "-d", &dst.value);
-        parts.push((Part::Dst, r, text));
-    }
-    if let Some(i) = rule.in_iface() {
-        let mut r = bare();
-        r.set_in_iface(Some(i.clone()));
-        let mut text = String::new();
-        i.save(&mut text, "-i", i.value);
-        parts.push((Part::InIface, r, text));
-    }
-    if let Some(o) = rule.out_iface() {
-        let mut r = bare();
-        r.set_out_iface(Some(o.clone()));
-        let mut text = String::new();
-        o.save(&mut text, "-o", o.value);
-        parts.push((Part::OutIface, r, text));
-    }
-    if let Some(p) = &rule.proto {
-        let mut r = bare();
-        r.proto = Some(p.clone());
-        let mut text = String::new();
-        p.save(&mut text, "-p", p.value);
-        parts.push((Part::Proto, r, text));
-    }
-    if let Some(f) = rule.fragment() {
-        let mut r = bare();
-        r.set_fragment(Some(f.clone()));
-        let text = if f.invert { " ! -f" } else { " -f" }.to_string();
-        parts.push((Part::Fragment, r, text));
-    }
-    for m in rule.matches.iter() {
-        let mut r = bare();
-        r.matches = Box::new([m.clone()]);
-        let mut text = format!(" -m {}", m.kind.name());
-        m.kind.save(&mut text);
-        parts.push((Part::Match(m), r, text));
-    }
-    for (part, r, text) in parts {
-        let set = space.rule(&r);
-        let holds = if !set.exact {
-            None
-        } else if packet.is_subset(&set.over) {
-            Some(true)
-        } else if !packet.intersects(&set.over) {
-            Some(false)
-        } else {
-            None
+        let part = match step {
+            0 => match &rule.src {
+                Some(src) => {
+                    src.save(&mut text, "-s", &src.value);
+                    r.src = Some(src.clone());
+                    Part::Src
+                }
+                None => continue,
+            },
+            1 => match &rule.dst {
+                Some(dst) => {
+                    dst.save(&mut text, "-d", &dst.value);
+                    r.dst = Some(dst.clone());
+                    Part::Dst
+                }
+                None => continue,
+            },
+            2 => match rule.in_iface() {
+                Some(i) => {
+                    i.save(&mut text, "-i", i.value);
+                    r.set_in_iface(Some(i.clone()));
+                    Part::InIface
+                }
+                None => continue,
+            },
+            3 => match rule.out_iface() {
+                Some(o) => {
+                    o.save(&mut text, "-o", o.value);
+                    r.set_out_iface(Some(o.clone()));
+                    Part::OutIface
+                }
+                None => continue,
+            },
+            4 => match &rule.proto {
+                Some(p) => {
+                    p.save(&mut text, "-p", p.value);
+                    r.proto = Some(p.clone());
+                    Part::Proto
+                }
+                None => continue,
+            },
+            5 => match rule.fragment() {
+                Some(f) => {
+                    text.push_str(if f.invert { " ! -f" } else { " -f" });
+                    r.set_fragment(Some(f.clone()));
+                    Part::Fragment
+                }
+                None => continue,
+            },
+            _ => {
+                let m = &rule.matches[step - 6];
+                text.push_str(" -m ");
+                text.push_str(m.kind.name());
+                m.kind.save(&mut text);
+                r.matches = Box::new([m.clone()]);
+                Part::Match(m)
+            }
         };
-        let why = if set.exact { why(&part, pkt) } else { UNSEEN.to_string() };
+        // an address test on a known address needs no set
+        let direct = match (&part, &r.src, &r.dst) {
+            (Part::Src, Some(net), _) => pkt.src.and_then(|a| net_holds(net, a)),
+            (Part::Dst, _, Some(net)) => pkt.dst.and_then(|a| net_holds(net, a)),
+            _ => None,
+        };
+        let (holds, exact) = match direct {
+            Some(h) => (Some(h), true),
+            None => {
+                let set = space.rule(&r);
+                let holds = if !set.exact {
+                    None
+                } else if packet.is_subset(&set.over) {
+                    Some(true)
+                } else if !packet.intersects(&set.over) {
+                    Some(false)
+                } else {
+                    None
+                };
+                (holds, set.exact)
+            }
+        };
+        let why = if exact { why(&part, pkt) } else { UNSEEN.to_string() };
         let why = match holds {
-            None if set.exact => format!("{why}: unknown, so undecided"),
+            None if exact => format!("{why}: unknown, so undecided"),
             _ => why,
         };
         conditions.push(Condition { test: text.trim_start().to_string(), holds, why });
@@ -113,6 +139,21 @@ pub fn test(space: &Space, packet: &PacketSet, pkt: &Pkt, rule: &Rule) -> (Optio
         }
     }
     (outcome, conditions)
+}
+
+/// `[!] -s/-d NET` on a known address; `None` for a host name (resolved only when the kernel
+/// loads the rule).
+fn net_holds(net: &crate::model::Neg<crate::model::Net>, addr: std::net::IpAddr) -> Option<bool> {
+    use crate::model::Net;
+    use std::net::IpAddr;
+    let inside = match (&net.value, addr) {
+        (Net::V4 { addr: n, mask }, IpAddr::V4(a)) => u32::from(a) & u32::from(*mask) == u32::from(*n),
+        (Net::V6(v6), IpAddr::V6(a)) => u128::from(a) & u128::from(v6.mask) == u128::from(v6.addr),
+        (Net::Name(_), _) => return None,
+        // another family's address never matches
+        _ => false,
+    };
+    Some(inside != net.invert)
 }
 
 const UNSEEN: &str = "depends on what ipt cannot see (rates, history, set contents, time, payload, sockets, ...)";
@@ -151,7 +192,11 @@ fn why(part: &Part<'_>, pkt: &Pkt) -> String {
             MatchKind::Ttl(_) => format!("the TTL is {}", pkt.ttl),
             MatchKind::Hl(_) => format!("the hop limit is {}", pkt.ttl),
             MatchKind::Tos(_) | MatchKind::Dscp(_) | MatchKind::Ecn(_) => format!("the TOS byte is {:#04x}", pkt.tos),
-            MatchKind::Pkttype(_) => "the packet is unicast".to_string(),
+            MatchKind::Pkttype(_) => match pkt.dst {
+                Some(std::net::IpAddr::V4(v4)) if v4.is_broadcast() => "the packet is broadcast".to_string(),
+                Some(a) if a.is_multicast() => "the packet is multicast".to_string(),
+                _ => "the packet is unicast (to this host's link address)".to_string(),
+            },
             MatchKind::Mac(_) => "the source MAC address".to_string(),
             MatchKind::Comment(_) => "a comment always holds".to_string(),
             _ => "the packet's headers".to_string(),

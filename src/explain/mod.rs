@@ -16,6 +16,9 @@ mod packet;
 pub mod routes;
 mod walk;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

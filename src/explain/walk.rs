@@ -38,7 +38,7 @@ impl IfaceVal {
 }
 
 /// The packet as it is now.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pkt {
     pub family: Family,
     pub proto: u8,
@@ -109,6 +109,16 @@ impl Pkt {
         names.join(",")
     }
 
+    /// The address types `-m addrtype` sees, as bits of [`crate::ext::addrtype::NAMES`]. An
+    /// IPv4 address has one routing type; IPv6 tests the address's own kind (unicast,
+    /// multicast) and its route (local) apart, so a local unicast address is both.
+    fn addr_types(&self, a: Option<IpAddr>, local: bool) -> Option<u128> {
+        let t = self.addr_type(a, local)?;
+        let bits = 1u128 << t;
+        let unicast_v6 = matches!(a, Some(IpAddr::V6(v6)) if !v6.is_multicast() && !v6.is_unspecified());
+        Some(if local && unicast_v6 { bits | 1 << 1 } else { bits })
+    }
+
     fn addr_type(&self, a: Option<IpAddr>, local: bool) -> Option<usize> {
         // bit numbers of crate::ext::addrtype::NAMES
         const UNSPEC: usize = 0;
@@ -163,7 +173,13 @@ impl Pkt {
         set_r(RangeField::Dport, self.dport.map_or(ABSENT_PORT, u128::from));
         set_r(RangeField::Icmp, self.icmp.map_or(ABSENT_ICMP, |(t, c)| u128::from(t) << 8 | u128::from(c)));
         set_r(RangeField::CtState, self.ct);
-        set_r(RangeField::Pkttype, 0);
+        // PACKET_HOST, or what the destination address makes it (the link layer follows it)
+        let pkttype = match self.dst {
+            Some(IpAddr::V4(v4)) if v4.is_broadcast() => 1,
+            Some(a) if a.is_multicast() => 2,
+            _ => 0,
+        };
+        set_r(RangeField::Pkttype, pkttype);
         set_r(RangeField::Length, u128::from(self.length));
         set_r(RangeField::Ttl, u128::from(self.ttl));
         set_r(RangeField::MacSrc, ABSENT_MAC);
@@ -174,8 +190,8 @@ impl Pkt {
         set_c(CubeField::Tos, u128::from(self.tos));
         set_c(CubeField::Mark, u128::from(self.mark));
         set_c(CubeField::Connmark, u128::from(self.connmark));
-        set_c(CubeField::SrcType, self.addr_type(self.src, self.src_local).map_or(0, |t| 1 << t));
-        set_c(CubeField::DstType, self.addr_type(self.dst, self.dst_local).map_or(0, |t| 1 << t));
+        set_c(CubeField::SrcType, self.addr_types(self.src, self.src_local).unwrap_or(0));
+        set_c(CubeField::DstType, self.addr_types(self.dst, self.dst_local).unwrap_or(0));
         let point = Point { ranges, cubes };
         let mut b = PacketBox::point(&point);
         if iface(&self.in_iface).is_none() {
@@ -223,11 +239,16 @@ struct Walk<'a> {
     notes: Vec<String>,
     pkt: Pkt,
     spaces: Vec<(Hook, Space)>,
+    /// The packet's set for the last hook and packet it was made for (most rules in a row
+    /// test the same packet).
+    packet_cache: Option<(Hook, Pkt, PacketSet)>,
     /// nat ran (or its null binding was made) for the destination and for the source.
     dst_nat_done: bool,
     src_nat_done: bool,
     /// Marked untracked by a raw-table target.
     untracked: bool,
+    /// The packet carries a connection already (on its way back in on lo).
+    ct_attached: bool,
     /// `--out-iface` given: where the packet leaves, whatever the routes say.
     out_fixed: bool,
 }
@@ -265,9 +286,11 @@ pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> 
         notes: Vec::new(),
         pkt,
         spaces: Vec::new(),
+        packet_cache: None,
         dst_nat_done: false,
         src_nat_done: false,
         untracked: query.state == CtBase::Untracked,
+        ct_attached: false,
         out_fixed: query.out_iface.is_some(),
     };
     let fate = w.run()?;
@@ -318,7 +341,8 @@ impl Walk<'_> {
             if !self.pkt.dst_local {
                 return Ok(Fate::Sent);
             }
-            // to itself: out on lo and back in
+            // to itself: out on lo and back in, with its connection (or untracked mark)
+            self.ct_attached = true;
             self.pkt.in_iface = IfaceVal::Known("lo".into());
             self.pkt.out_iface = IfaceVal::None;
             if let Some(fate) = self.hook(Hook::Prerouting, 2)? {
@@ -374,13 +398,26 @@ impl Walk<'_> {
         }
     }
 
-    fn space(&mut self, hook: Hook) -> Space {
-        if let Some((_, s)) = self.spaces.iter().find(|(h, _)| *h == hook) {
-            return s.clone();
+    /// The space of a hook, made once.
+    fn space(&mut self, hook: Hook) -> usize {
+        if let Some(i) = self.spaces.iter().position(|(h, _)| *h == hook) {
+            return i;
         }
-        let s = Space::at(self.pkt.family, Some(hook));
-        self.spaces.push((hook, s.clone()));
-        s
+        self.spaces.push((hook, Space::at(self.pkt.family, Some(hook))));
+        self.spaces.len() - 1
+    }
+
+    /// The packet as a set in the hook's space.
+    fn packet_set(&mut self, hook: Hook, space: usize) -> PacketSet {
+        if let Some((h, p, set)) = &self.packet_cache
+            && *h == hook
+            && *p == self.pkt
+        {
+            return set.clone();
+        }
+        let set = self.pkt.packet_set(&self.spaces[space].1);
+        self.packet_cache = Some((hook, self.pkt.clone(), set.clone()));
+        set
     }
 
     /// The tables on a hook, in the kernel's order.
@@ -491,8 +528,8 @@ impl Walk<'_> {
                 continue;
             };
             let space = self.space(hook);
-            let set = self.pkt.packet_set(&space);
-            let (outcome, conditions) = conditions::test(&space, &set, &self.pkt, rule);
+            let set = self.packet_set(hook, space);
+            let (outcome, conditions) = conditions::test(&self.spaces[space].1, &set, &self.pkt, rule);
             let (matched, assumed) = match outcome {
                 Some(m) => (m, false),
                 None => {
@@ -616,16 +653,19 @@ impl Walk<'_> {
                 }
                 Step::Continue
             }
+            // xt_CT leaves a packet alone once it has a connection (back in on lo, it has one)
             T::Ct(ct) => {
-                if ct.notrack {
+                if ct.notrack && !self.ct_attached {
                     self.untracked = true;
                     self.pkt.ct = CtBase::Untracked.value();
                 }
                 Step::Continue
             }
             T::Notrack => {
-                self.untracked = true;
-                self.pkt.ct = CtBase::Untracked.value();
+                if !self.ct_attached {
+                    self.untracked = true;
+                    self.pkt.ct = CtBase::Untracked.value();
+                }
                 Step::Continue
             }
             T::Tos(t) => {

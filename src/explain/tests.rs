@@ -1,0 +1,142 @@
+//! Explain on small rulesets: what the kernel harness cannot show (undecided tests, paths,
+//! `--assume`, the two backends' order, states a lone packet cannot have).
+
+use super::{Ask, Backend, CtBase, Event, ExplainError, Fate, Query, explain};
+use crate::load::{LoadOptions, load};
+use crate::source::Source;
+
+fn ruleset(text: &str) -> crate::model::Ruleset {
+    let loaded = load(&Source::new("t.rules", text.to_string()), &LoadOptions::default());
+    assert!(loaded.loads(), "{:?}", loaded.diagnostics.iter().map(|d| d.code()).collect::<Vec<_>>());
+    loaded.ruleset
+}
+
+fn incoming() -> Ask {
+    Ask {
+        src: Some("203.0.113.7".parse().unwrap()),
+        dst: Some("192.0.2.1".parse().unwrap()),
+        dport: Some(22),
+        in_iface: Some("eth0".into()),
+        ..Ask::default()
+    }
+}
+
+/// `(table, chain, line, verdict)` of the matched rules, and the policies, of each path.
+fn trail(e: &super::Explanation) -> Vec<(Vec<String>, Fate)> {
+    e.paths
+        .iter()
+        .map(|p| {
+            let steps = p
+                .events
+                .iter()
+                .filter_map(|ev| match ev {
+                    Event::Rule(r) if r.matched => {
+                        Some(format!("{} {} {} {}", r.table, r.chain, r.line, r.verdict.clone().unwrap_or_default()))
+                    }
+                    Event::Policy { table, chain, policy, .. } => Some(format!("{table} {chain} policy {policy}")),
+                    Event::Skip { table, .. } => Some(format!("{table} skipped")),
+                    _ => None,
+                })
+                .collect();
+            (steps, p.fate)
+        })
+        .collect()
+}
+
+const LIMIT: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -m limit --limit 1/s -j ACCEPT\n\
+                     -A INPUT -p tcp --dport 22 -m recent --name ssh --rcheck -j REJECT\nCOMMIT\n";
+
+#[test]
+fn each_undecided_rule_splits_the_path_and_assume_fixes_it() {
+    let rules = ruleset(LIMIT);
+    let e = explain(&rules, &Query::new(incoming()).unwrap()).unwrap();
+    assert_eq!(
+        trail(&e),
+        [
+            (vec!["filter INPUT 3 accept".to_string()], Fate::Delivered),
+            (vec!["filter INPUT 4 reject".to_string()], Fate::Rejected),
+            (vec!["filter INPUT policy drop".to_string()], Fate::Dropped),
+        ]
+    );
+    assert_eq!(e.paths[1].choices.iter().map(|c| (c.line, c.holds)).collect::<Vec<_>>(), [(3, false), (4, true)]);
+    let mut ask = incoming();
+    ask.assume.insert(3, false);
+    ask.assume.insert(4, false);
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!(trail(&e), [(vec!["filter INPUT policy drop".to_string()], Fate::Dropped)]);
+}
+
+#[test]
+fn too_many_undecided_rules_ask_for_assume() {
+    let mut text = "*filter\n:INPUT ACCEPT [0:0]\n".to_string();
+    for i in 0..6 {
+        text.push_str(&format!("-A INPUT -m statistic --mode random --probability 0.5 -j MARK --set-mark {i}\n"));
+    }
+    text.push_str("COMMIT\n");
+    let e = explain(&ruleset(&text), &Query::new(incoming()).unwrap());
+    assert!(matches!(e, Err(ExplainError::TooManyPaths { max: 16, .. })), "{e:?}");
+}
+
+#[test]
+fn an_unknown_input_interface_makes_i_undecided() {
+    let rules = ruleset("*filter\n:INPUT DROP [0:0]\n-A INPUT -i eth0 -j ACCEPT\nCOMMIT\n");
+    let mut ask = incoming();
+    ask.in_iface = None;
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!(e.paths.len(), 2);
+    let Event::Rule(r) = &e.paths[0].events[1] else { panic!("{:?}", e.paths[0].events) };
+    assert_eq!((r.conditions[0].test.as_str(), r.conditions[0].holds), ("-i eth0", None));
+}
+
+const SECURITY_AND_NAT: &str = "*nat\n:INPUT ACCEPT [0:0]\n-A INPUT -j LOG\nCOMMIT\n\
+                                *security\n:INPUT ACCEPT [0:0]\n-A INPUT -j LOG\nCOMMIT\n";
+
+#[test]
+fn the_backends_order_security_and_nat_on_input_differently() {
+    let rules = ruleset(SECURITY_AND_NAT);
+    let order = |backend| {
+        let mut ask = incoming();
+        ask.backend = backend;
+        let steps = trail(&explain(&rules, &Query::new(ask).unwrap()).unwrap()).remove(0).0;
+        steps.into_iter().filter(|s| s.contains("INPUT") && !s.contains("policy")).collect::<Vec<_>>()
+    };
+    assert_eq!(order(Backend::Nft), ["nat INPUT 3 continue", "security INPUT 7 continue"]);
+    assert_eq!(order(Backend::Legacy), ["security INPUT 7 continue", "nat INPUT 3 continue"]);
+}
+
+#[test]
+fn nat_sees_only_the_first_packet_of_a_connection() {
+    let rules =
+        ruleset("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j DNAT --to-destination 198.51.100.2\nCOMMIT\n");
+    let mut ask = incoming();
+    ask.state = Some(CtBase::Established);
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!(trail(&e), [(vec!["nat skipped".to_string()], Fate::Delivered)]);
+    let e = explain(&rules, &Query::new(incoming()).unwrap()).unwrap();
+    assert_eq!(e.paths[0].final_packet.dst.as_deref(), Some("198.51.100.2"));
+    assert_eq!(e.paths[0].hooks, ["PREROUTING", "FORWARD", "POSTROUTING"]);
+}
+
+#[test]
+fn return_in_a_built_in_chain_and_the_end_of_a_goto_apply_the_policy() {
+    let rules = ruleset(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:x - [0:0]\n-A INPUT -p tcp -j RETURN\n-A INPUT -j ACCEPT\n\
+         -A FORWARD -g x\n-A FORWARD -j DROP\nCOMMIT\n",
+    );
+    let e = explain(&rules, &Query::new(incoming()).unwrap()).unwrap();
+    assert_eq!(trail(&e), [(vec!["filter INPUT 5 return".into(), "filter INPUT policy drop".into()], Fate::Dropped)]);
+    let mut ask = incoming();
+    ask.local = vec!["192.0.2.99".parse().unwrap()];
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!(
+        trail(&e),
+        [(vec!["filter FORWARD 7 goto:x".into(), "filter FORWARD policy accept".into()], Fate::Forwarded)]
+    );
+}
+
+#[test]
+fn a_question_of_a_family_the_input_lacks_is_refused() {
+    let rules = ruleset("*filter\n:INPUT DROP [0:0]\n-A INPUT -s 192.0.2.0/24 -j ACCEPT\nCOMMIT\n");
+    let ask = Ask { src: Some("2001:db8::1".parse().unwrap()), ..Ask::default() };
+    assert!(matches!(explain(&rules, &Query::new(ask).unwrap()), Err(ExplainError::NoTables { family: "IPv6" })));
+}
