@@ -1,8 +1,17 @@
 //! The kernel tier: ipt's answers compared with a real kernel's, in private network namespaces
 //! (`cargo test --features kernel-tests --test kernel`, as root; `.ci/run` does it).
 
+#[path = "tier/explain_gen.rs"]
+mod explain_gen;
+#[path = "tier/explain_kernel.rs"]
+mod explain_kernel;
+#[path = "tier/explain_vs_kernel.rs"]
+mod explain_vs_kernel;
 #[path = "tier/netns.rs"]
 mod netns;
+#[allow(dead_code, reason = "the kernel tier runs ipt, it takes no snapshot")]
+#[path = "suite/support.rs"]
+mod support;
 
 use std::path::Path;
 

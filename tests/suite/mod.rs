@@ -1,5 +1,8 @@
 mod cli;
 mod docs;
+mod explain;
+#[path = "../tier/explain_vs_kernel.rs"]
+pub mod explain_vs_kernel;
 mod fixtures;
 mod lint;
 mod roundtrip;
