@@ -292,7 +292,10 @@ fn commands_agree_with_the_kernel(format: &str, all: bool) -> usize {
                 assert!(!all, "{}: not a command: {line}", entry.path);
                 continue;
             };
-            let loaded = load(&Source::new(entry.path.clone(), restore.clone()), &LoadOptions { family: Some(family) });
+            let loaded = load(
+                &Source::new(entry.path.clone(), restore.clone()),
+                &LoadOptions { family: Some(family), ..Default::default() },
+            );
             let kernel = kernel_load(&restore, family);
             compared += 1;
             if let Some((_, why)) = COMMAND_EXCEPTIONS.iter().find(|(c, _)| *c == line) {

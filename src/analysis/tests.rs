@@ -13,7 +13,7 @@ use crate::space::{Packet, Space};
 fn chain(lines: &[String]) -> Chain {
     let body: String = lines.iter().map(|l| format!("-A C {l}\n")).collect();
     let source = Source::new("test.rules", format!("*filter\n:C - [0:0]\n{body}COMMIT\n"));
-    let loaded = read(&source, &LoadOptions { family: Some(Family::Ipv4) });
+    let loaded = read(&source, &LoadOptions { family: Some(Family::Ipv4), ..Default::default() });
     let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(loaded.loads(), "{lines:?}: {errors:?}");
     loaded.ruleset.tables.into_iter().flat_map(|t| t.chains).find(|c| &*c.name == "C").unwrap_or_else(|| {
@@ -342,7 +342,7 @@ const SCAN_TARGETS: [&str; 7] = ["ACCEPT", "DROP", "REJECT", "LOG", "RETURN", "M
 fn scan_chain(rules: &[(usize, usize)]) -> Chain {
     let body: String = rules.iter().map(|&(b, t)| format!("-A C {} -j {}\n", BODIES[b], SCAN_TARGETS[t])).collect();
     let source = Source::new("test.rules", format!("*filter\n:C - [0:0]\n:D - [0:0]\n{body}COMMIT\n"));
-    let loaded = read(&source, &LoadOptions { family: Some(Family::Ipv4) });
+    let loaded = read(&source, &LoadOptions { family: Some(Family::Ipv4), ..Default::default() });
     let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(loaded.loads(), "{rules:?}: {errors:?}");
     loaded.ruleset.tables.into_iter().flat_map(|t| t.chains).find(|c| &*c.name == "C").expect("chain C")
@@ -486,7 +486,8 @@ fn a_big_table_gives_the_same_findings_on_any_number_of_threads() {
         }
     }
     text.push_str("COMMIT\n");
-    let loaded = read(&Source::new("big.rules", text), &LoadOptions { family: Some(Family::Ipv4) });
+    let loaded =
+        read(&Source::new("big.rules", text), &LoadOptions { family: Some(Family::Ipv4), ..Default::default() });
     assert!(loaded.loads());
     let table = &loaded.ruleset.tables[0];
     let one = unreachable_in_table_on(table, 1);

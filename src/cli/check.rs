@@ -9,7 +9,7 @@ use crate::diag::{JsonDiagnostic, Severity, Tally, render_json};
 use crate::load::{LoadOptions, load};
 
 pub fn run(args: &CheckArgs, out: &Output) -> Status {
-    let options = LoadOptions { family: args.input.family.map(Into::into) };
+    let options = LoadOptions { family: args.input.family.map(Into::into), ..Default::default() };
     let mut status = Status::Clean;
     let mut report = Report { files: Vec::new() };
     for path in &args.files {

@@ -11,6 +11,7 @@ use super::{Status, read_source};
 use crate::diag::{Severity, Tally};
 use crate::explain::{Ask, Backend, Query, explain, render, routes};
 use crate::load::{LoadOptions, load};
+use crate::model::Family;
 use crate::source::Source;
 
 /// Why the question could not be answered.
@@ -69,7 +70,19 @@ fn answer(args: &ExplainArgs, out: &Output) -> Result<Status, ExplainFailure> {
             Source::new(tool, run_tool(tool, &[]).map_err(ExplainFailure::Live)?)
         }
     };
-    let loaded = load(&source, &LoadOptions { family: args.input.family.map(Into::into) });
+    let family = args.input.family.map(Into::into);
+    let mut loaded = load(&source, &LoadOptions { family, ..Default::default() });
+    let asked = if ipv6 { Family::Ipv6 } else { Family::Ipv4 };
+    let mut read_as = None;
+    if !loaded.loads() && family.is_none() && args.src.or(args.dst).is_some() {
+        // a name like `before6.rules` may have guessed the other family: the question's
+        // addresses say which it is
+        let again = load(&source, &LoadOptions { family: None, name_family: Some(asked) });
+        if again.loads() {
+            loaded = again;
+            read_as = Some(asked);
+        }
+    }
     let tally = Tally::of(&loaded.diagnostics);
     if tally.errors > 0 {
         out.diagnostics(loaded.diagnostics.iter().filter(|d| d.severity() == Severity::Error));
@@ -117,7 +130,13 @@ fn answer(args: &ExplainArgs, out: &Output) -> Result<Status, ExplainFailure> {
             BackendArg::Legacy => Backend::Legacy,
         },
     };
-    let query = Query::new(ask).map_err(|e| ExplainFailure::Question(e.to_string()))?;
+    let mut query = Query::new(ask).map_err(|e| ExplainFailure::Question(e.to_string()))?;
+    if let Some(family) = read_as {
+        let name = if family == Family::Ipv6 { "IPv6" } else { "IPv4" };
+        query
+            .assumed
+            .push(format!("{} is read as {name}, the packet's family (its name suggests the other)", source.name()));
+    }
     let explanation = explain(&loaded.ruleset, &query).map_err(|e| ExplainFailure::Explain(e.to_string()))?;
     let mut stdout = std::io::stdout().lock();
     match args.format {

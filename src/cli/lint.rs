@@ -98,7 +98,7 @@ fn github_line(d: &Diagnostic) -> String {
 }
 
 pub fn run(args: &LintArgs, out: &Output) -> Status {
-    let options = LoadOptions { family: args.input.family.map(Into::into) };
+    let options = LoadOptions { family: args.input.family.map(Into::into), ..Default::default() };
     let fail = match args.fail_on {
         FailOn::Warning => Severity::Warning,
         FailOn::Error => Severity::Error,

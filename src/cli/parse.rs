@@ -8,7 +8,7 @@ use super::{Status, read_source};
 use crate::load::{LoadOptions, load};
 
 pub fn run(args: &ParseArgs, out: &Output) -> Status {
-    let options = LoadOptions { family: args.input.family.map(Into::into) };
+    let options = LoadOptions { family: args.input.family.map(Into::into), ..Default::default() };
     let source = match read_source(&args.file) {
         Ok(s) => s,
         Err(e) => {

@@ -25,7 +25,7 @@ pub fn load_rule(family: Family, table: &str, chain: &str, rule: &str) -> Outcom
     let text = format!("*{table}\n{declare}-A {chain} {rule}\nCOMMIT\n");
     let source = Source::new("test.rules", text);
     // what iptables itself refuses; where the kernel takes a target is crate::check's business
-    let loaded = read(&source, &LoadOptions { family: Some(family) });
+    let loaded = read(&source, &LoadOptions { family: Some(family), ..Default::default() });
     let describe = |d: &crate::diag::Diagnostic| match d.help_text() {
         Some(help) => format!("{d} ({help})"),
         None => d.to_string(),

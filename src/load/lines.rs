@@ -69,7 +69,7 @@ impl Sections {
 pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Sections) {
     let text = source.text();
     let bytes = text.as_bytes();
-    let file_family = family::from_file_name(source.name());
+    let file_family = options.name_family.or_else(|| family::from_file_name(source.name()));
     let mut chunks = vec![(0, 1)];
     let mut starts: Vec<(usize, Family, usize)> = Vec::new();
     let mut decided: Vec<Option<bool>> = Vec::new();

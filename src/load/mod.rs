@@ -24,6 +24,10 @@ use table::TableBuilder;
 pub struct LoadOptions {
     /// The family of every table, instead of what the file suggests.
     pub family: Option<Family>,
+    /// The family to take where the file's name would suggest one (`rules.v6`,
+    /// `before6.rules`): what a question about the file already knows. Headers and the rules
+    /// themselves still decide first where they can.
+    pub name_family: Option<Family>,
 }
 
 /// A dump read: the ruleset and every diagnostic, in the order of the lines.

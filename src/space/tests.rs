@@ -10,7 +10,7 @@ use crate::source::Source;
 fn rules(family: Family, lines: &[&str]) -> Vec<Rule> {
     let body: String = lines.iter().map(|l| format!("-A FORWARD {l}\n")).collect();
     let source = Source::new("test.rules", format!("*filter\n{body}COMMIT\n"));
-    let loaded = read(&source, &LoadOptions { family: Some(family) });
+    let loaded = read(&source, &LoadOptions { family: Some(family), ..Default::default() });
     let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(loaded.loads(), "{lines:?}: {errors:?}");
     loaded.ruleset.tables.into_iter().flat_map(|t| t.chains).flat_map(|c| c.rules).collect()

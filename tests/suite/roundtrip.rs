@@ -366,7 +366,8 @@ fn dump(family: Family) -> impl Strategy<Value = String> {
 }
 
 fn load_clean(text: &str, family: Family) -> Ruleset {
-    let loaded = load(&Source::new("generated.rules", text), &LoadOptions { family: Some(family) });
+    let loaded =
+        load(&Source::new("generated.rules", text), &LoadOptions { family: Some(family), ..Default::default() });
     let problems: Vec<String> =
         loaded.diagnostics.iter().map(|d| format!("{}: {d} at byte {:?}", d.code(), d.offset())).collect();
     assert!(loaded.loads(), "does not load: {problems:?}\n{text}");

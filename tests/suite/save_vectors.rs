@@ -88,7 +88,7 @@ fn run(case: &Case) -> Outcome {
     }
     let _ = writeln!(text, "-A {} {}\nCOMMIT", case.chain, case.input);
     let source = Source::new("case", text);
-    let loaded = load(&source, &LoadOptions { family: Some(case.family) });
+    let loaded = load(&source, &LoadOptions { family: Some(case.family), ..Default::default() });
     let codes: Vec<String> = loaded.diagnostics.iter().map(|d| d.code()).collect();
     let mut outcome = Outcome {
         result: Ok(String::new()),

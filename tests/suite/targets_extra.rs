@@ -39,7 +39,7 @@ fn run(family: Family, table: &str, chain: &str, input: &str) -> (Result<String,
         let _ = writeln!(text, ":{chain} - [0:0]");
     }
     let _ = writeln!(text, "-A {chain} {input}\nCOMMIT");
-    let loaded = load(&Source::new("case", text), &LoadOptions { family: Some(family) });
+    let loaded = load(&Source::new("case", text), &LoadOptions { family: Some(family), ..Default::default() });
     let host_name = loaded.diagnostics.iter().any(|d| d.code() == "ipt::load::host_name");
     // only the loader's errors: where a target may stand is checked elsewhere
     if let Some(e) =

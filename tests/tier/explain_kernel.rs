@@ -187,7 +187,10 @@ fn explain_agrees_with_the_kernel_on_random_rulesets() {
     let outcomes = parallel(&indexes, jobs(), |&index| {
         let case = generate(seed, index);
         let family = if case.packet.family == 4 { Family::Ipv4 } else { Family::Ipv6 };
-        let loaded = load(&Source::new(case.name.clone(), case.rules.clone()), &LoadOptions { family: Some(family) });
+        let loaded = load(
+            &Source::new(case.name.clone(), case.rules.clone()),
+            &LoadOptions { family: Some(family), ..Default::default() },
+        );
         if !loaded.loads() {
             let first = loaded.diagnostics.iter().find(|d| d.severity() == ipt::diag::Severity::Error);
             return Outcome::Discarded(first.map_or("?".into(), |d| d.code()));
