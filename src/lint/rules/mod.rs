@@ -1,10 +1,12 @@
 //! Every lint, one per file. Codes by category: `IPT0xx` about ipt itself, `IPT1xx`
-//! correctness, `IPT2xx` suspicious, `IPT3xx` security, `IPT4xx` performance, `IPT5xx` style.
+//! correctness, `IPT2xx` suspicious, `IPT3xx` security, `IPT4xx` performance, `IPT5xx` style,
+//! `IPT6xx` portability.
 //! A code is never reused.
 
 pub mod accept_policy_without_final_drop;
 pub mod dnat_dropped_in_forward;
 pub mod family_parity;
+pub mod input_order_by_backend;
 mod input_policy;
 pub mod jump_only_returns;
 pub mod late_established_accept;
@@ -41,6 +43,7 @@ pub static ALL: &[&Lint] = &[
     &rules_differ_in_one_field::LINT,
     &state_module::LINT,
     &log_without_prefix::LINT,
+    &input_order_by_backend::LINT,
 ];
 
 /// A target that ends the packet's way through the table: it is accepted, dropped or rejected.
