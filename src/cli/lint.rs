@@ -7,10 +7,12 @@ use serde::Serialize;
 
 use super::args::{FailOn, LintArgs, LintFormat, RuleArgs};
 use super::output::{FileReport, Output, Report};
-use super::{Status, read_source, sarif};
+use super::{ReadError, Status, read_source, sarif};
 use crate::diag::{Diagnostic, JsonDiagnostic, Severity, Tally, render_json};
 use crate::lint::{Config, Level, rules};
-use crate::load::{LoadOptions, load};
+use crate::load::{LoadOptions, Loaded, load};
+use crate::model::Family;
+use crate::source::Source;
 
 /// A diagnostic in `--format json`: the `ipt check` fields, with the code split from the
 /// lint's name.
@@ -97,6 +99,9 @@ fn github_line(d: &Diagnostic) -> String {
     format!("::{kind} {}::{}", props.join(","), github_escape(&message, false))
 }
 
+/// A file read and loaded, or why it could not be read.
+type Input = Result<(Source, Loaded), ReadError>;
+
 pub fn run(args: &LintArgs, out: &Output) -> Status {
     let options = LoadOptions { family: args.input.family.map(Into::into), ..Default::default() };
     let fail = match args.fail_on {
@@ -106,20 +111,51 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
     let mut status = Status::Clean;
     let mut reports = Vec::new();
     let mut sarif = sarif::Log::new();
+    // every file read first: a v4 file and a v6 file given together are compared
+    // (family-parity), each finding reported in its own file
+    let mut inputs: Vec<(&std::path::PathBuf, Input)> = Vec::new();
+    let mut load_diagnostics: Vec<Vec<Diagnostic>> = Vec::new();
     for path in &args.files {
-        let source = match read_source(path) {
-            Ok(s) => s,
+        let read = read_source(path).map(|source| {
+            let mut loaded = load(&source, &options);
+            load_diagnostics.push(std::mem::take(&mut loaded.diagnostics));
+            (source, loaded)
+        });
+        if read.is_err() {
+            load_diagnostics.push(Vec::new());
+        }
+        inputs.push((path, read));
+    }
+    let families = |loaded: &Loaded| -> Vec<Family> { loaded.ruleset.families() };
+    let loads_ok = |d: &[Diagnostic]| d.iter().all(|d| d.severity() != Severity::Error);
+    for i in 0..inputs.len() {
+        let path = inputs[i].0;
+        // the other family's rules, from another file that has only those
+        let other = match &inputs[i].1 {
+            Ok((_, loaded)) if loads_ok(&load_diagnostics[i]) && families(loaded).len() == 1 => {
+                let mine = families(loaded)[0];
+                inputs.iter().enumerate().find_map(|(j, (_, r))| match r {
+                    Ok((s, l)) if j != i && loads_ok(&load_diagnostics[j]) && families(l) == [mine.other()] => {
+                        Some((&l.ruleset, s.name()))
+                    }
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        let (source, loaded) = match &inputs[i].1 {
+            Ok((s, l)) => (s, l),
             Err(e) => {
                 status = status.worst(Status::Trouble);
                 match args.format {
-                    LintFormat::Human => out.error(&e),
+                    LintFormat::Human => out.error(e),
                     LintFormat::Json => reports.push(FileReport {
                         file: path.display().to_string(),
                         loads: None,
                         errors: 1,
                         warnings: 0,
                         diagnostics: vec![LintJson {
-                            diagnostic: JsonDiagnostic::whole_file(path.display().to_string(), &e),
+                            diagnostic: JsonDiagnostic::whole_file(path.display().to_string(), e),
                             name: None,
                         }],
                     }),
@@ -138,11 +174,10 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
         let Some(config) = config_for(args, path, out) else {
             return Status::Trouble;
         };
-        let loaded = load(&source, &options);
-        let loads = loaded.loads();
-        let mut diagnostics = loaded.diagnostics;
+        let mut diagnostics = std::mem::take(&mut load_diagnostics[i]);
+        let loads = diagnostics.iter().all(|d| d.severity() != Severity::Error);
         if loads {
-            diagnostics.extend(crate::lint::run(&source, &loaded.ruleset, &config));
+            diagnostics.extend(crate::lint::run_with(source, &loaded.ruleset, &config, other));
         }
         if diagnostics.iter().any(|d| d.severity() >= fail) {
             status = status.worst(Status::Findings);
@@ -168,8 +203,8 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
                 }
             }
         }
-        super::leak(loaded.ruleset);
     }
+    super::leak(inputs);
     let mut stdout = std::io::stdout().lock();
     match args.format {
         LintFormat::Json => {

@@ -100,6 +100,9 @@ pub enum Fate {
     Rejected,
     /// Handed to user space, whose verdict ipt cannot know.
     Queued,
+    /// Through every chain, then thrown away by the IP stack (a loopback source address
+    /// leaving by another interface).
+    Discarded,
     /// A target ipt does not model decided it.
     Unknown,
 }
@@ -113,6 +116,7 @@ impl Fate {
             Fate::Dropped => "dropped",
             Fate::Rejected => "rejected",
             Fate::Queued => "queued",
+            Fate::Discarded => "discarded",
             Fate::Unknown => "unknown",
         }
     }

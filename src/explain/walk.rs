@@ -339,6 +339,15 @@ impl Walk<'_> {
                 return Ok(fate);
             }
             if !self.pkt.dst_local {
+                // seen in a kernel trace: IPv6 lets no loopback source out of another interface
+                let loopback_v6 = matches!(self.pkt.src, Some(IpAddr::V6(a)) if a.is_loopback());
+                if loopback_v6 && self.pkt.out_iface != IfaceVal::Known("lo".into()) {
+                    self.notes.push(
+                        "the IPv6 stack discards a packet from ::1 that would leave by another interface than lo, after POSTROUTING"
+                            .into(),
+                    );
+                    return Ok(Fate::Discarded);
+                }
                 return Ok(Fate::Sent);
             }
             // to itself: out on lo and back in, with its connection (or untracked mark)

@@ -28,6 +28,8 @@ pub struct Context<'a> {
     by_name: Vec<std::cell::OnceCell<HashMap<&'a str, usize>>>,
     /// The unreachable rules of each table, found once for the lints that report them.
     unreachable: std::cell::OnceCell<Vec<Vec<(usize, ChainReport)>>>,
+    /// The other family's rules from another input given with this one, and its name.
+    pub other: Option<(&'a Ruleset, &'a str)>,
 }
 
 impl<'a> Context<'a> {
@@ -39,7 +41,7 @@ impl<'a> Context<'a> {
             .collect();
         let by_name = ruleset.tables.iter().map(|_| std::cell::OnceCell::new()).collect();
         let graphs = ruleset.tables.iter().map(Graph::new).collect();
-        Context { source, ruleset, graphs, by_address, by_name, unreachable: std::cell::OnceCell::new() }
+        Context { source, ruleset, graphs, by_address, by_name, unreachable: std::cell::OnceCell::new(), other: None }
     }
 
     /// The unreachable rules of table `table` ([`crate::analysis::unreachable`]), by chain.

@@ -156,7 +156,19 @@ pub fn find(key: &str) -> Option<&'static Lint> {
 /// Runs every lint `config` leaves on over a loaded ruleset; the findings become diagnostics in
 /// the order of the source.
 pub fn run(source: &Source, ruleset: &Ruleset, config: &Config) -> Vec<Diagnostic> {
-    let context = Context::new(source, ruleset);
+    run_with(source, ruleset, config, None)
+}
+
+/// [`run`], with the rules of the other family from another input (its ruleset and name), which
+/// the lints that compare the two families ([`rules::family_parity`]) compare with.
+pub fn run_with(
+    source: &Source,
+    ruleset: &Ruleset,
+    config: &Config,
+    other: Option<(&Ruleset, &str)>,
+) -> Vec<Diagnostic> {
+    let mut context = Context::new(source, ruleset);
+    context.other = other;
     let mut suppressions = suppress::Suppressions::of(ruleset);
     let mut out: Vec<(u32, Diagnostic)> = Vec::new();
     for lint in rules::ALL {

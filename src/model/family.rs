@@ -11,6 +11,14 @@ pub enum Family {
 }
 
 impl Family {
+    /// IPv6 for IPv4, and IPv4 for IPv6.
+    pub fn other(self) -> Family {
+        match self {
+            Family::Ipv4 => Family::Ipv6,
+            Family::Ipv6 => Family::Ipv4,
+        }
+    }
+
     /// The name of the save tool: `iptables` or `ip6tables`.
     pub fn tool(self) -> &'static str {
         match self {

@@ -254,3 +254,35 @@ fn pre_commit_hooks_run_on_fixtures() {
     assert_eq!(run_hook(fmt, files, &["fixtures/valid/example.rules"]), 1, "not canonical");
     assert_eq!(run_hook(fmt, files, &["fixtures/valid/counters.rules"]), 0);
 }
+
+#[test]
+fn family_parity_compares_a_v4_file_with_a_v6_file() {
+    let dir = tempdir("parity");
+    let v4 = dir.join("rules.v4");
+    let v6 = dir.join("rules.v6");
+    std::fs::write(&v4, "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m multiport --dports 22,80 -j ACCEPT\nCOMMIT\n")
+        .expect("written");
+    std::fs::write(&v6, "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p udp --dport 53 -j ACCEPT\nCOMMIT\n")
+        .expect("written");
+    let (v4, v6) = (v4.display().to_string(), v6.display().to_string());
+    let run = ipt(&["lint", "--format", "json", &v4, &v6], None);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let found = |file: usize| -> Vec<(String, u64)> {
+        json["files"][file]["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["code"] == "IPT206")
+            .map(|d| (d["message"].as_str().expect("a message").to_string(), d["line"].as_u64().expect("a line")))
+            .collect()
+    };
+    assert_eq!(found(0), [(format!("IPv4 accepts new connections to tcp port 80, IPv6 (`{v6}`) accepts none"), 3)]);
+    assert_eq!(found(1), [(format!("IPv6 accepts new connections to udp port 53, IPv4 (`{v4}`) accepts none"), 4)]);
+    // alone, each file has nothing to compare
+    let alone = ipt(&["lint", "--format", "json", &v4], None);
+    let json: serde_json::Value = serde_json::from_str(&alone.stdout).expect("json");
+    let parity =
+        json["files"][0]["diagnostics"].as_array().expect("diagnostics").iter().filter(|d| d["code"] == "IPT206");
+    assert_eq!(parity.count(), 0);
+    std::fs::remove_dir_all(dir).expect("cleaned");
+}

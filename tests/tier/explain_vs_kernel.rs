@@ -493,6 +493,8 @@ impl Explained {
             "forwarded" | "sent" => Fate::Left,
             "dropped" | "rejected" => Fate::Dropped,
             "queued" => Fate::Queued,
+            // through every chain, then thrown away by the IP stack: the trace cannot see it
+            "discarded" => Fate::Unseen,
             other => return Err(format!("explain: unknown fate `{other}`")),
         };
         let final_dst = path["final"]["dst"].as_str().map(str::to_string);
