@@ -97,6 +97,8 @@ pub struct RuleSpec<'a> {
     pub counters: Option<Counters>,
     /// Spans of the base options given, for "not with this command" and chain checks.
     pub options: SmallVec<[(char, Span); 8]>,
+    /// Each `!` written after its option (`-s ! 10.0.0.1`), the old way.
+    pub old_negations: Vec<Span>,
 }
 
 /// `-j NAME` / `-g NAME` before the table says whether NAME is a chain.
@@ -580,6 +582,7 @@ impl<'a> Parser<'a, '_> {
         self.pos += 1;
         if negatable && next.text == "!" && !next.quoted && self.args.get(self.pos).is_some() {
             self.report(LoadError::OldNegation { span: next.span, option: option.text() });
+            self.rule.old_negations.push(next.span);
             if self.invert.is_some() {
                 self.report(LoadError::DoubleNegation { span: next.span });
             }

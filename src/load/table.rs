@@ -626,15 +626,34 @@ impl TableBuilder {
 /// The rules of a rule specification, without their target: one per source × destination
 /// address, in iptables' order.
 fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
-    let RuleSpec { src, src_neg, dst, dst_neg, in_iface, out_iface, proto, fragment, matches, counters, .. } = spec;
+    let RuleSpec {
+        src,
+        src_neg,
+        dst,
+        dst_neg,
+        in_iface,
+        out_iface,
+        proto,
+        fragment,
+        matches,
+        counters,
+        old_negations,
+        ..
+    } = spec;
     let target = Target { span: Span::default(), kind: TargetKind::Continue };
     let mut template = Rule::new(line, line_span, boxed_slice(matches), target);
     template.proto = proto;
-    if counters.is_some() || in_iface.is_some() || out_iface.is_some() || fragment.is_some() {
+    if counters.is_some()
+        || in_iface.is_some()
+        || out_iface.is_some()
+        || fragment.is_some()
+        || !old_negations.is_empty()
+    {
         template.set_counters(counters);
         template.set_in_iface(in_iface);
         template.set_out_iface(out_iface);
         template.set_fragment(fragment);
+        template.set_old_negations(old_negations.into_boxed_slice());
     }
     // an address as the rule keeps it: `-s 0.0.0.0/0` is no test at all
     let net = |net: Net, invert: bool, span: Span| (!net.is_any() || invert).then(|| Neg::new(invert, net, span));

@@ -7,7 +7,7 @@ use crate::source::{Line, Span};
 ///
 /// Parts that few rules have (counters, interfaces, `-f`, `#` comments) live in one box, so that
 /// the common rule stays small: a big dump holds a hundred thousand rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Rule {
     /// The 1-based line it came from.
     pub line: Line,
@@ -24,6 +24,26 @@ pub struct Rule {
     rare: Option<Box<Rare>>,
 }
 
+/// Rules are equal when they mean the same: where they stand and how a `!` was written do not
+/// count (spans never do, see [`Span`]).
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.line == other.line
+            && self.src == other.src
+            && self.dst == other.dst
+            && self.proto == other.proto
+            && self.matches == other.matches
+            && self.target == other.target
+            && self.counters() == other.counters()
+            && self.in_iface() == other.in_iface()
+            && self.out_iface() == other.out_iface()
+            && self.fragment() == other.fragment()
+            && self.comments() == other.comments()
+    }
+}
+
+impl Eq for Rule {}
+
 /// The parts of a rule that few rules have.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Rare {
@@ -32,6 +52,7 @@ struct Rare {
     out_iface: Option<Neg<Iface>>,
     fragment: Option<Neg<()>>,
     comments: Box<[Box<str>]>,
+    old_negations: Box<[Span]>,
 }
 
 impl Rare {
@@ -41,6 +62,7 @@ impl Rare {
             && self.out_iface.is_none()
             && self.fragment.is_none()
             && self.comments.is_empty()
+            && self.old_negations.is_empty()
     }
 }
 
@@ -135,6 +157,16 @@ impl Rule {
 
     pub fn set_fragment(&mut self, fragment: Option<Neg<()>>) {
         self.change_rare(|r| r.fragment = fragment);
+    }
+
+    /// Each `!` written after its option (`-s ! 10.0.0.1`), as iptables before 1.4.3 wrote
+    /// them (not part of what the rule matches).
+    pub fn old_negations(&self) -> &[Span] {
+        self.rare.as_ref().map_or(&[], |r| &r.old_negations)
+    }
+
+    pub fn set_old_negations(&mut self, spans: Box<[Span]>) {
+        self.change_rare(|r| r.old_negations = spans);
     }
 
     pub fn set_comments(&mut self, comments: Box<[Box<str>]>) {

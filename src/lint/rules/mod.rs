@@ -13,6 +13,7 @@ pub mod late_established_accept;
 pub mod log_without_prefix;
 pub mod missing_established_accept;
 pub mod missing_loopback_accept;
+pub mod old_negation;
 pub mod redundant_rule;
 pub mod rule_after_unconditional_verdict;
 pub mod rules_differ_in_one_field;
@@ -44,6 +45,7 @@ pub static ALL: &[&Lint] = &[
     &state_module::LINT,
     &log_without_prefix::LINT,
     &input_order_by_backend::LINT,
+    &old_negation::LINT,
 ];
 
 /// A target that ends the packet's way through the table: it is accepted, dropped or rejected.
