@@ -22,6 +22,7 @@ pub struct Edge {
 }
 
 /// The walk's results for one table.
+#[derive(Debug)]
 pub struct Graph {
     /// For each rule of each chain, one after the other, the hooks whose walk reaches it (a
     /// bit per [`Hook`]).

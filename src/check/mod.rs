@@ -17,13 +17,19 @@ use crate::source::Source;
 
 /// Every problem the kernel would have with the ruleset.
 pub fn check(source: &Source, ruleset: &Ruleset) -> Vec<Diagnostic> {
+    check_with_graphs(source, ruleset).0
+}
+
+/// [`check`], and the kernel's walk of each table it made on the way (which the lints use too).
+pub fn check_with_graphs(source: &Source, ruleset: &Ruleset) -> (Vec<Diagnostic>, Vec<Graph>) {
     let mut problems = Vec::new();
     let threads = crate::threads::count();
+    let mut graphs = Vec::with_capacity(ruleset.tables.len());
     for table in &ruleset.tables {
-        check_table(table, threads, &mut problems);
+        graphs.push(check_table(table, threads, &mut problems));
     }
     problems.sort_by_key(|p: &CheckError| span_of(p).start);
-    problems.into_iter().map(|p| Diagnostic::new(source, p)).collect()
+    (problems.into_iter().map(|p| Diagnostic::new(source, p)).collect(), graphs)
 }
 
 fn span_of(problem: &CheckError) -> crate::source::Span {
@@ -42,7 +48,7 @@ fn span_of(problem: &CheckError) -> crate::source::Span {
     }
 }
 
-fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) {
+fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) -> Graph {
     let graph = Graph::new(table);
     let found = crate::threads::over_chains(table, threads, |chains| {
         let mut found = Vec::new();
@@ -69,6 +75,7 @@ fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) {
                 .collect(),
         });
     }
+    graph
 }
 
 fn check_rule(table: &Table, graph: &Graph, chain: usize, index: usize, rule: &Rule, problems: &mut Vec<CheckError>) {

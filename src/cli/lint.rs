@@ -115,14 +115,17 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
     // (family-parity), each finding reported in its own file
     let mut inputs: Vec<(&std::path::PathBuf, Input)> = Vec::new();
     let mut load_diagnostics: Vec<Vec<Diagnostic>> = Vec::new();
+    let mut graphs: Vec<Vec<crate::check::Graph>> = Vec::new();
     for path in &args.files {
         let read = read_source(path).map(|source| {
             let mut loaded = load(&source, &options);
             load_diagnostics.push(std::mem::take(&mut loaded.diagnostics));
+            graphs.push(std::mem::take(&mut loaded.graphs));
             (source, loaded)
         });
         if read.is_err() {
             load_diagnostics.push(Vec::new());
+            graphs.push(Vec::new());
         }
         inputs.push((path, read));
     }
@@ -179,7 +182,8 @@ pub fn run(args: &LintArgs, out: &Output) -> Status {
         diagnostics.retain(|d| d.code() != "ipt::load::old_negation");
         let loads = diagnostics.iter().all(|d| d.severity() != Severity::Error);
         if loads {
-            diagnostics.extend(crate::lint::run_with(source, &loaded.ruleset, &config, other));
+            let graphs = std::mem::take(&mut graphs[i]);
+            diagnostics.extend(crate::lint::run_with(source, &loaded.ruleset, &config, other, Some(graphs)));
         }
         if diagnostics.iter().any(|d| d.severity() >= fail) {
             status = status.worst(Status::Findings);

@@ -34,13 +34,17 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(source: &'a Source, ruleset: &'a Ruleset) -> Context<'a> {
+        Context::with_graphs(source, ruleset, ruleset.tables.iter().map(Graph::new).collect())
+    }
+
+    /// A context with the tables' walks already made (one per table, in order).
+    pub fn with_graphs(source: &'a Source, ruleset: &'a Ruleset, graphs: Vec<Graph>) -> Context<'a> {
         let by_address = ruleset
             .tables
             .iter()
             .map(|t| t.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr(), i)).collect())
             .collect();
         let by_name = ruleset.tables.iter().map(|_| std::cell::OnceCell::new()).collect();
-        let graphs = ruleset.tables.iter().map(Graph::new).collect();
         Context { source, ruleset, graphs, by_address, by_name, unreachable: std::cell::OnceCell::new(), other: None }
     }
 

@@ -156,18 +156,23 @@ pub fn find(key: &str) -> Option<&'static Lint> {
 /// Runs every lint `config` leaves on over a loaded ruleset; the findings become diagnostics in
 /// the order of the source.
 pub fn run(source: &Source, ruleset: &Ruleset, config: &Config) -> Vec<Diagnostic> {
-    run_with(source, ruleset, config, None)
+    run_with(source, ruleset, config, None, None)
 }
 
 /// [`run`], with the rules of the other family from another input (its ruleset and name), which
-/// the lints that compare the two families ([`rules::family_parity`]) compare with.
+/// the lints that compare the two families ([`rules::family_parity`]) compare with, and the
+/// tables' walks if [`crate::load::load`] made them.
 pub fn run_with(
     source: &Source,
     ruleset: &Ruleset,
     config: &Config,
     other: Option<(&Ruleset, &str)>,
+    graphs: Option<Vec<crate::check::Graph>>,
 ) -> Vec<Diagnostic> {
-    let mut context = Context::new(source, ruleset);
+    let mut context = match graphs {
+        Some(graphs) if graphs.len() == ruleset.tables.len() => Context::with_graphs(source, ruleset, graphs),
+        _ => Context::new(source, ruleset),
+    };
     context.other = other;
     let mut suppressions = suppress::Suppressions::of(ruleset);
     let mut out: Vec<(u32, Diagnostic)> = Vec::new();

@@ -35,6 +35,9 @@ pub struct LoadOptions {
 pub struct Loaded {
     pub ruleset: Ruleset,
     pub diagnostics: Vec<Diagnostic>,
+    /// The kernel's walk of each table, by table index, when [`load`] made it (the lints use
+    /// it rather than walk again); empty after [`read`].
+    pub graphs: Vec<crate::check::Graph>,
 }
 
 impl Loaded {
@@ -57,8 +60,9 @@ const MAX_ARGS_WITH_COUNTERS: usize = MAX_ARGS - 3;
 /// Reads a whole source, and checks it as the kernel will ([`crate::check`]).
 pub fn load(source: &Source, options: &LoadOptions) -> Loaded {
     let mut loaded = read(source, options);
-    let kernel = crate::check::check(source, &loaded.ruleset);
+    let (kernel, graphs) = crate::check::check_with_graphs(source, &loaded.ruleset);
     loaded.diagnostics.extend(kernel);
+    loaded.graphs = graphs;
     loaded
 }
 
@@ -237,6 +241,6 @@ impl<'s> Loader<'s> {
         for comment in self.comments.drain(..) {
             self.ruleset.comments.push((self.ruleset.tables.len(), comment));
         }
-        Loaded { ruleset: self.ruleset, diagnostics: self.diagnostics }
+        Loaded { ruleset: self.ruleset, diagnostics: self.diagnostics, graphs: Vec::new() }
     }
 }
