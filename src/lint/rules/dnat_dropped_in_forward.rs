@@ -1,11 +1,11 @@
 use std::net::IpAddr;
 
 use super::live_rules;
-use crate::analysis::accepts::{MAX_BOXES, minus};
+use crate::analysis::accepts::{MAX_BOXES, Walker, minus};
 use crate::analysis::effect::{Effect, effect, widen};
 use crate::ext::nat::{Nat, NatRange};
 use crate::lint::{Context, Finding, RuleAt};
-use crate::model::{Chain, Family, Hook, Policy, Rule, TableName, TargetKind};
+use crate::model::{Chain, Family, Hook, Policy, Rule, Table, TableName, TargetKind};
 use crate::space::field::{ABSENT_PORT, CubeField, RangeField};
 use crate::space::{Cubes, PacketSet, Ranges, Space};
 
@@ -24,8 +24,10 @@ crate::declare_lint! {
     /// destination address and port it is translated to, conntrack state `NEW` with the `DNAT`
     /// status, any output interface, and the mark, TOS, TTL and length any value (other tables
     /// may change them on the way). FORWARD must certainly drop all of it: a rule that might
-    /// accept some (an `ACCEPT`, a jump, a queue, a match ipt cannot decide) keeps the lint
-    /// quiet. A related connection (an FTP data connection) is not looked at.
+    /// accept some (an `ACCEPT`, a queue, a match ipt cannot decide) keeps the lint quiet. The
+    /// user chains FORWARD jumps or goes to are followed: what they might accept keeps it
+    /// quiet, what they return goes on in FORWARD (after a `-g`, to its policy). A related
+    /// connection (an FTP data connection) is not looked at.
     ///
     /// If the translated address is one of the host's own, the connection goes to INPUT, not
     /// FORWARD, and the finding is wrong: ipt cannot know the host's addresses.
@@ -117,11 +119,16 @@ pub struct Drops {
 
 /// Whether the filter table's FORWARD chain certainly drops every packet of `packets`, and
 /// how; `None` when some packet might get through (or the analysis gives up).
-pub fn forward_drops(forward: &Chain, family: Family, packets: PacketSet) -> Option<Drops> {
+pub fn forward_drops(filter: &Table, forward_index: usize, packets: PacketSet) -> Option<Drops> {
+    let family = filter.family;
+    let forward = &filter.chains[forward_index];
     let space = Space::at(family, Some(Hook::Forward));
+    let walker = Walker::new(filter, Hook::Forward);
     let policy_drops = forward.builtin.is_some_and(|b| b.policy == Policy::Drop);
     let mut left = packets;
     let mut rules = Vec::new();
+    // packets a goto's chain returns go to the policy (a DROP: checked where it happens)
+    let mut returned_to_policy = false;
     for (r, rule) in live_rules(forward, family).iter().enumerate() {
         if left.is_empty() {
             break;
@@ -131,7 +138,45 @@ pub fn forward_drops(forward: &Chain, family: Family, packets: PacketSet) -> Opt
             continue;
         }
         match effect(&rule.target.kind) {
-            Effect::Accept | Effect::Jump(_) | Effect::Goto(_) | Effect::Unknown => return None,
+            Effect::Accept | Effect::Unknown => return None,
+            kind @ (Effect::Jump(name) | Effect::Goto(name)) => {
+                // into the user chain: nothing there may accept, and what may come back goes
+                // on after the jump (or, after a goto, to the policy)
+                let to = filter.chains.iter().position(|c| *c.name == *name)?;
+                let met = left.intersect(&rs.over);
+                let found = walker.maybe_accepted(to, met.clone()).ok()?;
+                if found.accepted.iter().any(|a| !a.is_empty()) {
+                    return None;
+                }
+                let back = found.to_policy;
+                let goto = matches!(kind, Effect::Goto(_));
+                if goto && !policy_drops && !back.is_empty() {
+                    return None;
+                }
+                if let Some(under) = rs.under() {
+                    let taken = met.intersect(under);
+                    if !taken.is_empty() && !taken.is_subset(&back) {
+                        let all = left.is_subset(under) && back.is_empty();
+                        rules.push((
+                            r,
+                            if all {
+                                "jumps to a chain that drops them"
+                            } else {
+                                "jumps to a chain that drops some of them"
+                            },
+                        ));
+                    }
+                    left = minus(left, under).ok()?;
+                    if !goto {
+                        left = crate::analysis::accepts::plus(&left, &back).ok()?;
+                    } else if !back.is_empty() {
+                        returned_to_policy = true;
+                    }
+                }
+                if left.boxes().len() > MAX_BOXES {
+                    return None;
+                }
+            }
             Effect::Return if !policy_drops => return None,
             kind @ (Effect::Drop | Effect::Return) => {
                 if let Some(under) = rs.under().filter(|u| u.intersects(&left)) {
@@ -156,7 +201,7 @@ pub fn forward_drops(forward: &Chain, family: Family, packets: PacketSet) -> Opt
             }
         }
     }
-    if left.is_empty() {
+    if left.is_empty() && !returned_to_policy {
         Some(Drops { rules, policy: false })
     } else if policy_drops {
         Some(Drops { rules, policy: true })
@@ -195,7 +240,8 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
         // the table iptables-restore loads last is the one in force
         let filter = cx.ruleset.tables.iter().rev().find(|f| f.family == table.family && f.name == TableName::Filter);
         let Some(filter) = filter else { continue };
-        let Some(forward) = filter.chains.iter().find(|c| c.hook() == Some(Hook::Forward)) else { continue };
+        let Some(forward_index) = filter.chains.iter().position(|c| c.hook() == Some(Hook::Forward)) else { continue };
+        let forward = &filter.chains[forward_index];
         let graph = &cx.graphs[t];
         for (c, chain) in table.chains.iter().enumerate() {
             for (r, rule) in chain.rules.iter().enumerate() {
@@ -205,7 +251,7 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
                     continue;
                 }
                 let Some(packets) = translated(rule, nat, table.family) else { continue };
-                let Some(drops) = forward_drops(forward, table.family, packets) else { continue };
+                let Some(drops) = forward_drops(filter, forward_index, packets) else { continue };
                 found.push(finding(RuleAt { table: t, chain: c, rule: r }, rule, nat, filter, forward, &drops));
             }
         }
@@ -262,6 +308,25 @@ mod tests {
     }
 
     #[test]
+    fn user_chains_forward_jumps_to_are_followed() {
+        // a chain that drops them, or returns them to the DROP policy
+        let drops = ":FORWARD DROP [0:0]\n:fw - [0:0]\n-A FORWARD -j fw\n-A fw -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A fw -p tcp -j DROP\n";
+        assert_eq!(labels(drops), [["jumps to a chain that drops them"]]);
+        let returns = ":FORWARD DROP [0:0]\n:fw - [0:0]\n-A FORWARD -j fw\n-A fw -p udp -j ACCEPT\n";
+        assert_eq!(labels(returns), [["the DROP policy drops them"]]);
+        let goto = ":FORWARD DROP [0:0]\n:fw - [0:0]\n-A FORWARD -g fw\n-A FORWARD -j ACCEPT\n-A fw -j LOG\n";
+        assert_eq!(labels(goto), [["the DROP policy drops them"]]);
+        // but a chain that might accept them keeps the lint quiet, as does a goto's return
+        // to an ACCEPT policy
+        let accepts = ":FORWARD DROP [0:0]\n:fw - [0:0]\n-A FORWARD -j fw\n-A fw -d 192.168.1.10 -j ACCEPT\n";
+        assert!(labels(accepts).is_empty());
+        let limited = ":FORWARD DROP [0:0]\n:fw - [0:0]\n-A FORWARD -j fw\n-A fw -m limit --limit 1/s -j ACCEPT\n";
+        assert!(labels(limited).is_empty());
+        let open = ":FORWARD ACCEPT [0:0]\n:fw - [0:0]\n-A FORWARD -g fw\n-A fw -j LOG\n";
+        assert!(labels(open).is_empty());
+    }
+
+    #[test]
     fn a_drop_policy_with_no_accept_drops_the_forwarded_connections() {
         assert_eq!(labels(":FORWARD DROP [0:0]\n"), [["the DROP policy drops them"]]);
         let established =
@@ -298,11 +363,12 @@ mod tests {
     }
 
     #[test]
-    fn a_jump_in_forward_keeps_it_quiet() {
+    fn jumps_and_gotos_are_followed_to_their_end() {
+        // (before user chains were followed, any jump kept the lint quiet)
         let forward = ":FORWARD DROP [0:0]\n:USER - [0:0]\n-A FORWARD -j USER\n-A USER -j RETURN\n";
-        assert!(labels(forward).is_empty());
+        assert_eq!(labels(forward), [["the DROP policy drops them"]]);
         let goto = ":FORWARD DROP [0:0]\n:USER - [0:0]\n-A FORWARD -p tcp -g USER\n-A USER -j DROP\n";
-        assert!(labels(goto).is_empty());
+        assert_eq!(labels(goto), [["jumps to a chain that drops them"]]);
         // a jump that no translated packet takes changes nothing
         let udp = ":FORWARD DROP [0:0]\n:USER - [0:0]\n-A FORWARD -p udp -j USER\n-A USER -j ACCEPT\n";
         assert_eq!(labels(udp).len(), 1);
@@ -398,8 +464,10 @@ mod tests {
             let nat_rule = &loaded.ruleset.tables[0].chains[0].rules[0];
             let TargetKind::Dnat(nat) = &nat_rule.target.kind else { panic!("{text}") };
             let Some(packets) = translated(nat_rule, nat, Family::Ipv4) else { continue };
-            let chain = &loaded.ruleset.tables[1].chains.iter().find(|c| &*c.name == "FORWARD").expect("FORWARD");
-            if forward_drops(chain, Family::Ipv4, packets.clone()).is_none() {
+            let filter = &loaded.ruleset.tables[1];
+            let index = filter.chains.iter().position(|c| &*c.name == "FORWARD").expect("FORWARD");
+            let chain = &filter.chains[index];
+            if forward_drops(filter, index, packets.clone()).is_none() {
                 continue;
             }
             let space = Space::at(Family::Ipv4, Some(crate::model::Hook::Forward));
