@@ -182,31 +182,7 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
         return across_inputs(cx, found);
     };
     for (open, closed) in [(v4, v6), (v6, v4)] {
-        let (open_table, closed_table) = (&cx.ruleset.tables[open.0], &cx.ruleset.tables[closed.0]);
-        let Some(maybe) = maybe_open(closed_table, closed.1) else { continue };
-        for ((c, r), ports) in certainly_open(open_table, open.1) {
-            let only_here: [Ranges; 2] = std::array::from_fn(|i| ports[i].subtract(&maybe[i]));
-            if only_here.iter().all(Ranges::is_empty) {
-                continue;
-            }
-            let rule = &open_table.chains[c].rules[r];
-            let input = &closed_table.chains[closed.1];
-            let what = describe(&only_here);
-            let (here, there) = (open_table.family, closed_table.family);
-            found.push(
-                Finding::new(
-                    Some(RuleAt { table: open.0, chain: c, rule: r }),
-                    rule.span,
-                    format!("{here} accepts new connections to {what}, {there} accepts none"),
-                    format!("accepts them ({here})"),
-                )
-                .related(
-                    Context::chain_span(closed_table, input),
-                    format!("{there} `INPUT` accepts no new connection to them (except on `lo`)"),
-                )
-                .help(format!("open them in {there} too, or close them here if only {here} should have them")),
-            );
-        }
+        compare(cx.ruleset, open, cx.ruleset, closed, None, found);
     }
 }
 
@@ -216,9 +192,21 @@ fn check(cx: &Context<'_>, found: &mut Vec<Finding>) {
 fn across_inputs(cx: &Context<'_>, found: &mut Vec<Finding>) {
     let Some((other, name)) = cx.other else { return };
     let Some(open) = [Family::Ipv4, Family::Ipv6].into_iter().find_map(|f| input_of(cx.ruleset, f)) else { return };
-    let open_table = &cx.ruleset.tables[open.0];
-    let Some(closed) = input_of(other, open_table.family.other()) else { return };
-    let closed_table = &other.tables[closed.0];
+    let Some(closed) = input_of(other, cx.ruleset.tables[open.0].family.other()) else { return };
+    compare(cx.ruleset, open, other, closed, Some(name), found);
+}
+
+/// Reports the ports INPUT `open` (table, chain) of `here` certainly opens and INPUT `closed`
+/// of `there` closes; `other_input` names `there` when it is another input.
+fn compare(
+    here: &crate::model::Ruleset,
+    open: (usize, usize),
+    there: &crate::model::Ruleset,
+    closed: (usize, usize),
+    other_input: Option<&str>,
+    found: &mut Vec<Finding>,
+) {
+    let (open_table, closed_table) = (&here.tables[open.0], &there.tables[closed.0]);
     let Some(maybe) = maybe_open(closed_table, closed.1) else { return };
     for ((c, r), ports) in certainly_open(open_table, open.1) {
         let only_here: [Ranges; 2] = std::array::from_fn(|i| ports[i].subtract(&maybe[i]));
@@ -227,16 +215,23 @@ fn across_inputs(cx: &Context<'_>, found: &mut Vec<Finding>) {
         }
         let rule = &open_table.chains[c].rules[r];
         let what = describe(&only_here);
-        let (here, there) = (open_table.family, closed_table.family);
-        found.push(
-            Finding::new(
-                Some(RuleAt { table: open.0, chain: c, rule: r }),
-                rule.span,
-                format!("{here} accepts new connections to {what}, {there} (`{name}`) accepts none"),
-                format!("accepts them ({here})"),
-            )
-            .help(format!("open them in {there} too, or close them here if only {here} should have them")),
-        );
+        let (fam_here, fam_there) = (open_table.family, closed_table.family);
+        let named = other_input.map_or(String::new(), |name| format!(" (`{name}`)"));
+        let mut finding = Finding::new(
+            Some(RuleAt { table: open.0, chain: c, rule: r }),
+            rule.span,
+            format!("{fam_here} accepts new connections to {what}, {fam_there}{named} accepts none"),
+            format!("accepts them ({fam_here})"),
+        )
+        .help(format!("open them in {fam_there} too, or close them here if only {fam_here} should have them"));
+        if other_input.is_none() {
+            let input = &closed_table.chains[closed.1];
+            finding = finding.related(
+                Context::chain_span(closed_table, input),
+                format!("{fam_there} `INPUT` accepts no new connection to them (except on `lo`)"),
+            );
+        }
+        found.push(finding);
     }
 }
 
