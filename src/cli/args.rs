@@ -243,6 +243,11 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "M", value_parser = parse_mark)]
     pub mark: Option<u32>,
 
+    /// TTL (IPv4) or hop limit (IPv6) as the packet starts out. Default: 64 (255 for IPv6
+    /// neighbour discovery, 1 for MLD).
+    #[arg(long, value_name = "N")]
+    pub ttl: Option<u8>,
+
     /// An address of this host (repeatable). Default: the destination is this host's.
     #[arg(long, value_name = "ADDR")]
     pub local: Vec<std::net::IpAddr>,

@@ -122,6 +122,7 @@ fn answer(args: &ExplainArgs, out: &Output) -> Result<Status, ExplainFailure> {
         out_iface: args.out_iface.clone(),
         state: args.state,
         mark: args.mark,
+        ttl: args.ttl,
         local,
         routes: route_list,
         assume: args.assume.iter().copied().collect(),

@@ -104,10 +104,12 @@ pub fn test(space: &Space, packet: &PacketSet, pkt: &Pkt, rule: &Rule) -> (Optio
                 Part::Match(m)
             }
         };
-        // an address test on a known address needs no set
+        // an address test on a known address needs no set; `-m connmark` is false, `!` or not,
+        // for a packet without a connection (xt_connmark)
         let direct = match (&part, &r.src, &r.dst) {
             (Part::Src, Some(net), _) => pkt.src.and_then(|a| net_holds(net, a)),
             (Part::Dst, _, Some(net)) => pkt.dst.and_then(|a| net_holds(net, a)),
+            (Part::Match(m), _, _) if matches!(m.kind, MatchKind::Connmark(_)) && pkt.ct >= 12 => Some(false),
             _ => None,
         };
         let (holds, exact) = match direct {
@@ -183,6 +185,7 @@ fn why(part: &Part<'_>, pkt: &Pkt) -> String {
             },
             MatchKind::Conntrack(_) | MatchKind::State(_) => format!("the conntrack state is {}", pkt.state_text()),
             MatchKind::Mark(_) => format!("the mark is {:#x}", pkt.mark),
+            MatchKind::Connmark(_) if pkt.ct >= 12 => "the packet has no connection".to_string(),
             MatchKind::Connmark(_) => format!("the connection mark is {:#x}", pkt.connmark),
             MatchKind::Addrtype(_) => {
                 format!("the source is {}, the destination {}", pkt.src_type_text(), pkt.dst_type_text())

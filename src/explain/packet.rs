@@ -72,6 +72,8 @@ pub struct Ask {
     pub out_iface: Option<String>,
     pub state: Option<CtBase>,
     pub mark: Option<u32>,
+    /// TTL (IPv4) or hop limit (IPv6) on arrival.
+    pub ttl: Option<u8>,
     pub local: Vec<IpAddr>,
     pub routes: Vec<Route>,
     /// `LINE=yes|no`.
@@ -95,6 +97,8 @@ pub struct Query {
     pub out_iface: Option<String>,
     pub state: CtBase,
     pub mark: u32,
+    /// TTL (IPv4) or hop limit (IPv6) as the packet starts out.
+    pub ttl: u8,
     /// The source is this host.
     pub src_local: bool,
     /// The destination is this host.
@@ -250,6 +254,9 @@ impl Query {
         } else {
             None
         };
+        if let Some(CtBase::Established | CtBase::Related) = ask.state {
+            assumed.push("the connection's mark is 0 and it has no NAT (ipt cannot see the connection)".to_string());
+        }
         let state = ask.state.unwrap_or_else(|| {
             let state = lone_packet_state(family, proto, tcp_flags, icmp);
             assumed
@@ -258,8 +265,19 @@ impl Query {
         });
         let is_local_addr = |a: IpAddr| is_loopback(a) || ask.local.contains(&a);
         let src_local = ask.src.is_some_and(is_local_addr);
+        let group = |d: IpAddr| match d {
+            IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast(),
+            IpAddr::V6(v6) => v6.is_multicast(),
+        };
         let dst_local = match ask.dst {
             Some(d) if is_local_addr(d) => true,
+            Some(d) if group(d) && !src_local => {
+                assumed.push(format!(
+                    "{} is a multicast or broadcast address this host receives (it is delivered here, never forwarded)",
+                    addr_text(d)
+                ));
+                true
+            }
             Some(d) if ask.local.is_empty() && !src_local && ask.out_iface.is_none() => {
                 assumed.push(format!("{} is this host's address (no --local given)", addr_text(d)));
                 true
@@ -289,6 +307,17 @@ impl Query {
             }
         }
         let mark = ask.mark.unwrap_or(0);
+        let ttl = ask.ttl.unwrap_or_else(|| {
+            // neighbour discovery must arrive with hop limit 255, MLD with 1
+            let ttl = match (family, icmp) {
+                (Family::Ipv6, Some((133..=137, _))) => 255,
+                (Family::Ipv6, Some((130..=132 | 143, _))) => 1,
+                _ => 64,
+            };
+            let name = if family == Family::Ipv4 { "TTL" } else { "hop limit" };
+            assumed.push(format!("the {name} is {ttl} as it starts out"));
+            ttl
+        });
         Ok(Query {
             family,
             proto,
@@ -302,6 +331,7 @@ impl Query {
             out_iface: ask.out_iface,
             state,
             mark,
+            ttl,
             src_local,
             dst_local,
             local: ask.local,
@@ -341,16 +371,21 @@ impl Query {
 
 /// What conntrack makes of a packet that starts no known connection (NETFILTER.md): a SYN or
 /// a lone ACK is NEW (`tcp_loose`); SYN,ACK, RST, FIN and no flags are INVALID; an ICMP echo
-/// request is NEW, an echo reply or an error INVALID; anything else NEW.
+/// request is NEW, an echo reply or an error INVALID; IPv6 neighbour discovery and MLD are
+/// UNTRACKED; anything else NEW.
 fn lone_packet_state(family: Family, proto: u8, flags: Option<u8>, icmp: Option<(u8, u8)>) -> CtBase {
     if let Some(f) = flags {
         let (syn, ack, rst, fin) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0, f & 0x01 != 0);
         return if rst || fin || (syn && ack) || f == 0 || (!syn && !ack) { CtBase::Invalid } else { CtBase::New };
     }
     if let Some((t, _)) = icmp {
+        // nf_conntrack_icmpv6_error: neighbour discovery and MLD are never tracked
+        if family == Family::Ipv6 && matches!(t, 130..=136 | 143) {
+            return CtBase::Untracked;
+        }
         let request = match family {
             Family::Ipv4 => matches!(t, 8 | 13 | 15 | 17),
-            Family::Ipv6 => matches!(t, 128 | 130 | 131 | 132 | 133 | 134 | 135 | 136 | 139 | 143),
+            Family::Ipv6 => matches!(t, 128 | 139),
         };
         return if request { CtBase::New } else { CtBase::Invalid };
     }
@@ -405,6 +440,7 @@ mod tests {
                 "the conntrack state is new (what conntrack gives such a lone packet)",
                 "the destination is this host (no --dst given): tests of it are undecided",
                 "the input interface is unknown: `-i` tests are undecided",
+                "the TTL is 64 as it starts out",
             ]
         );
     }
@@ -426,6 +462,18 @@ mod tests {
         let mut reply = ask("192.0.2.2", Some("192.0.2.1"));
         reply.icmp_type = Some("echo-reply".into());
         assert_eq!(Query::new(reply).unwrap().state, CtBase::Invalid);
+    }
+
+    #[test]
+    fn neighbour_discovery_is_untracked_and_arrives_with_hop_limit_255() {
+        let mut a = ask("fe80::2", Some("ff02::1:ff00:1"));
+        a.icmp_type = Some("neighbour-solicitation".into());
+        let q = Query::new(a).unwrap();
+        assert_eq!((q.state, q.ttl, q.dst_local), (CtBase::Untracked, 255, true));
+        let mut mld = ask("fe80::2", Some("ff02::16"));
+        mld.icmp_type = Some("143".into());
+        let q = Query::new(mld).unwrap();
+        assert_eq!((q.state, q.ttl), (CtBase::Untracked, 1));
     }
 
     #[test]

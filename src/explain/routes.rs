@@ -15,6 +15,33 @@ pub struct Route {
     pub metric: u32,
     /// A `local` route: the destination is this host.
     pub local: bool,
+    /// `unicast` (the default), or what the route does instead.
+    pub kind: RouteKind,
+}
+
+/// The type of a route (`ip route`'s first word, when it has one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RouteKind {
+    #[default]
+    Unicast,
+    Local,
+    Broadcast,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    Throw,
+}
+
+impl RouteKind {
+    /// The route's name when the routing decision drops what takes it.
+    pub fn drops(self) -> Option<&'static str> {
+        match self {
+            RouteKind::Blackhole => Some("blackhole"),
+            RouteKind::Unreachable => Some("unreachable"),
+            RouteKind::Prohibit => Some("prohibit"),
+            _ => None,
+        }
+    }
 }
 
 /// A line that is not a route.
@@ -47,13 +74,24 @@ pub fn parse(text: &str) -> Result<Vec<Route>, BadRoute> {
 /// link src 192.0.2.1`, `local 192.0.2.1 dev eth0 ...`, `unreachable 10.0.0.0/8`.
 fn parse_ip_route(line: &str) -> Option<Route> {
     let mut words = line.split_whitespace().peekable();
-    let mut local = false;
-    if let Some(&kind) = words.peek()
-        && matches!(kind, "unicast" | "local" | "broadcast" | "unreachable" | "blackhole" | "prohibit" | "throw")
-    {
-        local = kind == "local";
-        words.next();
+    let mut kind = RouteKind::Unicast;
+    if let Some(&word) = words.peek() {
+        let found = match word {
+            "unicast" => Some(RouteKind::Unicast),
+            "local" => Some(RouteKind::Local),
+            "broadcast" => Some(RouteKind::Broadcast),
+            "unreachable" => Some(RouteKind::Unreachable),
+            "blackhole" => Some(RouteKind::Blackhole),
+            "prohibit" => Some(RouteKind::Prohibit),
+            "throw" => Some(RouteKind::Throw),
+            _ => None,
+        };
+        if let Some(k) = found {
+            kind = k;
+            words.next();
+        }
     }
+    let local = kind == RouteKind::Local;
     let (dst, prefix) = match words.next()? {
         "default" => (None, 0),
         net => {
@@ -70,7 +108,7 @@ fn parse_ip_route(line: &str) -> Option<Route> {
         }
     };
     let mut route =
-        Route { dst: IpAddr::from([0, 0, 0, 0]), prefix, dev: None, via: None, src: None, metric: 0, local };
+        Route { dst: IpAddr::from([0, 0, 0, 0]), prefix, dev: None, via: None, src: None, metric: 0, local, kind };
     let mut family_v6 = None;
     while let Some(key) = words.next() {
         let value = words.next();
@@ -119,6 +157,7 @@ fn parse_route_n(line: &str) -> Option<Route> {
         src: None,
         metric: words[4].parse().ok()?,
         local: false,
+        kind: RouteKind::Unicast,
     })
 }
 

@@ -126,17 +126,19 @@ impl Pkt {
         const LOCAL: usize = 2;
         const BROADCAST: usize = 3;
         const MULTICAST: usize = 5;
+        // what the address is decides before whose it is: `__inet_dev_addr_type` gives the zero
+        // network and the limited broadcast BROADCAST, multicast MULTICAST
+        match a {
+            Some(IpAddr::V4(v4)) if v4.is_unspecified() || v4.is_broadcast() => return Some(BROADCAST),
+            Some(IpAddr::V4(v4)) if v4.is_multicast() => return Some(MULTICAST),
+            Some(IpAddr::V6(v6)) if v6.is_multicast() => return Some(MULTICAST),
+            Some(IpAddr::V6(v6)) if v6.is_unspecified() => return Some(UNSPEC),
+            _ => {}
+        }
         if local {
             return Some(LOCAL);
         }
-        Some(match a? {
-            IpAddr::V4(v4) if v4.is_unspecified() => UNSPEC,
-            IpAddr::V4(v4) if v4.is_broadcast() => BROADCAST,
-            IpAddr::V4(v4) if v4.is_multicast() => MULTICAST,
-            IpAddr::V6(v6) if v6.is_multicast() => MULTICAST,
-            IpAddr::V6(v6) if v6.is_unspecified() => UNSPEC,
-            _ => UNICAST,
-        })
+        a.map(|_| UNICAST)
     }
 
     pub fn src_type_text(&self) -> String {
@@ -270,7 +272,7 @@ pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> 
         mark: query.mark,
         connmark: 0,
         tos: 0,
-        ttl: 64,
+        ttl: query.ttl,
         length,
         ct: CtBase::Invalid.value(),
         src_local: query.src_local,
@@ -371,6 +373,21 @@ impl Walk<'_> {
         if let Some(fate) = self.hook(Hook::Prerouting, 1)? {
             return Ok(fate);
         }
+        // ip_route_input_slow: a loopback source or destination on another interface is a
+        // martian (with the default route_localnet=0), DNAT to 127.0.0.1 included
+        let loopback_v4 = |a: Option<IpAddr>| matches!(a, Some(IpAddr::V4(v4)) if v4.is_loopback());
+        if (loopback_v4(self.pkt.src) || loopback_v4(self.pkt.dst)) && self.pkt.in_iface != IfaceVal::Known("lo".into())
+        {
+            self.notes.push(
+                "the routing decision after PREROUTING drops an IPv4 packet with a 127.0.0.0/8 address that came in on another interface than lo (route_localnet is off by default)"
+                    .into(),
+            );
+            return Ok(Fate::Discarded);
+        }
+        if let Some(kind) = self.route_kind() {
+            self.notes.push(format!("the route to its destination is `{kind}`: the routing decision drops it"));
+            return Ok(Fate::Discarded);
+        }
         if self.pkt.dst_local {
             if let Some(fate) = self.hook(Hook::Input, 1)? {
                 return Ok(fate);
@@ -391,6 +408,16 @@ impl Walk<'_> {
     /// Before conntrack has seen the packet (the raw table), `-m conntrack` sees no connection.
     fn start_conntrack_view(&mut self) {
         self.pkt.ct = if self.untracked { CtBase::Untracked.value() } else { CtBase::Invalid.value() };
+    }
+
+    /// `blackhole`, `unreachable` or `prohibit` when that is the route to a destination that
+    /// is not this host's.
+    fn route_kind(&self) -> Option<&'static str> {
+        if self.pkt.dst_local {
+            return None;
+        }
+        let route = self.pkt.dst.and_then(|d| routes::lookup(&self.query.routes, d))?;
+        route.kind.drops()
     }
 
     /// The interface the packet leaves by, for its current destination.
@@ -502,7 +529,8 @@ impl Walk<'_> {
         if state == CtStates::INVALID {
             return Some("nat is not consulted for an INVALID packet".into());
         }
-        if state != CtStates::NEW {
+        // the first packet of an expected (RELATED) connection is NAT'd like a NEW one
+        if state != CtStates::NEW && state != CtStates::RELATED {
             return Some("nat is consulted only for the first packet of a connection".into());
         }
         let done = match hook {
@@ -646,6 +674,9 @@ impl Walk<'_> {
                 self.pkt.mark = x.apply(self.pkt.mark);
                 Step::Continue
             }
+            // xt_connmark does nothing to a packet without a connection (in raw, INVALID,
+            // UNTRACKED)
+            T::Connmark(_) if self.pkt.ct >= 12 => Step::Continue,
             T::Connmark(c) => {
                 use crate::ext::connmark_target::ConnmarkOp;
                 if c.shift.is_some() {
@@ -746,13 +777,17 @@ impl Walk<'_> {
                     return Step::Unknown("NETMAP of an address the question does not give".into());
                 };
                 let mapped = netmap(old, net, map.prefix);
+                if let Some(step) = self.nat_confirmed(rule, "netmap") {
+                    return step;
+                }
+                let bit = if mapped != old && self.pkt.ct < 12 { if to_dst { 1 } else { 2 } } else { 0 };
+                self.pkt.ct |= bit;
                 if to_dst {
                     self.pkt.dst = Some(mapped);
-                    self.pkt.ct |= if self.pkt.ct < 12 { 1 } else { 0 };
+                    self.pkt.dst_local = self.query.is_local(mapped);
                     event.nat.insert("dst", addr_text(mapped));
                 } else {
                     self.pkt.src = Some(mapped);
-                    self.pkt.ct |= if self.pkt.ct < 12 { 2 } else { 0 };
                     event.nat.insert("src", addr_text(mapped));
                 }
                 Step::Nat("netmap")
@@ -793,7 +828,23 @@ impl Walk<'_> {
         route.and_then(|r| r.src).or_else(|| self.iface_addr(&self.pkt.out_iface.clone()))
     }
 
+    /// A connection conntrack has confirmed (one back in on lo) can no longer get NAT set
+    /// up (`nf_nat_setup_info`): the rule matches, and nothing is rewritten.
+    fn nat_confirmed(&mut self, rule: &Rule, verdict: &'static str) -> Option<Step> {
+        if !self.ct_attached {
+            return None;
+        }
+        self.notes.push(format!(
+            "line {}: the connection was confirmed on its way out: the kernel sets up no NAT for it now, so this rewrites nothing",
+            rule.line.0
+        ));
+        Some(Step::Nat(verdict))
+    }
+
     fn nat_dst(&mut self, rule: &Rule, nat: &Nat, event: &mut RuleEvent, verdict: &'static str) -> Step {
+        if let Some(step) = self.nat_confirmed(rule, verdict) {
+            return step;
+        }
         let mut changed = false;
         if let Some((lo, hi)) = nat.range.addrs {
             if lo != hi {
@@ -810,7 +861,15 @@ impl Walk<'_> {
             event.nat.insert("dst", addr_text(lo));
         }
         if let (Some((lo, hi)), Some(port)) = (nat.range.ports, self.pkt.dport) {
-            let new = pick_port(port, lo, hi);
+            let new = match nat.range.base_port {
+                // `/base`: the port's offset from the base, into the range (NF_NAT_RANGE_PROTO_OFFSET)
+                Some(base) => {
+                    let size = u32::from(hi) - u32::from(lo) + 1;
+                    let off = u32::from(port.wrapping_sub(base));
+                    (u32::from(lo) + off % size) as u16
+                }
+                None => pick_port(port, lo, hi),
+            };
             changed |= new != port;
             self.pkt.dport = Some(new);
             event.nat.insert("dport", new.to_string());
@@ -821,15 +880,35 @@ impl Walk<'_> {
         Step::Nat(verdict)
     }
 
-    fn nat_src(&mut self, _rule: &Rule, nat: &Nat, event: &mut RuleEvent, verdict: &'static str) -> Step {
+    fn nat_src(&mut self, rule: &Rule, nat: &Nat, event: &mut RuleEvent, verdict: &'static str) -> Step {
+        if let Some(step) = self.nat_confirmed(rule, verdict) {
+            return step;
+        }
         let mut changed = false;
-        if let Some((lo, _)) = nat.range.addrs {
-            changed |= self.pkt.src != Some(lo);
-            self.pkt.src = Some(lo);
-            event.nat.insert("src", addr_text(lo));
+        if let Some((lo, hi)) = nat.range.addrs {
+            // a source already in the range is kept; else the kernel picks one by a hash
+            let keep = self.pkt.src.filter(|&s| in_addr_range(s, lo, hi));
+            let new = keep.unwrap_or(lo);
+            if keep.is_none() && lo != hi {
+                self.notes.push(format!(
+                    "line {}: the kernel picks one address of {}-{} by a hash; ipt shows the first",
+                    rule.line.0,
+                    addr_text(lo),
+                    addr_text(hi)
+                ));
+            }
+            changed |= self.pkt.src != Some(new);
+            self.pkt.src = Some(new);
+            event.nat.insert("src", addr_text(new));
         }
         if let (Some((lo, hi)), Some(port)) = (nat.range.ports, self.pkt.sport) {
             let new = pick_port(port, lo, hi);
+            if new != port && lo != hi {
+                self.notes.push(format!(
+                    "line {}: the kernel picks a free source port of {lo}-{hi} at random; ipt shows the first",
+                    rule.line.0
+                ));
+            }
             changed |= new != port;
             self.pkt.sport = Some(new);
             event.nat.insert("sport", new.to_string());
@@ -838,6 +917,15 @@ impl Walk<'_> {
             self.pkt.ct |= 2;
         }
         Step::Nat(verdict)
+    }
+}
+
+/// Whether `a` lies in the range `lo`-`hi` (of its family).
+fn in_addr_range(a: IpAddr, lo: IpAddr, hi: IpAddr) -> bool {
+    match (a, lo, hi) {
+        (IpAddr::V4(a), IpAddr::V4(lo), IpAddr::V4(hi)) => (lo..=hi).contains(&a),
+        (IpAddr::V6(a), IpAddr::V6(lo), IpAddr::V6(hi)) => (lo..=hi).contains(&a),
+        _ => false,
     }
 }
 

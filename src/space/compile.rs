@@ -386,7 +386,7 @@ impl Conjuncts {
             MatchKind::Addrtype(a) if !a.limit_iface_in && !a.limit_iface_out => {
                 for (field, types) in [(CubeField::SrcType, &a.src), (CubeField::DstType, &a.dst)] {
                     if let Some(t) = types {
-                        self.cube(field, &addr_types(t.value, t.invert));
+                        self.cube(field, &addr_types(t.value, t.invert, self.family));
                     }
                 }
             }
@@ -464,10 +464,33 @@ fn ttl(t: Ttl) -> Ranges {
     }
 }
 
-/// The type sets that share a type with `types` (or, with `!`, share none).
-fn addr_types(types: AddrTypes, invert: bool) -> Cubes {
+/// The type sets `-m addrtype` with `types` matches (with `!`, the others).
+///
+/// IPv4 (`match_type` in `xt_addrtype.c`): the address's one routing type is among `types`.
+/// IPv6 (`match_type6`): every one of MULTICAST, UNICAST and UNSPEC in `types` holds of the
+/// address, and when `types` has LOCAL, ANYCAST or UNREACHABLE, its route is one of those;
+/// the other names are not tested at all.
+fn addr_types(types: AddrTypes, invert: bool, family: Family) -> Cubes {
     let mask = types.0 as u128 & 0xfff;
-    // no common bit: one pattern, every bit of the mask zero
-    let none = Cubes::masked(0, mask, 12);
-    if invert { none } else { none.complement(12) }
+    let matched = match family {
+        // no common bit: one pattern, every bit of the mask zero
+        Family::Ipv4 => Cubes::masked(0, mask, 12).complement(12),
+        Family::Ipv6 => {
+            // bits of crate::ext::addrtype::NAMES
+            const KIND: u128 = 1 << 0 | 1 << 1 | 1 << 5; // UNSPEC, UNICAST, MULTICAST
+            const ROUTE: u128 = 1 << 2 | 1 << 4 | 1 << 7; // LOCAL, ANYCAST, UNREACHABLE
+            let kind = mask & KIND;
+            let all_kinds = Cubes::masked(kind, kind, 12);
+            let route = mask & ROUTE;
+            if route == 0 {
+                all_kinds
+            } else {
+                let some_route = (0..12)
+                    .filter(|b| route & (1 << b) != 0)
+                    .fold(Cubes::empty(), |acc, b| acc.union(&Cubes::masked(1 << b, 1 << b, 12)));
+                all_kinds.intersect(&some_route)
+            }
+        }
+    };
+    if invert { matched.complement(12) } else { matched }
 }
