@@ -481,21 +481,26 @@ impl Walk<'_> {
                 self.pkt.ct = if self.untracked { CtBase::Untracked.value() } else { self.query.state.value() };
             }
             let Some(table) = ruleset.table(self.pkt.family, name) else { continue };
+            // the nat core runs at every nat hook once any nat chain exists, and binds the
+            // connection (to itself, without a rule that says otherwise) whether or not this
+            // hook has a chain: on its way back in on lo, nat is done (seen in a kernel trace:
+            // fixtures/explain/dnat-back-in-on-lo-does-nothing.rules)
+            let nat_skip = if name == TableName::Nat { self.nat_skipped(hook) } else { None };
+            if name == TableName::Nat && nat_skip.is_none() {
+                match hook {
+                    Hook::Prerouting | Hook::Output => self.dst_nat_done = true,
+                    _ => self.src_nat_done = true,
+                }
+            }
             let Some(index) = table.chains.iter().position(|c| c.hook() == Some(hook)) else { continue };
             let chain = &table.chains[index];
             if self.query.backend == Backend::Nft && chain.span.is_empty() && chain.rules.is_empty() {
                 // iptables-nft makes only the built-in chains a file declares or uses
                 continue;
             }
-            if name == TableName::Nat {
-                if let Some(why) = self.nat_skipped(hook) {
-                    self.events.push(Event::Skip { hook: hook.as_str(), table: name.as_str(), why });
-                    continue;
-                }
-                match hook {
-                    Hook::Prerouting | Hook::Output => self.dst_nat_done = true,
-                    _ => self.src_nat_done = true,
-                }
+            if let Some(why) = nat_skip {
+                self.events.push(Event::Skip { hook: hook.as_str(), table: name.as_str(), why });
+                continue;
             }
             self.events.push(Event::Chain {
                 hook: hook.as_str(),
@@ -777,9 +782,6 @@ impl Walk<'_> {
                     return Step::Unknown("NETMAP of an address the question does not give".into());
                 };
                 let mapped = netmap(old, net, map.prefix);
-                if let Some(step) = self.nat_confirmed(rule, "netmap") {
-                    return step;
-                }
                 let bit = if mapped != old && self.pkt.ct < 12 { if to_dst { 1 } else { 2 } } else { 0 };
                 self.pkt.ct |= bit;
                 if to_dst {
@@ -828,23 +830,7 @@ impl Walk<'_> {
         route.and_then(|r| r.src).or_else(|| self.iface_addr(&self.pkt.out_iface.clone()))
     }
 
-    /// A connection conntrack has confirmed (one back in on lo) can no longer get NAT set
-    /// up (`nf_nat_setup_info`): the rule matches, and nothing is rewritten.
-    fn nat_confirmed(&mut self, rule: &Rule, verdict: &'static str) -> Option<Step> {
-        if !self.ct_attached {
-            return None;
-        }
-        self.notes.push(format!(
-            "line {}: the connection was confirmed on its way out: the kernel sets up no NAT for it now, so this rewrites nothing",
-            rule.line.0
-        ));
-        Some(Step::Nat(verdict))
-    }
-
     fn nat_dst(&mut self, rule: &Rule, nat: &Nat, event: &mut RuleEvent, verdict: &'static str) -> Step {
-        if let Some(step) = self.nat_confirmed(rule, verdict) {
-            return step;
-        }
         let mut changed = false;
         if let Some((lo, hi)) = nat.range.addrs {
             if lo != hi {
@@ -881,9 +867,6 @@ impl Walk<'_> {
     }
 
     fn nat_src(&mut self, rule: &Rule, nat: &Nat, event: &mut RuleEvent, verdict: &'static str) -> Step {
-        if let Some(step) = self.nat_confirmed(rule, verdict) {
-            return step;
-        }
         let mut changed = false;
         if let Some((lo, hi)) = nat.range.addrs {
             // a source already in the range is kept; else the kernel picks one by a hash
