@@ -247,3 +247,38 @@ fn multicast_is_delivered_here_and_is_of_type_multicast() {
     let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
     assert_eq!(trail(&e), [(vec!["filter INPUT 4 accept".to_string()], Fate::Delivered)]);
 }
+
+#[test]
+fn a_ct_template_gives_raw_a_new_connection_and_wins_over_a_later_notrack() {
+    let rules = ruleset(
+        "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j CT --zone 1\n-A PREROUTING -m conntrack --ctstate NEW -j MARK --set-mark 0x1\n\
+         -A PREROUTING -j CT --notrack\nCOMMIT\n*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate NEW -m mark --mark 0x1 -j ACCEPT\nCOMMIT\n",
+    );
+    let e = explain(&rules, &Query::new(incoming()).unwrap()).unwrap();
+    assert_eq!(e.paths[0].fate, Fate::Delivered);
+}
+
+#[test]
+fn a_packet_out_of_ttl_is_not_forwarded() {
+    let rules = ruleset("*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n");
+    let mut ask = incoming();
+    ask.local = vec!["192.0.2.99".parse().unwrap()];
+    ask.ttl = Some(1);
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!((e.paths[0].fate, e.paths[0].events.len()), (Fate::Discarded, 0));
+}
+
+#[test]
+fn a_packet_generated_here_is_of_type_host() {
+    let rules = ruleset("*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m pkttype --pkt-type multicast -j DROP\nCOMMIT\n");
+    let ask = Ask {
+        src: Some("192.0.2.1".parse().unwrap()),
+        dst: Some("224.0.0.251".parse().unwrap()),
+        proto: Some("udp".into()),
+        local: vec!["192.0.2.1".parse().unwrap()],
+        out_iface: Some("eth0".into()),
+        ..Ask::default()
+    };
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!(trail(&e), [(vec!["filter OUTPUT policy accept".to_string()], Fate::Sent)]);
+}

@@ -175,10 +175,12 @@ impl Pkt {
         set_r(RangeField::Dport, self.dport.map_or(ABSENT_PORT, u128::from));
         set_r(RangeField::Icmp, self.icmp.map_or(ABSENT_ICMP, |(t, c)| u128::from(t) << 8 | u128::from(c)));
         set_r(RangeField::CtState, self.ct);
-        // PACKET_HOST, or what the destination address makes it (the link layer follows it)
-        let pkttype = match self.dst {
-            Some(IpAddr::V4(v4)) if v4.is_broadcast() => 1,
-            Some(a) if a.is_multicast() => 2,
+        // a packet that came in: what its destination makes it (the link layer follows it); one
+        // generated here keeps PACKET_HOST through OUTPUT and POSTROUTING (xt_pkttype)
+        let pkttype = match (&self.in_iface, self.dst) {
+            (IfaceVal::None, _) => 0,
+            (_, Some(IpAddr::V4(v4))) if v4.is_broadcast() => 1,
+            (_, Some(a)) if a.is_multicast() => 2,
             _ => 0,
         };
         set_r(RangeField::Pkttype, pkttype);
@@ -395,7 +397,16 @@ impl Walk<'_> {
             return Ok(Fate::Delivered);
         }
         self.pkt.out_iface = self.route_out();
-        self.pkt.ttl = self.pkt.ttl.saturating_sub(1);
+        self.notes.push("forwarding is assumed on (net.ipv4.ip_forward / net.ipv6.conf.all.forwarding = 1)".into());
+        if self.pkt.ttl <= 1 {
+            // ip_forward / ip6_forward: time exceeded, before FORWARD
+            self.notes.push(format!(
+                "its TTL is {} when forwarding would decrement it: the kernel answers time exceeded and drops it before FORWARD",
+                self.pkt.ttl
+            ));
+            return Ok(Fate::Discarded);
+        }
+        self.pkt.ttl -= 1;
         if let Some(fate) = self.hook(Hook::Forward, 1)? {
             return Ok(fate);
         }
@@ -700,14 +711,22 @@ impl Walk<'_> {
             }
             // xt_CT leaves a packet alone once it has a connection (back in on lo, it has one)
             T::Ct(ct) => {
-                if ct.notrack && !self.ct_attached {
-                    self.untracked = true;
-                    self.pkt.ct = CtBase::Untracked.value();
+                if !self.ct_attached {
+                    if ct.notrack {
+                        self.untracked = true;
+                        self.pkt.ct = CtBase::Untracked.value();
+                    } else {
+                        // a template (zone, helper, ...): the packet now has a NEW connection
+                        // as far as the rest of raw can tell, and a later CT leaves it alone
+                        self.pkt.ct = CtBase::New.value();
+                    }
+                    self.ct_attached = true;
                 }
                 Step::Continue
             }
             T::Notrack => {
                 if !self.ct_attached {
+                    self.ct_attached = true;
                     self.untracked = true;
                     self.pkt.ct = CtBase::Untracked.value();
                 }
