@@ -282,3 +282,23 @@ fn a_packet_generated_here_is_of_type_host() {
     let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
     assert_eq!(trail(&e), [(vec!["filter OUTPUT policy accept".to_string()], Fate::Sent)]);
 }
+
+#[test]
+fn a_packet_that_went_out_invalid_is_looked_at_again_back_in_on_lo() {
+    // no connection went with it, so raw's CT --notrack takes effect on the way back in
+    let rules = ruleset(
+        "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -i lo -j CT --notrack\nCOMMIT\n\
+         *filter\n:INPUT DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate UNTRACKED -j ACCEPT\nCOMMIT\n",
+    );
+    let ask = Ask {
+        src: Some("192.0.2.1".parse().unwrap()),
+        dst: Some("192.0.2.1".parse().unwrap()),
+        tcp_flags: Some("SYN,ACK".into()),
+        local: vec!["192.0.2.1".parse().unwrap()],
+        ..Ask::default()
+    };
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    let steps = &trail(&e)[0];
+    assert_eq!(steps.1, Fate::Delivered);
+    assert!(steps.0.contains(&"filter INPUT 9 accept".to_string()), "{steps:?}");
+}

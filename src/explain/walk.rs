@@ -354,8 +354,12 @@ impl Walk<'_> {
                 }
                 return Ok(Fate::Sent);
             }
-            // to itself: out on lo and back in, with its connection (or untracked mark)
-            self.ct_attached = true;
+            // to itself: out on lo and back in, with its connection (or untracked mark); a
+            // packet that went out INVALID has none, and conntrack looks at it again
+            self.ct_attached = self.pkt.ct != CtBase::Invalid.value();
+            if !self.ct_attached {
+                self.start_conntrack_view();
+            }
             self.pkt.in_iface = IfaceVal::Known("lo".into());
             self.pkt.out_iface = IfaceVal::None;
             if let Some(fate) = self.hook(Hook::Prerouting, 2)? {
@@ -487,7 +491,10 @@ impl Walk<'_> {
         self.hooks.push(hook.as_str());
         let ruleset = self.ruleset;
         for &name in self.tables_on(hook) {
-            if name == TableName::Mangle && pass == 1 && matches!(hook, Hook::Prerouting | Hook::Output) {
+            if name == TableName::Mangle
+                && (pass == 1 || !self.ct_attached)
+                && matches!(hook, Hook::Prerouting | Hook::Output)
+            {
                 // conntrack (priority -200) has now seen the packet
                 self.pkt.ct = if self.untracked { CtBase::Untracked.value() } else { self.query.state.value() };
             }
@@ -682,6 +689,13 @@ impl Walk<'_> {
             T::Accept => Step::Accept,
             T::Drop => Step::Drop,
             T::Return => Step::Return,
+            T::Nfqueue(q) if q.bypass => {
+                self.notes.push(format!(
+                    "line {}: with --queue-bypass the packet goes on (accepted by this chain) when no program listens on queue {}",
+                    rule.line.0, q.queue
+                ));
+                Step::Queue
+            }
             T::Queue | T::Nfqueue(_) => Step::Queue,
             T::Jump(name) => Step::Jump(name.to_string()),
             T::Goto(name) => Step::Goto(name.to_string()),
@@ -845,8 +859,12 @@ impl Walk<'_> {
 
     /// The source MASQUERADE takes: the preferred source of the route out.
     fn masquerade_addr(&self) -> Option<IpAddr> {
+        // an address of the interface it leaves by; the route's preferred source when that
+        // route goes out there
         let route = self.pkt.dst.and_then(|d| routes::lookup(&self.query.routes, d));
-        route.and_then(|r| r.src).or_else(|| self.iface_addr(&self.pkt.out_iface.clone()))
+        let out = self.pkt.out_iface.name();
+        let route_src = route.filter(|r| out.is_none() || r.dev == out).and_then(|r| r.src);
+        route_src.or_else(|| self.iface_addr(&self.pkt.out_iface.clone()))
     }
 
     fn nat_dst(&mut self, rule: &Rule, nat: &Nat, event: &mut RuleEvent, verdict: &'static str) -> Step {
