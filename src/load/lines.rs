@@ -212,7 +212,7 @@ fn read_command<'a>(
 }
 
 /// Reads every line, on as many threads as the machine has, and hands them to `apply` in order.
-pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl FnMut(ParsedLine<'a>, &Sections)) {
+pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl FnMut(&mut ParsedLine<'a>, &Sections)) {
     let text = source.text();
     let (chunks, sections) = plan(source, options);
     // NUL bytes and bytes that were not UTF-8 are rare: look for them once, in the whole text
@@ -225,7 +225,7 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
     let threads = crate::threads::count();
     if threads == 1 || bounds.len() < 4 {
         for &(start, end, line) in &bounds {
-            for parsed in read_chunk(text, start, end, line, &sections, odd_bytes) {
+            for parsed in read_chunk(text, start, end, line, &sections, odd_bytes).iter_mut() {
                 apply(parsed, &sections);
             }
         }
@@ -270,7 +270,8 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
                 }
             };
             changed.notify_all();
-            for parsed in lines {
+            let mut lines = lines;
+            for parsed in lines.iter_mut() {
                 apply(parsed, &sections);
             }
         }

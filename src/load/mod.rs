@@ -119,25 +119,55 @@ impl<'s> Loader<'s> {
         }
     }
 
-    /// Applies one line, read, to the tables.
-    fn line(&mut self, parsed: ParsedLine<'s>, sections: &lines::Sections) {
-        let ParsedLine { offset, len, has_newline, outcome, problems } = parsed;
+    /// The carriage return and trailing blanks a line ends with.
+    fn line_end(&mut self, end: &crate::syntax::LineEnd, commit: bool) {
+        if let Some(cr) = end.carriage_return {
+            let (first, count) = self.crlf.unwrap_or((cr, 0));
+            self.crlf = Some((first, count + 1));
+        }
+        if let Some(blanks) = end.trailing_blanks {
+            if commit {
+                self.problems.push(LoadError::CommitTrailingBlanks { span: blanks });
+            } else {
+                self.problems.push(LoadError::TrailingBlanks { span: blanks });
+            }
+        }
+    }
+
+    /// Applies one line, read, to the tables (in place: a command line is some 450 bytes, and
+    /// most lines are commands).
+    fn line(&mut self, parsed: &mut ParsedLine<'s>, sections: &lines::Sections) {
+        let problems = std::mem::take(&mut parsed.problems);
+        if let Outcome::Command { end, line_span, command } = &mut parsed.outcome {
+            self.line_end(end, false);
+            let Some(table) = self.table.as_mut() else {
+                self.problems.push(LoadError::OutsideTable { span: *line_span, what: "rule line" });
+                return;
+            };
+            self.problems.extend(problems);
+            let Some(command) = command else {
+                self.comments.clear();
+                return;
+            };
+            if let Some((family, _)) = command.only
+                && family != table.family
+            {
+                // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
+                return;
+            }
+            let comments = std::mem::take(&mut self.comments);
+            table.apply(command, *line_span, comments, &mut self.problems);
+            return;
+        }
+        let (offset, len, has_newline) = (parsed.offset, parsed.len, parsed.has_newline);
+        let outcome = std::mem::replace(&mut parsed.outcome, Outcome::Skip);
         let end = match &outcome {
             Outcome::Statement(_, end) | Outcome::Command { end, .. } => Some(end),
             Outcome::Skip | Outcome::Syntax(_) => None,
         };
         if let Some(end) = end {
-            if let Some(cr) = end.carriage_return {
-                let (first, count) = self.crlf.unwrap_or((cr, 0));
-                self.crlf = Some((first, count + 1));
-            }
-            if let Some(blanks) = end.trailing_blanks {
-                if matches!(outcome, Outcome::Statement(Statement::Commit(_), _)) {
-                    self.problems.push(LoadError::CommitTrailingBlanks { span: blanks });
-                } else {
-                    self.problems.push(LoadError::TrailingBlanks { span: blanks });
-                }
-            }
+            let commit = matches!(outcome, Outcome::Statement(Statement::Commit(_), _));
+            self.line_end(end, commit);
         }
         let statement = match outcome {
             Outcome::Skip => {
@@ -150,26 +180,7 @@ impl<'s> Loader<'s> {
                 self.diagnostics.push(Diagnostic::new(self.source, e));
                 return;
             }
-            Outcome::Command { line_span, command, .. } => {
-                let Some(table) = self.table.as_mut() else {
-                    self.problems.push(LoadError::OutsideTable { span: line_span, what: "rule line" });
-                    return;
-                };
-                self.problems.extend(problems);
-                let Some(mut command) = command else {
-                    self.comments.clear();
-                    return;
-                };
-                if let Some((family, _)) = command.only
-                    && family != table.family
-                {
-                    // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
-                    return;
-                }
-                let comments = std::mem::take(&mut self.comments);
-                table.apply(&mut command, line_span, comments, &mut self.problems);
-                return;
-            }
+            Outcome::Command { .. } => unreachable!("command lines are applied above"),
             Outcome::Statement(statement, _) => {
                 self.problems.extend(problems);
                 statement
