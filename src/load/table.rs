@@ -594,30 +594,28 @@ impl TableBuilder {
         let chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
         // sorted by position (a few bytes each), then put in that order: sorting the chains
         // themselves would move 96 bytes at every step
-        // (the first 16 bytes of a name, as a number, decide most comparisons)
+        // (one number decides most comparisons: a built-in chain's hook, below 8, or a user
+        // chain's first 16 bytes, whose first is not 0, so above every hook)
         let key = |c: &Chain| match c.builtin {
-            Some(b) => (0, b.hook as u128),
+            Some(b) => b.hook as u128,
             None => {
                 let mut head = [0u8; 16];
                 let n = c.name.len().min(16);
                 head[..n].copy_from_slice(&c.name.as_bytes()[..n]);
-                (1, u128::from_be_bytes(head))
+                u128::from_be_bytes(head)
             }
         };
-        let mut order: Vec<(u8, u128, u32)> = chains
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let (a, b) = key(c);
-                (a, b, i as u32)
-            })
-            .collect();
-        order.sort_unstable_by(|x, y| {
-            (x.0, x.1)
-                .cmp(&(y.0, y.1))
-                .then_with(|| chains[x.2 as usize].name.as_bytes().cmp(chains[y.2 as usize].name.as_bytes()))
-        });
-        let order: Vec<u32> = order.into_iter().map(|(_, _, i)| i).collect();
+        let mut order: Vec<(u128, u32)> = chains.iter().enumerate().map(|(i, c)| (key(c), i as u32)).collect();
+        order.sort_unstable();
+        // names that share their first 16 bytes: each such run in name order
+        for run in order.chunk_by_mut(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                run.sort_unstable_by(|x, y| {
+                    chains[x.1 as usize].name.as_bytes().cmp(chains[y.1 as usize].name.as_bytes())
+                });
+            }
+        }
+        let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
         let chains = permute(chains, &order);
         Table { family: self.family, name: self.name, span: self.span, chains, comments: self.comments }
     }
@@ -780,6 +778,13 @@ mod tests {
         let got: Vec<String> =
             chains(":b - [0:0]\n:C - [0:0]\n:a - [0:0]\n-A a -j b\n").into_iter().map(|(n, _)| n).collect();
         assert_eq!(got, ["INPUT", "FORWARD", "OUTPUT", "C", "a", "b"]);
+    }
+
+    #[test]
+    fn names_that_share_their_first_16_bytes_are_in_byte_order() {
+        let decls = ":KUBE-SEP-ABCDEFGHZ - [0:0]\n:KUBE-SEP-ABCDEFG - [0:0]\n:KUBE-SEP-ABCDEFGHA - [0:0]\n:A - [0:0]\n";
+        let got: Vec<String> = chains(decls).into_iter().map(|(n, _)| n).skip(3).collect();
+        assert_eq!(got, ["A", "KUBE-SEP-ABCDEFG", "KUBE-SEP-ABCDEFGHA", "KUBE-SEP-ABCDEFGHZ"]);
     }
 
     #[test]
