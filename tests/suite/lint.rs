@@ -286,3 +286,48 @@ fn family_parity_compares_a_v4_file_with_a_v6_file() {
     assert_eq!(parity.count(), 0);
     std::fs::remove_dir_all(dir).expect("cleaned");
 }
+
+/// The lint and explain agree: each connection `dnat-dropped-in-forward` says FORWARD drops is
+/// dropped there when explain follows one, and the DNAT it is quiet about goes through.
+#[test]
+fn explain_confirms_dnat_dropped_in_forward() {
+    let fixture = "fixtures/lint/dnat-dropped-in-forward.rules";
+    let lint = ipt(&["lint", "--format", "json", fixture], None);
+    let json: serde_json::Value = serde_json::from_str(&lint.stdout).expect("json");
+    let lines: Vec<u64> = json["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "IPT103")
+        .map(|d| d["line"].as_u64().expect("a line"))
+        .collect();
+    assert_eq!(lines, [14, 19]);
+    let fate = |proto: &str, dport: &str| {
+        let args = [
+            "explain",
+            fixture,
+            "--format",
+            "json",
+            "--src",
+            "203.0.113.9",
+            "--dst",
+            "192.0.2.1",
+            "--local",
+            "192.0.2.1",
+            "--in-iface",
+            "eth0",
+            "-p",
+            proto,
+            "--dport",
+            dport,
+        ];
+        let run = ipt(&args, None);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        let path = &json["paths"][0];
+        let last = path["events"].as_array().expect("events").last().expect("an event").clone();
+        (path["fate"].as_str().expect("a fate").to_string(), last["chain"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(fate("tcp", "8080"), ("dropped".to_string(), "FORWARD".to_string()));
+    assert_eq!(fate("udp", "5353"), ("rejected".to_string(), "FORWARD".to_string()));
+    assert_eq!(fate("tcp", "8443").0, "forwarded");
+}
