@@ -221,6 +221,12 @@ pub fn explain(ruleset: &Ruleset, query: &Query) -> Result<Explanation, ExplainE
         let key = |p: &Path| p.choices.iter().map(|c| (c.line, !c.holds)).collect::<Vec<_>>();
         key(a).cmp(&key(b))
     });
+    // an --assume no path needed: its rule was decided, or never tested
+    for &line in query.assume.keys() {
+        if !paths.iter().any(|p| p.choices.iter().any(|c| c.line == line)) {
+            assumed.push(format!("--assume {line}=...: no rule on line {line} was undecided on this packet's way"));
+        }
+    }
     Ok(Explanation { version: 1, backend: query.backend, packet: query.packet_json(), assumed, paths })
 }
 

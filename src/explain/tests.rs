@@ -64,6 +64,15 @@ fn each_undecided_rule_splits_the_path_and_assume_fixes_it() {
     ask.assume.insert(4, false);
     let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
     assert_eq!(trail(&e), [(vec!["filter INPUT policy drop".to_string()], Fate::Dropped)]);
+    // an --assume that nothing needed is said
+    let mut ask = incoming();
+    ask.assume.insert(3, true);
+    ask.assume.insert(99, true);
+    let e = explain(&rules, &Query::new(ask).unwrap()).unwrap();
+    assert_eq!(
+        e.assumed.last().map(String::as_str),
+        Some("--assume 99=...: no rule on line 99 was undecided on this packet's way")
+    );
 }
 
 #[test]
