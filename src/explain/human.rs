@@ -5,6 +5,34 @@ use std::fmt::Write;
 
 use super::{Event, Explanation};
 
+/// Runs of more than this many non-matching rules in a row are shortened.
+const LONG_RUN: usize = 24;
+/// How many of a shortened run's first and last rules are shown.
+const SHOWN: usize = 8;
+
+/// Which events a shortened run hides.
+fn hidden_misses(events: &[Event]) -> Vec<bool> {
+    let mut hidden = vec![false; events.len()];
+    let miss = |e: &Event| matches!(e, Event::Rule(r) if !r.matched);
+    let mut k = 0;
+    while k < events.len() {
+        if !miss(&events[k]) {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < events.len() && miss(&events[k]) {
+            k += 1;
+        }
+        if k - start > LONG_RUN {
+            for h in &mut hidden[start + SHOWN..k - SHOWN] {
+                *h = true;
+            }
+        }
+    }
+    hidden
+}
+
 /// Renders an explanation as text.
 pub fn render(e: &Explanation) -> String {
     let mut out = String::new();
@@ -52,7 +80,19 @@ pub fn render(e: &Explanation) -> String {
         }
         let _ = writeln!(out, "hooks: {}", path.hooks.join(", "));
         let mut hook = "";
-        for event in &path.events {
+        // long runs of rules that do not match (a dispatch chain of thousands) are shortened:
+        // the first and last few are shown, the JSON has them all
+        let hidden = hidden_misses(&path.events);
+        let mut skipped = 0usize;
+        for (k, event) in path.events.iter().enumerate() {
+            if hidden[k] {
+                skipped += 1;
+                continue;
+            }
+            if skipped > 0 {
+                let _ = writeln!(out, "    ... {skipped} more rules that do not match (`--format json` lists them)");
+                skipped = 0;
+            }
             if let Event::Chain { hook: h, .. } | Event::Skip { hook: h, .. } = event
                 && *h != hook
             {

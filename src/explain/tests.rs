@@ -311,3 +311,18 @@ fn a_packet_that_went_out_invalid_is_looked_at_again_back_in_on_lo() {
     assert_eq!(steps.1, Fate::Delivered);
     assert!(steps.0.contains(&"filter INPUT 9 accept".to_string()), "{steps:?}");
 }
+
+#[test]
+fn the_text_shortens_long_runs_of_rules_that_do_not_match() {
+    let mut text = "*filter\n:INPUT ACCEPT [0:0]\n".to_string();
+    for i in 0..40 {
+        text.push_str(&format!("-A INPUT -s 198.51.100.{i} -j DROP\n"));
+    }
+    text.push_str("COMMIT\n");
+    let e = explain(&ruleset(&text), &Query::new(incoming()).unwrap()).unwrap();
+    let out = super::render(&e);
+    assert!(out.contains("    ... 24 more rules that do not match (`--format json` lists them)\n"), "{out}");
+    assert_eq!(out.matches("    no    line ").count(), 16);
+    // the JSON keeps every one
+    assert_eq!(e.paths[0].events.iter().filter(|ev| matches!(ev, Event::Rule(_))).count(), 40);
+}
