@@ -33,7 +33,9 @@ if [ $update = 1 ]; then
       { echo "# REFUSED by $restore:"; printf '%s\n' "$out" | sed 's/^/# /'; } > "$base.iptables-nft.txt"
     fi
     # iptables-restore-translate, and whether its output loads
-    tr=$(timeout 20 unshare -n -- $translate -f "$r" 2>&1); trc=$?
+    errf=$(mktemp)
+    tr=$(timeout 20 unshare -n -- $translate -f "$r" 2>"$errf"); trc=$?
+    err=$(sed 's/^/# stderr: /' "$errf"); rm -f "$errf"
     tmp=$(mktemp --suffix=.nft); printf '%s\n' "$tr" > "$tmp"
     if [ $trc != 0 ]; then
       head="# $translate FAILED (rc=$trc)"
@@ -43,7 +45,7 @@ if [ $update = 1 ]; then
       head="# $translate output below: DOES NOT LOAD with nft -f:"$'\n'$(printf '%s\n' "$lo" | grep Error | sed 's/^/#   /')
     fi
     rm -f "$tmp"
-    { printf '%s\n' "$head"; printf '%s\n' "$tr"; } > "$base.iptables-translate.txt"
+    { printf '%s\n' "$head"; [ -n "$err" ] && printf '%s\n' "$err"; printf '%s\n' "$tr"; } > "$base.iptables-translate.txt"
     echo "updated $(basename "$base").{iptables-nft,iptables-translate}.txt"
   done
 fi
