@@ -232,8 +232,5 @@ pub fn explain(ruleset: &Ruleset, query: &Query) -> Result<Explanation, ExplainE
 
 /// An address as iptables prints it.
 fn addr_text(a: IpAddr) -> String {
-    match a {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => crate::model::addr::Ipv6Text(v6).to_string(),
-    }
+    crate::ext::host::HostAddr::Ip(a).to_string()
 }

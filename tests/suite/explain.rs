@@ -3,26 +3,10 @@
 //! and the answer must agree with the kernel's trace saved next to it (`.trace.jsonl`, made by
 //! `scripts/kernel-trace.sh`; the kernel tier re-traces them live).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::explain_vs_kernel::{HarnessPacket, KernelTrace, compare};
+use super::explain_vs_kernel::{HarnessPacket, KernelTrace, compare, explain_fixtures};
 use super::support::{ipt, root};
-
-/// The rules files of `fixtures/explain/` and of its `regressions/`, relative to the root.
-fn explain_fixtures() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in ["fixtures/explain", "fixtures/explain/regressions"] {
-        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.extension().is_some_and(|e| e == "rules") {
-                files.push(path.strip_prefix(root()).expect("under the root").to_path_buf());
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 /// The rules file's packet and its saved kernel trace.
 fn fixture(rules: &Path) -> (HarnessPacket, String) {

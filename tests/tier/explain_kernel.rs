@@ -7,7 +7,7 @@
 //! random cases; `IPT_EXPLAIN_JOBS` (default 4) how many traces run at once.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,9 @@ use ipt::model::Family;
 use ipt::source::Source;
 
 use crate::explain_gen::generate;
-use crate::explain_vs_kernel::{Explained, Fate, HarnessPacket, KernelTrace, compare_kernel_traces, compare_parsed};
+use crate::explain_vs_kernel::{
+    Explained, Fate, HarnessPacket, KernelTrace, compare_kernel_traces, compare_parsed, explain_fixtures,
+};
 use crate::support::{ipt, root};
 
 pub const DEFAULT_SEED: u64 = 20_260_601;
@@ -104,22 +106,6 @@ fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sy
 
 fn jobs() -> usize {
     env_number("IPT_EXPLAIN_JOBS", 4) as usize
-}
-
-/// The rules files of `fixtures/explain/` and its `regressions/`, relative to the root.
-fn explain_fixtures() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in ["fixtures/explain", "fixtures/explain/regressions"] {
-        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.extension().is_some_and(|e| e == "rules") {
-                files.push(path.strip_prefix(root()).expect("under the root").to_path_buf());
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 #[test]

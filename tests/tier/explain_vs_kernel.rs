@@ -346,6 +346,24 @@ pub enum Fate {
 }
 
 /// Explain's verdict of a matched rule, in the kernel's trace spelling.
+/// The rules files of `fixtures/explain/` and of its `regressions/`, relative to the
+/// repository's root (both tiers compare explain with them).
+pub fn explain_fixtures() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["fixtures/explain", "fixtures/explain/regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.extension().is_some_and(|e| e == "rules") {
+                files.push(path.strip_prefix(root).expect("under the root").to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 pub fn kernel_verdict(explain: &str) -> String {
     match explain {
         "reject" => "drop".into(),
