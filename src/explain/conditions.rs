@@ -104,12 +104,10 @@ pub fn test(space: &Space, packet: &PacketSet, pkt: &Pkt, rule: &Rule) -> (Optio
                 Part::Match(m)
             }
         };
-        // an address test on a known address needs no set; `-m connmark` is false, `!` or not,
-        // for a packet without a connection (xt_connmark)
+        // an address test on a known address needs no set
         let direct = match (&part, &r.src, &r.dst) {
             (Part::Src, Some(net), _) => pkt.src.and_then(|a| net_holds(net, a)),
             (Part::Dst, _, Some(net)) => pkt.dst.and_then(|a| net_holds(net, a)),
-            (Part::Match(m), _, _) if matches!(m.kind, MatchKind::Connmark(_)) && pkt.ct >= 12 => Some(false),
             _ => None,
         };
         let (holds, exact) = match direct {

@@ -347,6 +347,10 @@ impl Conjuncts {
                 };
                 let set = if mk.mark.invert { set.complement(w) } else { set };
                 self.cube(field, &set);
+                if field == CubeField::Connmark {
+                    // xt_connmark: no connection (INVALID, UNTRACKED), no match, `!` or not
+                    self.range(RangeField::CtState, &Ranges::interval(0, 11));
+                }
             }
             MatchKind::Iprange(r) => {
                 for (field, range) in [(CubeField::Src, &r.src), (CubeField::Dst, &r.dst)] {
