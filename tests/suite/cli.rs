@@ -140,3 +140,20 @@ fn explain_without_a_file_asks_the_live_host() {
     assert_eq!((fate.as_str(), matched, out), ("forwarded", vec![6], serde_json::json!("eth1")));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn explain_refuses_a_bad_question_with_a_diagnostic() {
+    let rules = "*filter\n:INPUT DROP [0:0]\nCOMMIT\n";
+    let run = ipt(&["explain", "-", "--src", "192.0.2.2", "--dst", "2001:db8::1"], Some(rules));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("ipt::explain::bad_question"), "{}", run.stderr);
+    assert!(run.stderr.contains("`--src 192.0.2.2` and `--dst 2001:db8::1` are not of one family"), "{}", run.stderr);
+    let run = ipt(&["explain", "-", "--src", "192.0.2.2", "--routes", "fixtures/valid/example.rules"], Some(rules));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("ipt::explain::bad_routes"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 1 is not a route"), "{}", run.stderr);
+    // a dump that does not load gets check's diagnostics and status 1
+    let run = ipt(&["explain", "fixtures/check/undeclared-chain.rules", "--src", "192.0.2.2"], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("does not load"), "{}", run.stderr);
+}
