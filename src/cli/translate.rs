@@ -54,17 +54,6 @@ pub fn run(args: &TranslateArgs, out: &Output) -> Status {
         );
         return Status::Findings;
     }
-    if args.stats {
-        let s = &translation.stats;
-        let _ = writeln!(
-            std::io::stderr(),
-            "rules: {} iptables, {} nft\nworst-case packet: tested against {} rules in iptables, {} in nft",
-            s.rules_before,
-            s.rules_after,
-            s.worst_before,
-            s.worst_after
-        );
-    }
     let names: Vec<String> = loaded.iter().map(|(s, _)| s.name().to_string()).collect();
     let text = match args.format {
         TranslateFormat::Nft => translation.script.text(&format!(
@@ -78,6 +67,17 @@ pub fn run(args: &TranslateArgs, out: &Output) -> Status {
         }
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if args.stats {
+        let s = &translation.stats;
+        let _ = writeln!(
+            std::io::stderr(),
+            "rules: {} iptables, {} nft\nworst-case packet: tested against {} rules in iptables, {} in nft",
+            s.rules_before,
+            s.rules_after,
+            s.worst_before,
+            s.worst_after
+        );
+    }
     super::leak(loaded);
     Status::Clean
 }

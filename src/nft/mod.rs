@@ -63,14 +63,15 @@ impl Translation {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum TranslateError {
     #[error("`{what}` has no exact nft equivalent")]
-    #[diagnostic(code(ipt::translate::untranslatable))]
+    #[diagnostic(
+        code(ipt::translate::untranslatable),
+        help("ipt translates only what nft does exactly; docs/translate.md lists what it translates, and how")
+    )]
     Untranslatable {
         #[label("{why}")]
         span: Span,
         what: String,
         why: String,
-        #[help]
-        help: String,
     },
 
     #[error("chain `{from}` is named `{to}` in nft")]
@@ -252,12 +253,7 @@ fn translate_table(
                         for r in refusals {
                             diagnostics.push(Diagnostic::new(
                                 source,
-                                TranslateError::Untranslatable {
-                                    span: r.span,
-                                    what: r.what,
-                                    help: format!("{}; see docs/translate.md for what ipt translates", r.why),
-                                    why: "no exact nft form".into(),
-                                },
+                                TranslateError::Untranslatable { span: r.span, what: r.what, why: r.why },
                             ));
                         }
                     }

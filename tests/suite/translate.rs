@@ -1,0 +1,143 @@
+//! `ipt translate`: the nft text for each fixture (snapshots), what it refuses, and the rules of
+//! the optimiser seen from the command line. Whether nft loads the output and whether it means
+//! the same is the kernel tier's job (tests/tier/translate_*.rs).
+
+use super::support::{fixture, ipt, root};
+
+fn rules_files(dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(fixture(dir))
+        .expect("a fixture directory")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rules"))
+        .map(|p| p.strip_prefix(root()).expect("under the root").display().to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_fixture_translates_as_recorded() {
+    let mut files = rules_files("translate");
+    files.extend(rules_files("nft-mapping"));
+    assert!(files.len() >= 20, "only {} fixtures", files.len());
+    for file in files {
+        let name = file.replace(['/', '.'], "_");
+        let optimised = ipt(&["translate", &file], None);
+        let plain = ipt(&["translate", "--no-optimize", &file], None);
+        assert!(optimised.code == 0 || optimised.code == 1, "{file}: exit {}\n{}", optimised.code, optimised.stderr);
+        assert_eq!(plain.code, optimised.code, "{file}: --no-optimize changes whether it translates");
+        insta::assert_snapshot!(format!("translate__{name}"), optimised.transcript());
+        if plain.stdout != optimised.stdout {
+            insta::assert_snapshot!(format!("translate_plain__{name}"), plain.transcript());
+        }
+    }
+}
+
+/// The nft rules of a script (lines inside chains that are not chain headers).
+fn rule_lines(script: &str) -> Vec<&str> {
+    script.lines().filter(|l| l.starts_with("\t\t") && !l.trim_start().starts_with("type ")).map(str::trim).collect()
+}
+
+#[test]
+fn without_optimisation_each_iptables_rule_is_one_nft_rule() {
+    let run = ipt(&["translate", "--no-optimize", "fixtures/translate/web.rules"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rules = rule_lines(&run.stdout);
+    assert_eq!(rules.len(), 11);
+    assert_eq!(&rules[6..9], ["ip saddr 203.0.113.7 drop", "ip saddr 203.0.113.8 drop", "ip saddr 203.0.113.9 drop"]);
+    let optimised = ipt(&["translate", "fixtures/translate/web.rules"], None);
+    let merged = rule_lines(&optimised.stdout);
+    assert_eq!(merged.len(), 9);
+    assert_eq!(merged[6], "ip saddr { 203.0.113.7, 203.0.113.8, 203.0.113.9 } drop");
+}
+
+#[test]
+fn refusals_name_every_rule_and_print_nothing() {
+    let run = ipt(&["translate", "fixtures/translate/recent.rules"], None);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.matches("ipt::translate::untranslatable").count(), 2);
+    assert!(run.stderr.contains("recent.rules:6:35"), "{}", run.stderr);
+    assert!(run.stderr.contains("recent.rules:7:35"), "{}", run.stderr);
+    assert!(
+        run.stderr.ends_with("not translated: 2 problems with no exact nft form (nothing printed)\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn translate_text(dump: &str, args: &[&str]) -> super::support::Run {
+    let mut all = vec!["translate"];
+    all.extend_from_slice(args);
+    all.push("-");
+    ipt(&all, Some(dump))
+}
+
+const FILTER: &str = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n";
+
+#[test]
+fn ctstate_with_dnat_splits_into_disjoint_rules() {
+    let dump = format!("{FILTER}-A INPUT -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\nCOMMIT\n");
+    let run = translate_text(&dump, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(rule_lines(&run.stdout), ["ct state invalid,untracked drop", "ct state new ct status ! dnat drop"]);
+    let dump = format!("{FILTER}-A INPUT -m conntrack --ctstate ESTABLISHED,SNAT -j ACCEPT\nCOMMIT\n");
+    let run = translate_text(&dump, &[]);
+    assert_eq!(rule_lines(&run.stdout), ["ct state established accept", "ct state related,new ct status snat accept"]);
+    // a limit before the split would run twice
+    let dump =
+        format!("{FILTER}-A INPUT -m limit --limit 1/sec -m conntrack --ctstate ESTABLISHED,SNAT -j ACCEPT\nCOMMIT\n");
+    let run = translate_text(&dump, &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("the test before would run twice"), "{}", run.stderr);
+}
+
+#[test]
+fn a_jump_repeated_on_the_same_values_is_not_merged() {
+    let dump = format!(
+        "{FILTER}:A - [0:0]\n:B - [0:0]\n-A INPUT -s 192.0.2.1/32 -j A\n-A INPUT -s 192.0.2.2/32 -j A\n-A INPUT -s 192.0.2.1/32 -j B\nCOMMIT\n"
+    );
+    let run = translate_text(&dump, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rules = rule_lines(&run.stdout);
+    assert_eq!(rules, ["ip saddr { 192.0.2.1, 192.0.2.2 } jump A", "ip saddr 192.0.2.1 jump B"]);
+}
+
+#[test]
+fn names_nft_cannot_read_are_renamed_with_a_warning() {
+    let dump = format!("{FILTER}:accept - [0:0]\n-A INPUT -j accept\n-A accept -j ACCEPT\nCOMMIT\n");
+    let run = translate_text(&dump, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("\tchain chain_accept {\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("\t\tjump chain_accept\n"), "{}", run.stdout);
+    assert!(run.stderr.contains("ipt::translate::renamed_chain"), "{}", run.stderr);
+}
+
+#[test]
+fn a_family_filter_refuses_the_other_family() {
+    let run = ipt(&["translate", "--family", "ip", "fixtures/translate/dual.v4", "fixtures/translate/dual.v6"], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("ipt::translate::wrong_family"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn table_prefix_names_the_tables() {
+    let run = ipt(&["translate", "--table-prefix", "fw_", "fixtures/translate/web.rules"], None);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("\ntable ip fw_filter\ndelete table ip fw_filter\ntable ip fw_filter {\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn stats_count_rules_and_the_worst_packet() {
+    let run = ipt(&["translate", "--stats", "fixtures/translate/services.rules"], None);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stderr,
+        "rules: 10 iptables, 7 nft\nworst-case packet: tested against 6 rules in iptables, 4 in nft\n"
+    );
+}
