@@ -420,3 +420,42 @@ fn every_unreachable_rule_in_the_corpus_is_decided_earlier_for_sampled_packets()
     eprintln!("{findings} unreachable rules in the corpus, {packets} sampled packets each decided earlier");
     assert!(findings > 0, "the corpus has unreachable rules; the analysis found none");
 }
+
+/// Every corpus dump that loads is either translated, and the translation (optimised and not)
+/// loads into a real kernel, or refused with `untranslatable` errors only: never another kind of
+/// failure. The counts are printed, for the record.
+#[test]
+fn every_loadable_file_translates_to_nft_that_loads_or_is_refused_with_reasons() {
+    require_kernel();
+    netns::require_nft();
+    let (mut translated, mut refused) = (0, 0);
+    let mut failures = Vec::new();
+    for entry in manifest().iter().filter(|e| e.format == "restore") {
+        let text = String::from_utf8_lossy(&read(entry)).into_owned();
+        let source = Source::new(entry.path.clone(), text);
+        let loaded = load(&source, &LoadOptions::default());
+        if !loaded.loads() {
+            continue;
+        }
+        for optimize in [true, false] {
+            let options = ipt::nft::Options { optimize, ..Default::default() };
+            let t = ipt::nft::translate(&[ipt::nft::Input { source: &source, ruleset: &loaded.ruleset }], &options);
+            if !t.complete() {
+                let codes: Vec<String> =
+                    t.diagnostics.iter().filter(|d| d.severity() == Severity::Error).map(|d| d.code()).collect();
+                if codes.iter().any(|c| c != "ipt::translate::untranslatable") {
+                    failures.push(format!("{}: refused with {codes:?}", entry.path));
+                }
+                refused += usize::from(optimize);
+                break;
+            }
+            translated += usize::from(optimize);
+            if let Err(e) = netns::nft_load(&t.script.text(&entry.path), false) {
+                failures.push(format!("{} (optimize {optimize}): nft refuses it: {e}", entry.path));
+            }
+        }
+    }
+    eprintln!("translated {translated} corpus files, refused {refused}");
+    assert!(translated >= 150, "only {translated} files translated");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

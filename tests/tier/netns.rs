@@ -70,3 +70,31 @@ fn error_line(stderr: &str) -> Option<u32> {
     }
     None
 }
+
+/// Loads an nft script with `nft -f` into a new network namespace (a real load: `nft -c` misses
+/// errors the kernel raises at commit). `Err` holds nft's message.
+#[allow(dead_code, reason = "used by the kernel and corpus tiers' translate tests")]
+pub fn nft_load(script: &str, check_only: bool) -> Result<(), String> {
+    let args: &[&str] = if check_only {
+        &["60", "unshare", "-n", "nft", "-c", "-f", "-"]
+    } else {
+        &["60", "unshare", "-n", "nft", "-f", "-"]
+    };
+    let mut child = Command::new("timeout")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare runs");
+    child.stdin.take().expect("piped").write_all(script.as_bytes()).expect("stdin written");
+    let out = child.wait_with_output().expect("nft finishes");
+    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
+/// Fails, loudly, when nft is missing.
+#[allow(dead_code, reason = "used by the kernel and corpus tiers' translate tests")]
+pub fn require_nft() {
+    let found = Command::new("sh").args(["-c", "command -v nft"]).output().is_ok_and(|o| o.status.success());
+    assert!(found, "the translate tests need `nft` (apt-get install -y nftables)");
+}
