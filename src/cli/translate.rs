@@ -78,6 +78,7 @@ pub fn run(args: &TranslateArgs, out: &Output) -> Status {
             s.worst_after
         );
     }
+    super::leak(translation);
     super::leak(loaded);
     Status::Clean
 }

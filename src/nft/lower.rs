@@ -42,7 +42,7 @@ pub struct Context<'a> {
     pub nft: NftFamily,
     pub table: TableName,
     /// The nft name of each iptables chain of this table.
-    pub chain_name: &'a dyn Fn(&str) -> String,
+    pub chain_name: &'a (dyn Fn(&str) -> String + Sync),
     /// In an inet table, a built-in chain's body is a regular chain reached by `goto`: there
     /// RETURN must become the policy's verdict.
     pub policy_for_return: Option<Policy>,
@@ -173,7 +173,9 @@ impl Context<'_> {
                 let Some(proto) = rule.protocol().and_then(port_proto) else {
                     return refuse(span, "-m multiport", "needs `-p tcp`, `udp`, `udplite`, `sctp` or `dccp`");
                 };
-                let values: Vec<String> = mp.ports.iter().map(|p| port_text(*p)).collect();
+                // nft refuses overlapping elements in a set: the list as disjoint ranges
+                let ports = disjoint(&mp.ports);
+                let values: Vec<String> = ports.iter().map(|p| port_text(*p)).collect();
                 match mp.direction {
                     Direction::Source | Direction::Destination => {
                         let dst = mp.direction == Direction::Destination;
@@ -181,12 +183,12 @@ impl Context<'_> {
                         out.exprs.push(Expr::Cmp { key: Key::Port { proto, dst }, neg: mp.invert, value });
                     }
                     Direction::Either => {
-                        let elements = values
-                            .iter()
-                            .flat_map(|p| {
-                                [vec![p.clone(), "0-65535".to_string()], vec!["0-65535".to_string(), p.clone()]]
-                            })
-                            .collect();
+                        // sport in P, or (sport not in P and dport in P): disjoint pairs
+                        let mut elements: Vec<Vec<String>> =
+                            values.iter().map(|p| vec![p.clone(), "0-65535".to_string()]).collect();
+                        for gap in gaps(&ports) {
+                            elements.extend(values.iter().map(|p| vec![port_text(gap), p.clone()]));
+                        }
                         let keys = vec![Key::Port { proto, dst: false }, Key::Port { proto, dst: true }];
                         out.exprs.push(Expr::Concat { keys, neg: mp.invert, elements });
                     }
@@ -812,6 +814,36 @@ fn port_proto(proto: Proto) -> Option<&'static str> {
     })
 }
 
+/// Port ranges sorted, with overlapping and touching ones joined.
+fn disjoint(ports: &[PortRange]) -> Vec<PortRange> {
+    let mut sorted: Vec<PortRange> = ports.to_vec();
+    sorted.sort_by_key(|p| (p.lo, p.hi));
+    let mut out: Vec<PortRange> = Vec::with_capacity(sorted.len());
+    for p in sorted {
+        match out.last_mut() {
+            Some(last) if u32::from(p.lo) <= u32::from(last.hi) + 1 => last.hi = last.hi.max(p.hi),
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// The ports 0-65535 that disjoint, sorted ranges leave out.
+fn gaps(ports: &[PortRange]) -> Vec<PortRange> {
+    let mut out = Vec::new();
+    let mut next: u32 = 0;
+    for p in ports {
+        if u32::from(p.lo) > next {
+            out.push(PortRange { lo: next as u16, hi: p.lo - 1 });
+        }
+        next = u32::from(p.hi) + 1;
+    }
+    if next <= 65535 {
+        out.push(PortRange { lo: next as u16, hi: 65535 });
+    }
+    out
+}
+
 fn port_text(p: PortRange) -> String {
     if p.lo == p.hi { p.lo.to_string() } else { format!("{}-{}", p.lo, p.hi) }
 }
@@ -1016,6 +1048,15 @@ mod tests {
     fn xmark_keeps_the_unmasked_bits() {
         assert_eq!(set_mark("meta mark", 0x1, 0xff), "meta mark set meta mark & 0xffffff00 ^ 0x1");
         assert_eq!(set_mark("ct mark", 0x10, u32::MAX), "ct mark set 0x10");
+    }
+
+    #[test]
+    fn port_lists_become_disjoint_ranges_and_their_gaps() {
+        let r = |lo, hi| PortRange { lo, hi };
+        let ports = disjoint(&[r(80, 80), r(0, 0), r(50, 90), r(91, 95), r(443, 443)]);
+        assert_eq!(ports, [r(0, 0), r(50, 95), r(443, 443)]);
+        assert_eq!(gaps(&ports), [r(1, 49), r(96, 442), r(444, 65535)]);
+        assert_eq!(gaps(&[r(0, 65535)]), []);
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod names;
 mod optimize;
 mod stats;
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub use ir::NftFamily;
 pub use stats::Stats;
@@ -178,11 +178,6 @@ pub fn translate(inputs: &[Input<'_>], options: &Options) -> Translation {
         .filter(|t| groups.iter().any(|(_, ts)| ts.iter().any(|(_, x)| std::ptr::eq(*x, *t))))
         .map(IptTable::rule_count)
         .sum();
-    if options.optimize {
-        for table in &mut script.tables {
-            optimize::table(table);
-        }
-    }
     let stats = Stats::new(rules_before, &before, &script);
     Translation { script, diagnostics, stats }
 }
@@ -199,7 +194,7 @@ fn translate_table(
     let mut user_chains = Vec::new();
     // per hook, each family's body chain (inet only)
     let mut base_chains: Vec<(Hook, Vec<(Family, String)>)> = Vec::new();
-    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut taken: HashSet<String> = HashSet::default();
     for hook in Hook::ALL {
         if tables.iter().any(|(_, t)| t.chain(hook.as_str()).is_some_and(|c| c.is_builtin())) {
             taken.insert(hook.as_str().to_string());
@@ -208,7 +203,7 @@ fn translate_table(
     for (input, table) in tables {
         let source = inputs[*input].source;
         let prefix = if inet { if table.family == Family::Ipv4 { "ip." } else { "ip6." } } else { "" };
-        let mut renames: HashMap<&str, String> = HashMap::new();
+        let mut renames: HashMap<&str, String> = HashMap::default();
         for chain in &table.chains {
             if chain.is_builtin() && !inet {
                 continue;
@@ -230,35 +225,25 @@ fn translate_table(
             renames.insert(&chain.name, nft);
         }
         let chain_name = |c: &str| renames.get(c).cloned().unwrap_or_else(|| c.to_string());
-        for chain in &table.chains {
-            let policy_for_return = if inet { chain.policy() } else { None };
-            let cx = lower::Context {
-                family: table.family,
-                nft: family,
-                table: name,
-                chain_name: &chain_name,
-                policy_for_return,
-                input: *input,
-            };
-            let mut rules = Vec::with_capacity(chain.rules.len());
-            for rule in &chain.rules {
-                match cx.rule(rule) {
-                    Ok(lowered) => {
-                        for mut one in lowered {
-                            fix_comment(&mut one, rule.span, source, diagnostics);
-                            rules.push(one);
-                        }
-                    }
-                    Err(refusals) => {
-                        for r in refusals {
-                            diagnostics.push(Diagnostic::new(
-                                source,
-                                TranslateError::Untranslatable { span: r.span, what: r.what, why: r.why },
-                            ));
-                        }
-                    }
-                }
-            }
+        // each chain on its own: lowered (and optimised) side by side on big tables
+        let lowered = crate::threads::over_chains(table, crate::threads::count(), |range| {
+            table.chains[range]
+                .iter()
+                .map(|chain| {
+                    let cx = lower::Context {
+                        family: table.family,
+                        nft: family,
+                        table: name,
+                        chain_name: &chain_name,
+                        policy_for_return: if inet { chain.policy() } else { None },
+                        input: *input,
+                    };
+                    lower_chain(&cx, chain, source, options.optimize)
+                })
+                .collect()
+        });
+        for (chain, (mut rules, found)) in table.chains.iter().zip(lowered) {
+            diagnostics.extend(found);
             match chain.builtin {
                 Some(b) if inet => {
                     // the family's body, reached by `goto` from the shared base chain; its
@@ -308,6 +293,39 @@ fn translate_table(
     }
     let chains = order_chains(user_chains);
     Table { family, name: format!("{}{}", options.table_prefix, name.as_str()), chains }
+}
+
+/// One chain's nft rules, and the diagnostics of its rules.
+fn lower_chain(
+    cx: &lower::Context<'_>,
+    chain: &crate::model::Chain,
+    source: &Source,
+    optimize: bool,
+) -> (Vec<Rule>, Vec<Diagnostic>) {
+    let mut rules = Vec::with_capacity(chain.rules.len());
+    let mut diagnostics = Vec::new();
+    for rule in &chain.rules {
+        match cx.rule(rule) {
+            Ok(lowered) => {
+                for mut one in lowered {
+                    fix_comment(&mut one, rule.span, source, &mut diagnostics);
+                    rules.push(one);
+                }
+            }
+            Err(refusals) => {
+                for r in refusals {
+                    diagnostics.push(Diagnostic::new(
+                        source,
+                        TranslateError::Untranslatable { span: r.span, what: r.what, why: r.why },
+                    ));
+                }
+            }
+        }
+    }
+    if optimize {
+        optimize::rules(&mut rules);
+    }
+    (rules, diagnostics)
 }
 
 /// Callees before their callers (nft resolves a jump as it reads it), base chains last, each in

@@ -2,7 +2,7 @@
 //! one is a syntax error in `chain "x" {`), and a bare word that is one of its keywords is the
 //! keyword. iptables allows almost any 28 bytes.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 /// Lower-case words nft's scanner reads as keywords (src/scanner.l), the ones that can stand
 /// where a chain name does. A name with an upper-case letter can never be one.
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn names_nft_can_read_are_kept_and_others_renamed_once() {
-        let taken: HashSet<String> = ["chain_1foo".to_string()].into();
+        let taken: HashSet<String> = ["chain_1foo".to_string()].into_iter().collect();
         assert_eq!(chain_name("KUBE-SVC-ABC", &taken), "KUBE-SVC-ABC");
         assert_eq!(chain_name("ufw-before-input", &taken), "ufw-before-input");
         assert_eq!(chain_name("accept", &taken), "chain_accept");

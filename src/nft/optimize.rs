@@ -16,19 +16,15 @@
 //! ports, protocol, interfaces). A rule with a side-effecting test (limit, quota, numgen) is never
 //! merged: merging would change how often that test runs.
 
-use super::ir::{Chain, Expr, Key, Rule, Table, Value, Verdict, Vmap};
+use super::ir::{Expr, Key, Rule, Value, Verdict, Vmap};
+use rustc_hash::FxHashSet as HashSet;
 
-pub fn table(table: &mut Table) {
-    for chain in &mut table.chains {
-        chain_rules(chain);
-    }
-}
-
-fn chain_rules(chain: &mut Chain) {
-    if chain.rules.len() < 2 {
+/// Merges the runs of one chain's rules.
+pub fn rules(chain_rules: &mut Vec<Rule>) {
+    if chain_rules.len() < 2 {
         return;
     }
-    let rules = std::mem::take(&mut chain.rules);
+    let rules = std::mem::take(chain_rules);
     let shapes: Vec<Option<Vec<Expr>>> = rules.iter().map(normal).collect();
     let mut out = Vec::with_capacity(rules.len());
     let mut i = 0;
@@ -37,13 +33,16 @@ fn chain_rules(chain: &mut Chain) {
         if end - i >= 2 {
             let run: Vec<(&Rule, &Vec<Expr>)> =
                 (i..end).map(|k| (&rules[k], shapes[k].as_ref().expect("a run has shapes"))).collect();
-            out.push(merge(&run));
+            match merge(&run) {
+                Some(merged) => out.push(merged),
+                None => out.extend(run.iter().map(|(r, _)| (*r).clone())),
+            }
         } else {
             out.push(rules[i].clone());
         }
         i = end;
     }
-    chain.rules = out;
+    *chain_rules = out;
 }
 
 /// A rule's tests with `tcp dport` written `th dport` where the rule also tests `meta l4proto`
@@ -113,7 +112,8 @@ fn run_end(rules: &[Rule], shapes: &[Option<Vec<Expr>>], start: usize) -> usize 
     let ends =
         |r: &Rule| matches!(r.verdict, Some(Verdict::Accept | Verdict::Drop | Verdict::Return | Verdict::Goto(_)));
     let mut all_end = ends(head);
-    let mut tuples: std::collections::HashSet<Vec<String>> = std::collections::HashSet::from([tuple(first)]);
+    let mut tuples: HashSet<Vec<String>> = HashSet::default();
+    tuples.insert(tuple(first));
     let mut end = start + 1;
     while end < rules.len() {
         let Some(shape) = &shapes[end] else { break };
@@ -136,10 +136,15 @@ fn run_end(rules: &[Rule], shapes: &[Option<Vec<Expr>>], start: usize) -> usize 
     end
 }
 
-fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Rule {
+/// One rule for the run; `None` when no value differs (the same tests throughout: nothing to
+/// put in a set).
+fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Option<Rule> {
     let (head, first) = run[0];
     // the positions whose values differ somewhere in the run
     let varying: Vec<usize> = (0..first.len()).filter(|&k| run.iter().any(|(_, s)| s[k] != first[k])).collect();
+    if varying.is_empty() {
+        return None;
+    }
     let keys: Vec<Key> =
         varying.iter().map(|&k| point(&first[k]).expect("varying tests are points").0.clone()).collect();
     let values = |shape: &Vec<Expr>| -> Vec<String> {
@@ -159,7 +164,7 @@ fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Rule {
     merged.stmts = head.stmts.clone();
     merged.comment = if comments_differ { None } else { head.comment.clone() };
     let same_verdict = run.iter().all(|(r, _)| r.verdict == head.verdict);
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::default();
     let elements: Vec<(Vec<String>, &Rule, &Vec<Expr>)> =
         run.iter().filter(|(_, s)| seen.insert(values(s))).map(|(r, s)| (element(r, s), *r, *s)).collect();
     let common: Vec<Expr> =
@@ -188,13 +193,13 @@ fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Rule {
                 .collect(),
         });
     }
-    merged
+    Some(merged)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nft::ir::Origin;
+    use crate::nft::ir::{Chain, Origin};
 
     fn rule(line: u32, exprs: Vec<Expr>, verdict: Verdict) -> Rule {
         let mut r = Rule::new(Origin { input: 0, line: crate::source::Line(line) });
@@ -240,7 +245,7 @@ mod tests {
                 rule(3, vec![Expr::Text("fib daddr type local".into())], Verdict::Jump("NODEPORTS".into())),
             ],
         };
-        chain_rules(&mut chain);
+        rules(&mut chain.rules);
         assert_eq!(
             text(&chain),
             [
@@ -261,7 +266,7 @@ mod tests {
                 service(3, "10.0.0.1", "tcp", "80", "C"),
             ],
         };
-        chain_rules(&mut chain);
+        rules(&mut chain.rules);
         assert_eq!(
             text(&chain),
             [
@@ -289,7 +294,7 @@ mod tests {
                 rule(5, vec![cmp(saddr, "192.0.2.0/24")], Verdict::Drop),
             ],
         };
-        chain_rules(&mut chain);
+        rules(&mut chain.rules);
         assert_eq!(
             text(&chain),
             [

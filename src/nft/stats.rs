@@ -6,7 +6,7 @@
 //! rule per service) a packet matches at most one. On one hook the tables' chains add up (an
 //! accept in one table's chain does not stop the next table's). A verdict map is one rule.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::ir::{Script, Verdict};
 use crate::model::{Family, Hook, Table, TargetKind};
@@ -62,7 +62,7 @@ pub fn iptables_worst(table: &Table) -> Vec<((Family, Hook), u64)> {
             (&*c.name, steps)
         })
         .collect();
-    let mut memo = HashMap::new();
+    let mut memo = HashMap::default();
     table.chains.iter().filter_map(|c| Some(((table.family, c.hook()?), worst(&chains, &c.name, &mut memo)))).collect()
 }
 
@@ -72,7 +72,7 @@ fn hook_of(name: &str) -> Option<Hook> {
 
 /// The worst case per hook of an nft script, keyed by (family, hook).
 fn nft_worst(script: &Script) -> HashMap<(super::NftFamily, Hook), u64> {
-    let mut per_hook: HashMap<(super::NftFamily, Hook), u64> = HashMap::new();
+    let mut per_hook: HashMap<(super::NftFamily, Hook), u64> = HashMap::default();
     for table in &script.tables {
         let chains: HashMap<&str, Vec<Step<'_>>> = table
             .chains
@@ -99,7 +99,7 @@ fn nft_worst(script: &Script) -> HashMap<(super::NftFamily, Hook), u64> {
                 (c.name.as_str(), steps)
             })
             .collect();
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::default();
         for chain in &table.chains {
             if let Some(base) = &chain.base
                 && let Some(hook) = hook_of(base.hook)
@@ -113,7 +113,7 @@ fn nft_worst(script: &Script) -> HashMap<(super::NftFamily, Hook), u64> {
 
 impl Stats {
     pub fn new(rules_before: usize, before: &[Vec<((Family, Hook), u64)>], script: &Script) -> Stats {
-        let mut per_hook: HashMap<(Family, Hook), u64> = HashMap::new();
+        let mut per_hook: HashMap<(Family, Hook), u64> = HashMap::default();
         for table in before {
             for (hook, w) in table {
                 *per_hook.entry(*hook).or_default() += w;
