@@ -20,6 +20,7 @@ pub mod fmt;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod nft;
 pub mod source;
 pub mod space;
 pub mod syntax;

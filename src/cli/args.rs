@@ -76,6 +76,20 @@ pub enum Command {
     /// Example: ipt explain rules.v4 --src 203.0.113.7 --dst 192.0.2.1 --dport 22 --in-iface eth0
     Explain(ExplainArgs),
 
+    /// Compile dumps to one nft script that means exactly the same, and loads atomically.
+    ///
+    /// Each iptables table becomes an nft table named PREFIX + table (`ipt-filter`), with its
+    /// built-in chains at the priority iptables uses, so the script replaces only ipt's own
+    /// tables (`nft -f` creates, deletes and writes each one in one transaction) and touches
+    /// nothing else, iptables-nft's tables included. A rule that has no exact nft form is an
+    /// error naming the rule and the reason; then nothing is printed.
+    ///
+    /// Exit status: 0 when every rule was translated, 1 when a file does not load or a rule
+    /// has no exact nft form, 2 when a file cannot be read.
+    ///
+    /// Example: ipt translate rules.v4 rules.v6 --family inet > ruleset.nft && nft -f ruleset.nft
+    Translate(TranslateArgs),
+
     /// Print the typed model of a dump as JSON, for tools.
     ///
     /// Example: ipt parse rules.v4 | jq '.tables[].chains[].name'
@@ -89,6 +103,53 @@ pub struct InputArgs {
     /// ip6tables-save` line, the file name, or the addresses in the table).
     #[arg(long, value_enum)]
     pub family: Option<FamilyArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct TranslateArgs {
+    /// Dumps to translate (an IPv4 and an IPv6 one together, for `--family inet`); `-` reads
+    /// standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format: an nft script, or the same in libnftables' JSON (for `nft -j -f`).
+    #[arg(long, value_enum, default_value_t = TranslateFormat::Nft)]
+    pub format: TranslateFormat,
+
+    /// The nft family: `ip` or `ip6` (only that family's tables), or `inet` (one table for
+    /// both). Default: each dump in its own family.
+    #[arg(long, value_enum)]
+    pub family: Option<NftFamilyArg>,
+
+    /// Put this before each table's name (`ipt-` gives `ipt-filter`, `ipt-nat`...).
+    #[arg(long, value_name = "P", default_value = "ipt-")]
+    pub table_prefix: String,
+
+    /// Merge runs of rules into sets and verdict maps (the default).
+    #[arg(long, overrides_with = "no_optimize")]
+    pub optimize: bool,
+
+    /// One nft rule per iptables rule.
+    #[arg(long)]
+    pub no_optimize: bool,
+
+    /// Print, on standard error, rules before and after and how many rules a worst-case
+    /// packet is tested against.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TranslateFormat {
+    Nft,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NftFamilyArg {
+    Ip,
+    Ip6,
+    Inet,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod lint;
 mod output;
 mod parse;
 mod sarif;
+mod translate;
 
 pub use args::Cli;
 pub use input::{ReadError, read_source};
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> Status {
         args::Command::Check(a) => check::run(&a, &out),
         args::Command::Fmt(a) => fmt::run(&a, &out),
         args::Command::Parse(a) => parse::run(&a, &out),
+        args::Command::Translate(a) => translate::run(&a, &out),
         args::Command::Explain(a) => explain::run(&a, &out),
         args::Command::Lint(a) => lint::run(&a, &out),
         args::Command::Rule(a) => lint::rule(&a),

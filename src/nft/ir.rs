@@ -1,0 +1,305 @@
+//! The nft ruleset ipt writes: tables, chains and rules, with the few parts the optimiser reads
+//! kept typed (the keys of equality tests and the verdict) and everything else as nft text.
+
+use std::fmt::Write;
+
+use crate::model::Policy;
+use crate::source::Line;
+
+/// The nft family of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NftFamily {
+    Ip,
+    Ip6,
+    Inet,
+}
+
+impl NftFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NftFamily::Ip => "ip",
+            NftFamily::Ip6 => "ip6",
+            NftFamily::Inet => "inet",
+        }
+    }
+}
+
+/// A whole nft script: the tables ipt owns.
+#[derive(Clone, Debug, Default)]
+pub struct Script {
+    pub tables: Vec<Table>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub family: NftFamily,
+    pub name: String,
+    /// Callees before callers, base chains last: nft resolves a `jump` when it reads it.
+    pub chains: Vec<Chain>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub name: String,
+    pub base: Option<Base>,
+    pub rules: Vec<Rule>,
+}
+
+/// What makes a chain a base chain: its type, hook, priority and policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Base {
+    pub kind: &'static str,
+    pub hook: &'static str,
+    pub priority: i32,
+    pub policy: Policy,
+}
+
+/// Where a rule came from: the input's index and the iptables line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub input: usize,
+    pub line: Line,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub exprs: Vec<Expr>,
+    /// Statements in order (`meta mark set ...`, `log ...`, `dnat to ...`), before the verdict.
+    pub stmts: Vec<String>,
+    pub verdict: Option<Verdict>,
+    /// A verdict map, in place of `verdict`.
+    pub vmap: Option<Vmap>,
+    pub comment: Option<String>,
+    /// The iptables rules this one stands for (several once merged).
+    pub origins: Vec<Origin>,
+}
+
+/// One test of a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Expr {
+    /// `KEY VALUE`, `KEY != VALUE`, `KEY { A, B }`: what the optimiser can merge.
+    Cmp { key: Key, neg: bool, value: Value },
+    /// `KEY . KEY { A . B, ... }`: merged tests.
+    Concat { keys: Vec<Key>, neg: bool, elements: Vec<Vec<String>> },
+    /// Any other pure test, as nft text.
+    Text(String),
+    /// A test with a side effect (limit, quota, numgen inc): never merged or moved.
+    Effect(String),
+}
+
+/// The left side of a [`Expr::Cmp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// `ip saddr`, `ip6 daddr`.
+    Addr {
+        v6: bool,
+        dst: bool,
+    },
+    /// `meta l4proto`.
+    L4proto,
+    /// `tcp dport`, `udp sport`; `proto` "th" is the generic transport header.
+    Port {
+        proto: &'static str,
+        dst: bool,
+    },
+    Iifname,
+    Oifname,
+    /// Any other key, as nft text (`meta mark`, `ct state`).
+    Other(String),
+}
+
+impl Key {
+    pub fn text(&self) -> String {
+        match self {
+            Key::Addr { v6, dst } => {
+                format!("{} {}", if *v6 { "ip6" } else { "ip" }, if *dst { "daddr" } else { "saddr" })
+            }
+            Key::L4proto => "meta l4proto".into(),
+            Key::Port { proto, dst } => format!("{proto} {}", if *dst { "dport" } else { "sport" }),
+            Key::Iifname => "iifname".into(),
+            Key::Oifname => "oifname".into(),
+            Key::Other(text) => text.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    One(String),
+    Set(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Accept,
+    Drop,
+    Return,
+    Jump(String),
+    Goto(String),
+}
+
+impl Verdict {
+    pub fn text(&self) -> String {
+        match self {
+            Verdict::Accept => "accept".into(),
+            Verdict::Drop => "drop".into(),
+            Verdict::Return => "return".into(),
+            Verdict::Jump(c) => format!("jump {c}"),
+            Verdict::Goto(c) => format!("goto {c}"),
+        }
+    }
+
+    pub fn chain(&self) -> Option<&str> {
+        match self {
+            Verdict::Jump(c) | Verdict::Goto(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// `KEY . KEY vmap { A . B : VERDICT, ... }`.
+#[derive(Clone, Debug)]
+pub struct Vmap {
+    pub keys: Vec<Key>,
+    pub elements: Vec<(Vec<String>, Verdict)>,
+}
+
+impl Rule {
+    pub fn new(origin: Origin) -> Rule {
+        Rule { exprs: Vec::new(), stmts: Vec::new(), verdict: None, vmap: None, comment: None, origins: vec![origin] }
+    }
+
+    /// The chains this rule can send a packet to.
+    pub fn callees(&self) -> impl Iterator<Item = &str> {
+        let vmap = self.vmap.iter().flat_map(|v| v.elements.iter().filter_map(|(_, verdict)| verdict.chain()));
+        self.verdict.iter().filter_map(Verdict::chain).chain(vmap)
+    }
+
+    /// Appends the rule as nft text.
+    pub fn write(&self, out: &mut String) {
+        let start = out.len();
+        let sep = |out: &mut String| {
+            if out.len() > start {
+                out.push(' ');
+            }
+        };
+        for expr in &self.exprs {
+            sep(out);
+            write_expr(out, expr);
+        }
+        for stmt in &self.stmts {
+            sep(out);
+            out.push_str(stmt);
+        }
+        if let Some(vmap) = &self.vmap {
+            sep(out);
+            write_keys(out, &vmap.keys);
+            out.push_str(" vmap {");
+            for (i, (values, verdict)) in vmap.elements.iter().enumerate() {
+                out.push_str(if i == 0 { " " } else { ", " });
+                out.push_str(&values.join(" . "));
+                let _ = write!(out, " : {}", verdict.text());
+            }
+            out.push_str(" }");
+        }
+        if let Some(verdict) = &self.verdict {
+            sep(out);
+            out.push_str(&verdict.text());
+        }
+        if out.len() == start {
+            // a rule that only counts (no target, no test): nft needs one statement
+            out.push_str("counter");
+        }
+        if let Some(comment) = &self.comment {
+            let _ = write!(out, " comment \"{comment}\"");
+        }
+    }
+}
+
+fn write_keys(out: &mut String, keys: &[Key]) {
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" . ");
+        }
+        out.push_str(&key.text());
+    }
+}
+
+fn write_expr(out: &mut String, expr: &Expr) {
+    match expr {
+        Expr::Cmp { key, neg, value } => {
+            out.push_str(&key.text());
+            if *neg {
+                out.push_str(" !=");
+            }
+            match value {
+                Value::One(v) => {
+                    out.push(' ');
+                    out.push_str(v);
+                }
+                Value::Set(values) => {
+                    out.push_str(" { ");
+                    out.push_str(&values.join(", "));
+                    out.push_str(" }");
+                }
+            }
+        }
+        Expr::Concat { keys, neg, elements } => {
+            write_keys(out, keys);
+            if *neg {
+                out.push_str(" !=");
+            }
+            out.push_str(" { ");
+            for (i, element) in elements.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&element.join(" . "));
+            }
+            out.push_str(" }");
+        }
+        Expr::Text(text) | Expr::Effect(text) => out.push_str(text),
+    }
+}
+
+impl Script {
+    /// The whole script for `nft -f`: each table ipt owns is created if missing, deleted, and
+    /// written again, so that loading it replaces exactly those tables, atomically.
+    pub fn text(&self, header: &str) -> String {
+        let mut out = String::with_capacity(self.tables.iter().map(|t| t.chains.len() * 64).sum::<usize>() + 256);
+        out.push_str("#!/usr/sbin/nft -f\n");
+        for line in header.lines() {
+            let _ = writeln!(out, "# {line}");
+        }
+        for table in &self.tables {
+            let (family, name) = (table.family.as_str(), &table.name);
+            let _ = writeln!(out, "\ntable {family} {name}\ndelete table {family} {name}\ntable {family} {name} {{");
+            for (i, chain) in table.chains.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "\tchain {} {{", chain.name);
+                if let Some(base) = &chain.base {
+                    let policy = match base.policy {
+                        Policy::Accept => "accept",
+                        Policy::Drop => "drop",
+                    };
+                    let _ = writeln!(
+                        out,
+                        "\t\ttype {} hook {} priority {}; policy {policy};",
+                        base.kind, base.hook, base.priority
+                    );
+                }
+                for rule in &chain.rules {
+                    out.push_str("\t\t");
+                    rule.write(&mut out);
+                    out.push('\n');
+                }
+                out.push_str("\t}\n");
+            }
+            out.push_str("}\n");
+        }
+        out
+    }
+}

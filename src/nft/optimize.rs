@@ -1,0 +1,302 @@
+//! Runs of rules merged into one, where that is exact.
+//!
+//! A run is a maximal sequence of adjacent rules of one chain that are the same but for the
+//! values of some equality tests ("points": one address, port, protocol or interface name, so
+//! two different tuples of values never match the same packet). Then:
+//! - if they also share their statements and verdict, the run becomes one rule testing the
+//!   tuple against an anonymous set (`ip saddr { a, b }`, `ip saddr . tcp dport { a . 22, ... }`);
+//! - if they differ only in a plain verdict, one verdict map
+//!   (`ip daddr . meta l4proto . th dport vmap { ... : jump KUBE-SVC-X }`).
+//!
+//! Exact because a packet has one value for each tested field, so it matches at most one rule of
+//! the run, and a miss falls through to the rule after the run as it would after the last rule.
+//! A tuple that repeats an earlier one is unreachable when the verdict ends the chain (it is
+//! dropped), but not after a `jump` (the packet comes back and meets the second rule too): the
+//! run ends before it. The tested fields are ones a chain cannot change under a packet (addresses,
+//! ports, protocol, interfaces). A rule with a side-effecting test (limit, quota, numgen) is never
+//! merged: merging would change how often that test runs.
+
+use super::ir::{Chain, Expr, Key, Rule, Table, Value, Verdict, Vmap};
+
+pub fn table(table: &mut Table) {
+    for chain in &mut table.chains {
+        chain_rules(chain);
+    }
+}
+
+fn chain_rules(chain: &mut Chain) {
+    if chain.rules.len() < 2 {
+        return;
+    }
+    let rules = std::mem::take(&mut chain.rules);
+    let shapes: Vec<Option<Vec<Expr>>> = rules.iter().map(normal).collect();
+    let mut out = Vec::with_capacity(rules.len());
+    let mut i = 0;
+    while i < rules.len() {
+        let end = run_end(&rules, &shapes, i);
+        if end - i >= 2 {
+            let run: Vec<(&Rule, &Vec<Expr>)> =
+                (i..end).map(|k| (&rules[k], shapes[k].as_ref().expect("a run has shapes"))).collect();
+            out.push(merge(&run));
+        } else {
+            out.push(rules[i].clone());
+        }
+        i = end;
+    }
+    chain.rules = out;
+}
+
+/// A rule's tests with `tcp dport` written `th dport` where the rule also tests `meta l4proto`
+/// (the same test then), so that tcp and udp rules line up; `None` if it cannot be merged.
+fn normal(rule: &Rule) -> Option<Vec<Expr>> {
+    if rule.vmap.is_some() || rule.exprs.iter().any(|e| matches!(e, Expr::Effect(_))) {
+        return None;
+    }
+    let proto = rule.exprs.iter().find_map(|e| match e {
+        Expr::Cmp { key: Key::L4proto, neg: false, value: Value::One(p) } => Some(p.as_str()),
+        _ => None,
+    });
+    Some(
+        rule.exprs
+            .iter()
+            .map(|e| match e {
+                Expr::Cmp { key: Key::Port { proto: p, dst }, neg, value } if Some(*p) == proto => {
+                    Expr::Cmp { key: Key::Port { proto: "th", dst: *dst }, neg: *neg, value: value.clone() }
+                }
+                other => other.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// A test whose value may differ within a run.
+fn point(expr: &Expr) -> Option<(&Key, &str)> {
+    match expr {
+        Expr::Cmp { key, neg: false, value: Value::One(v) } => {
+            let immutable =
+                matches!(key, Key::Addr { .. } | Key::L4proto | Key::Port { .. } | Key::Iifname | Key::Oifname);
+            let one = match key {
+                Key::Addr { .. } => !v.contains(['/', '-']),
+                Key::Port { .. } => !v.contains('-'),
+                Key::Iifname | Key::Oifname => !v.contains('*'),
+                _ => true,
+            };
+            (immutable && one).then_some((key, v.as_str()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether two rules could be in one run: the same tests but for the values of points.
+fn same_shape(a: &[Expr], b: &[Expr]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x == y
+                || match (point(x), point(y)) {
+                    (Some((kx, _)), Some((ky, _))) => kx == ky,
+                    _ => false,
+                }
+        })
+}
+
+fn plain_verdict(rule: &Rule) -> bool {
+    rule.stmts.is_empty() && rule.verdict.is_some()
+}
+
+/// The end (exclusive) of the longest run that starts at `start`.
+fn run_end(rules: &[Rule], shapes: &[Option<Vec<Expr>>], start: usize) -> usize {
+    let Some(first) = &shapes[start] else { return start + 1 };
+    let head = &rules[start];
+    let tuple =
+        |shape: &'_ Vec<Expr>| -> Vec<String> { shape.iter().filter_map(point).map(|(_, v)| v.to_string()).collect() };
+    // a repeat is unreachable only behind a verdict that ends the chain
+    let ends =
+        |r: &Rule| matches!(r.verdict, Some(Verdict::Accept | Verdict::Drop | Verdict::Return | Verdict::Goto(_)));
+    let mut all_end = ends(head);
+    let mut tuples: std::collections::HashSet<Vec<String>> = std::collections::HashSet::from([tuple(first)]);
+    let mut end = start + 1;
+    while end < rules.len() {
+        let Some(shape) = &shapes[end] else { break };
+        let rule = &rules[end];
+        if !same_shape(first, shape) {
+            break;
+        }
+        let same_action = rule.stmts == head.stmts && rule.verdict == head.verdict;
+        if !(same_action || plain_verdict(head) && plain_verdict(rule)) {
+            break;
+        }
+        let t = tuple(shape);
+        if tuples.contains(&t) && !(all_end && ends(rule)) {
+            break;
+        }
+        all_end &= ends(rule);
+        tuples.insert(t);
+        end += 1;
+    }
+    end
+}
+
+fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Rule {
+    let (head, first) = run[0];
+    // the positions whose values differ somewhere in the run
+    let varying: Vec<usize> = (0..first.len()).filter(|&k| run.iter().any(|(_, s)| s[k] != first[k])).collect();
+    let keys: Vec<Key> =
+        varying.iter().map(|&k| point(&first[k]).expect("varying tests are points").0.clone()).collect();
+    let values = |shape: &Vec<Expr>| -> Vec<String> {
+        varying.iter().map(|&k| point(&shape[k]).expect("varying tests are points").1.to_string()).collect()
+    };
+    let comments_differ = run.iter().any(|(r, _)| r.comment != head.comment);
+    let element = |rule: &Rule, shape: &Vec<Expr>| -> Vec<String> {
+        let mut v = values(shape);
+        if comments_differ && let Some(c) = &rule.comment {
+            let last = v.len() - 1;
+            v[last] = format!("{} comment \"{c}\"", v[last]);
+        }
+        v
+    };
+    let mut merged = Rule::new(head.origins[0]);
+    merged.origins = run.iter().flat_map(|(r, _)| r.origins.iter().copied()).collect();
+    merged.stmts = head.stmts.clone();
+    merged.comment = if comments_differ { None } else { head.comment.clone() };
+    let same_verdict = run.iter().all(|(r, _)| r.verdict == head.verdict);
+    let mut seen = std::collections::HashSet::new();
+    let elements: Vec<(Vec<String>, &Rule, &Vec<Expr>)> =
+        run.iter().filter(|(_, s)| seen.insert(values(s))).map(|(r, s)| (element(r, s), *r, *s)).collect();
+    let common: Vec<Expr> =
+        first.iter().enumerate().filter(|(k, _)| !varying.contains(k)).map(|(_, e)| e.clone()).collect();
+    if same_verdict {
+        merged.verdict = head.verdict.clone();
+        let at = varying.first().copied().unwrap_or(0).min(common.len());
+        let test = if keys.len() == 1 {
+            Expr::Cmp {
+                key: keys[0].clone(),
+                neg: false,
+                value: Value::Set(elements.into_iter().map(|(mut v, _, _)| v.remove(0)).collect()),
+            }
+        } else {
+            Expr::Concat { keys, neg: false, elements: elements.into_iter().map(|(v, _, _)| v).collect() }
+        };
+        merged.exprs = common;
+        merged.exprs.insert(at, test);
+    } else {
+        merged.exprs = common;
+        merged.vmap = Some(Vmap {
+            keys,
+            elements: elements
+                .into_iter()
+                .map(|(v, r, _)| (v, r.verdict.clone().expect("a verdict map's rules all have a verdict")))
+                .collect(),
+        });
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nft::ir::Origin;
+
+    fn rule(line: u32, exprs: Vec<Expr>, verdict: Verdict) -> Rule {
+        let mut r = Rule::new(Origin { input: 0, line: crate::source::Line(line) });
+        r.exprs = exprs;
+        r.verdict = Some(verdict);
+        r
+    }
+
+    fn cmp(key: Key, v: &str) -> Expr {
+        Expr::Cmp { key, neg: false, value: Value::One(v.into()) }
+    }
+
+    fn text(chain: &Chain) -> Vec<String> {
+        chain
+            .rules
+            .iter()
+            .map(|r| {
+                let mut s = String::new();
+                r.write(&mut s);
+                s
+            })
+            .collect()
+    }
+
+    const DADDR: Key = Key::Addr { v6: false, dst: true };
+
+    fn service(line: u32, addr: &str, proto: &'static str, port: &str, to: &str) -> Rule {
+        rule(
+            line,
+            vec![cmp(DADDR, addr), cmp(Key::L4proto, proto), cmp(Key::Port { proto, dst: true }, port)],
+            Verdict::Jump(to.into()),
+        )
+    }
+
+    #[test]
+    fn a_dispatch_chain_becomes_one_verdict_map() {
+        let mut chain = Chain {
+            name: "KUBE-SERVICES".into(),
+            base: None,
+            rules: vec![
+                service(1, "10.0.0.1", "tcp", "80", "A"),
+                service(2, "10.0.0.2", "udp", "53", "B"),
+                rule(3, vec![Expr::Text("fib daddr type local".into())], Verdict::Jump("NODEPORTS".into())),
+            ],
+        };
+        chain_rules(&mut chain);
+        assert_eq!(
+            text(&chain),
+            [
+                "ip daddr . meta l4proto . th dport vmap { 10.0.0.1 . tcp . 80 : jump A, 10.0.0.2 . udp . 53 : jump B }",
+                "fib daddr type local jump NODEPORTS",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_tuple_after_a_jump_ends_the_run() {
+        let mut chain = Chain {
+            name: "c".into(),
+            base: None,
+            rules: vec![
+                service(1, "10.0.0.1", "tcp", "80", "A"),
+                service(2, "10.0.0.2", "tcp", "80", "B"),
+                service(3, "10.0.0.1", "tcp", "80", "C"),
+            ],
+        };
+        chain_rules(&mut chain);
+        assert_eq!(
+            text(&chain),
+            [
+                "meta l4proto tcp th dport 80 ip daddr vmap { 10.0.0.1 : jump A, 10.0.0.2 : jump B }",
+                "ip daddr 10.0.0.1 meta l4proto tcp tcp dport 80 jump C",
+            ]
+        );
+    }
+
+    #[test]
+    fn same_verdict_makes_a_set_and_side_effects_are_left_alone() {
+        let saddr = Key::Addr { v6: false, dst: false };
+        let mut chain = Chain {
+            name: "c".into(),
+            base: None,
+            rules: vec![
+                rule(1, vec![cmp(saddr.clone(), "192.0.2.1")], Verdict::Drop),
+                rule(2, vec![cmp(saddr.clone(), "192.0.2.2")], Verdict::Drop),
+                rule(3, vec![cmp(saddr.clone(), "192.0.2.1")], Verdict::Drop),
+                rule(
+                    4,
+                    vec![cmp(saddr.clone(), "192.0.2.3"), Expr::Effect("limit rate 1/second".into())],
+                    Verdict::Drop,
+                ),
+                rule(5, vec![cmp(saddr, "192.0.2.0/24")], Verdict::Drop),
+            ],
+        };
+        chain_rules(&mut chain);
+        assert_eq!(
+            text(&chain),
+            [
+                "ip saddr { 192.0.2.1, 192.0.2.2 } drop",
+                "ip saddr 192.0.2.3 limit rate 1/second drop",
+                "ip saddr 192.0.2.0/24 drop"
+            ]
+        );
+    }
+}
