@@ -353,9 +353,24 @@ class Tags:
         return self.n
 
 
+# a packet's window never lasts longer than this (a forwarding loop would keep it open)
+LONGEST = 2.0
+
+
+def counted(lines):
+    """Sorted, each distinct line once, with how often it came when more than once (a loop
+    makes "many": its exact count depends on timing)."""
+    out = []
+    for line in sorted(set(lines)):
+        n = lines.count(line)
+        out.append(line if n == 1 else "%s (x%s)" % (line, n if n <= 8 else "many"))
+    return out
+
+
 def observe(topos, p, tags, settle, quiet):
     """What became of packet p in every topology: a sorted list of lines per topology.
-    Waits at least `settle` seconds, and then until nothing arrived for `quiet` seconds."""
+    Waits at least `settle` seconds, and then until nothing arrived for `quiet` seconds (at most
+    LONGEST seconds in all: then a line says so)."""
     tag = tags.next()
     for t in topos:
         t.flush_conntrack()
@@ -372,6 +387,10 @@ def observe(topos, p, tags, settle, quiet):
         left = max(start + settle, last + quiet) - now
         if left <= 0:
             break
+        if now - start > LONGEST:
+            for s in seen:
+                s.append("still arriving after %gs" % LONGEST)
+            break
         r, _, _ = select.select(socks, [], [], left)
         if r:
             before = sum(len(s) for s in seen)
@@ -379,7 +398,7 @@ def observe(topos, p, tags, settle, quiet):
                 read_frames(t, tag, s)
             if sum(len(s) for s in seen) != before:
                 last = time.monotonic()
-    return [sorted(s) for s in seen]
+    return [counted(s) for s in seen]
 
 
 # ---------------------------------------------------------------- loading
@@ -441,15 +460,19 @@ def main(job_path):
         res = {"id": case["id"], "loads": [], "packets": []}
         loads = load_all(topos, loaders, case, workdir)
         res["loads"] = [{"loader": ld["name"], "ok": ok, "message": msg} for ld, (ok, msg) in zip(loaders, loads)]
-        if all(ok for ok, _ in loads):
+        # the first loader is the reference: without it nothing can be compared; a loader that
+        # failed keeps an empty ruleset, and the caller leaves its observations out
+        if loads[0][0]:
             for spec in case["packets"]:
                 p = Pkt(spec)
                 seen = observe(topos, p, tags, settle, quiet)
                 first, tries = seen, 1
                 # a disagreement is checked again, slowly, before it counts: a busy machine can
                 # deliver a frame after the quiet time
-                while any(s != seen[0] for s in seen) and tries < 3:
+                loaded = [s for s, (ok, _) in zip(seen, loads) if ok]
+                while any(s != loaded[0] for s in loaded) and tries < 3:
                     seen = observe(topos, p, tags, confirm, confirm)
+                    loaded = [s for s, (ok, _) in zip(seen, loads) if ok]
                     tries += 1
                 rec = {"seen": seen, "tries": tries}
                 if tries > 1:

@@ -9,11 +9,11 @@ mod explain_kernel;
 mod explain_vs_kernel;
 #[path = "tier/netns.rs"]
 mod netns;
-#[path = "tier/translate_kernel.rs"]
-mod translate_kernel;
 #[allow(dead_code, reason = "the kernel tier runs ipt, it takes no snapshot")]
 #[path = "suite/support.rs"]
 mod support;
+#[path = "tier/translate_kernel.rs"]
+mod translate_kernel;
 
 use std::path::Path;
 
