@@ -12,6 +12,8 @@ mod netns;
 #[allow(dead_code, reason = "the kernel tier runs ipt, it takes no snapshot")]
 #[path = "suite/support.rs"]
 mod support;
+#[path = "tier/translate_kernel.rs"]
+mod translate_kernel;
 #[path = "tier/translate_loads.rs"]
 mod translate_loads;
 

@@ -131,8 +131,13 @@ fn network(addr: &str, plen: u32) -> String {
 
 fn packet(rng: &mut Rng) -> HarnessPacket {
     let family = if rng.chance(30) { 6 } else { 4 };
-    let a = if family == 4 { &V4 } else { &V6 };
     let origin = *rng.pick(&[Origin::Client, Origin::Server, Origin::Fwhost]);
+    packet_from(rng, family, origin)
+}
+
+/// A packet of `family` starting at `origin`: its protocol, addresses, ports, flags and mark.
+fn packet_from(rng: &mut Rng, family: u8, origin: Origin) -> HarnessPacket {
+    let a = if family == 4 { &V4 } else { &V6 };
     let proto = rng.weighted(&[(4, "tcp"), (2, "udp"), (2, "icmp")]).to_string();
     let (src, dst) = match origin {
         Origin::Client => (
@@ -226,9 +231,15 @@ struct Place<'a> {
 
 struct Gen<'a> {
     rng: &'a mut Rng,
+    /// The packet the next rule is written for (its addresses and ports are likelier).
     p: &'a HarnessPacket,
+    /// Every packet of the case: with several, each rule is written for one of them.
+    pool: &'a [HarnessPacket],
     a: &'static Addrs,
     log: u32,
+    /// More constructs, for `ipt translate`'s equivalence (NAT with ports and ranges, every
+    /// REJECT type, ...). Off, the generator makes exactly what it made for explain.
+    ext: bool,
 }
 
 impl Gen<'_> {
@@ -255,16 +266,17 @@ impl Gen<'_> {
         let mut proto = None;
         let n = *self.rng.pick(&[0, 1, 1, 2, 2, 3]);
         let mut used = Vec::new();
+        let mut kinds =
+            vec![(5, "addr"), (6, "proto"), (3, "iface"), (3, "ctstate"), (2, "mark"), (1, "addrtype"), (1, "iprange")];
+        if self.ext {
+            kinds.push((1, "comment"));
+            // nft-mapping.md: addrtype is exact (fib) for IPv4 only
+            if self.p.family == 6 {
+                kinds.retain(|(_, k)| *k != "addrtype");
+            }
+        }
         for _ in 0..n {
-            let kind = *self.rng.weighted(&[
-                (5, "addr"),
-                (6, "proto"),
-                (3, "iface"),
-                (3, "ctstate"),
-                (2, "mark"),
-                (1, "addrtype"),
-                (1, "iprange"),
-            ]);
+            let kind = *self.rng.weighted(&kinds);
             if used.contains(&kind) {
                 continue;
             }
@@ -301,7 +313,7 @@ impl Gen<'_> {
                 }
                 "ctstate" => {
                     let neg = self.not(15);
-                    let states = *self.rng.pick(&[
+                    let mut states = vec![
                         "NEW",
                         "NEW",
                         "INVALID",
@@ -312,9 +324,19 @@ impl Gen<'_> {
                         "RELATED,ESTABLISHED",
                         "NEW,INVALID",
                         "INVALID,UNTRACKED",
-                    ]);
-                    m += &format!(" -m conntrack {neg}--ctstate {states}");
+                    ];
+                    if self.ext {
+                        // a state and a status in one option: OR across keys (nft-mapping.md)
+                        states.extend(["ESTABLISHED,SNAT", "NEW,DNAT", "RELATED", "RELATED,ESTABLISHED,DNAT"]);
+                    }
+                    let states = *self.rng.pick(&states);
+                    if self.ext && !states.contains("NAT") && self.rng.chance(30) {
+                        m += &format!(" -m state {neg}--state {states}");
+                    } else {
+                        m += &format!(" -m conntrack {neg}--ctstate {states}");
+                    }
                 }
+                "comment" => m += " -m comment --comment \"generated rule\"",
                 "mark" => {
                     let neg = self.not(15);
                     let v = *self.rng.pick(&["0x0", "0x1", "0x2", "0x7", "0x102", "0x100/0xf00", "0x2/0xff"]);
@@ -354,21 +376,34 @@ impl Gen<'_> {
                 _ => {}
             }
             if proto == "tcp" && self.rng.chance(35) {
-                m += match *self.rng.pick(&[0, 1, 2, 3, 4]) {
+                let choices = if self.ext { 8 } else { 5 };
+                m += match self.rng.below(choices) {
                     0 => " --syn",
                     1 => " ! --syn",
                     2 => " --tcp-flags SYN,RST,ACK,FIN SYN",
                     3 => " --tcp-flags ACK ACK",
-                    _ => " --tcp-flags ALL NONE",
+                    4 => " --tcp-flags ALL NONE",
+                    5 => " --tcp-flags RST RST",
+                    6 => " ! --tcp-flags SYN,ACK SYN,ACK",
+                    _ => " --tcp-flags FIN,SYN,RST,PSH,ACK,URG ACK",
                 };
             }
         } else if self.rng.chance(60) {
             let (_, module, option) = self.a.icmp;
-            let ty = if self.a.icmp.0 == "icmp" {
-                *self.rng.pick(&["echo-request", "8", "echo-reply", "0", "8/0"])
+            let mut types = if self.a.icmp.0 == "icmp" {
+                vec!["echo-request", "8", "echo-reply", "0", "8/0"]
             } else {
-                *self.rng.pick(&["echo-request", "128", "echo-reply", "129", "128/0"])
+                vec!["echo-request", "128", "echo-reply", "129", "128/0"]
             };
+            if self.ext {
+                // the errors that come back (REJECT's, server's port unreachable)
+                types.extend(if self.a.icmp.0 == "icmp" {
+                    ["destination-unreachable", "3/3", "port-unreachable"]
+                } else {
+                    ["destination-unreachable", "1/4", "port-unreachable"]
+                });
+            }
+            let ty = *self.rng.pick(&types);
             m += &format!(" -m {module} {}{option} {ty}", self.not(10));
         }
         m
@@ -396,7 +431,13 @@ impl Gen<'_> {
             options.retain(|(_, t)| *t != "RETURN" || self.rng.chance(30));
         }
         let a = self.a;
-        match *self.rng.weighted(&options) {
+        let target = *self.rng.weighted(&options);
+        if self.ext
+            && let Some(t) = self.target_ext(target, proto)
+        {
+            return t;
+        }
+        match target {
             "jump" => format!("-j {}", self.rng.pick(&place.callees)),
             "goto" => format!("-g {}", self.rng.pick(&place.callees)),
             "LOG" => {
@@ -457,6 +498,83 @@ impl Gen<'_> {
     }
 }
 
+impl Gen<'_> {
+    /// The extended forms of a target (for `ipt translate`), or None for the plain one. Every
+    /// NAT form here gives the same mapping on every run: no `--random`, and a source port range
+    /// either holds every port the packets use or is one port (nf_nat picks a random port in a
+    /// range that does not hold the original one, for SNAT).
+    fn target_ext(&mut self, target: &str, proto: Option<&str>) -> Option<String> {
+        let a = self.a;
+        let v4 = a.icmp.0 == "icmp";
+        let ports = matches!(proto, Some("tcp" | "udp"));
+        Some(match target {
+            "LOG" => {
+                self.log += 1;
+                let options = *self.rng.pick(&["", " --log-level 7", " --log-tcp-sequence --log-ip-options"]);
+                format!("-j LOG --log-prefix \"g{} \"{options}", self.log)
+            }
+            "REJECT" => {
+                let mut with = if v4 {
+                    vec![
+                        "icmp-net-unreachable",
+                        "icmp-host-unreachable",
+                        "icmp-port-unreachable",
+                        "icmp-proto-unreachable",
+                        "icmp-net-prohibited",
+                        "icmp-host-prohibited",
+                        "icmp-admin-prohibited",
+                    ]
+                } else {
+                    vec![
+                        "icmp6-no-route",
+                        "icmp6-adm-prohibited",
+                        "icmp6-addr-unreachable",
+                        "icmp6-port-unreachable",
+                        "icmp6-policy-fail",
+                        "icmp6-reject-route",
+                    ]
+                };
+                if proto == Some("tcp") {
+                    with.extend(["tcp-reset", "tcp-reset"]);
+                }
+                if self.rng.chance(25) {
+                    "-j REJECT".into()
+                } else {
+                    format!("-j REJECT --reject-with {}", self.rng.pick(&with))
+                }
+            }
+            "DNAT" => {
+                let range = if v4 { "198.51.100.77-198.51.100.78" } else { "2001:db8:2::77-2001:db8:2::78" };
+                let to = *self.rng.pick(&[a.server, a.server, a.server2, a.fw_client, a.client, a.net, range]);
+                let port = ports && self.rng.chance(60);
+                let port = if port { Some(*self.rng.pick(&["80", "8080", "22", "8080-8081", "80-90"])) } else { None };
+                match port {
+                    Some(port) if v4 => format!("-j DNAT --to-destination {to}:{port}"),
+                    Some(port) if to != range => format!("-j DNAT --to-destination [{to}]:{port}"),
+                    _ => format!("-j DNAT --to-destination {to}"),
+                }
+            }
+            "SNAT" => {
+                let range = if v4 { "198.51.100.9-198.51.100.10" } else { "2001:db8:2::9-2001:db8:2::10" };
+                let to = *self.rng.pick(&[a.snat_to[0], a.snat_to[1], a.fw_server, range]);
+                let port = if ports && self.rng.chance(50) { Some(*self.rng.pick(&["2000", "1-65535"])) } else { None };
+                match port {
+                    Some(port) if v4 => format!("-j SNAT --to-source {to}:{port}"),
+                    Some(port) if to != range => format!("-j SNAT --to-source [{to}]:{port}"),
+                    _ => format!("-j SNAT --to-source {to}"),
+                }
+            }
+            "MASQUERADE" if ports && self.rng.chance(50) => {
+                format!("-j MASQUERADE --to-ports {}", self.rng.pick(&["2000", "1-65535"]))
+            }
+            "REDIRECT" if ports && self.rng.chance(60) => {
+                format!("-j REDIRECT --to-ports {}", self.rng.pick(&["8080", "22", "8080-8090"]))
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// One generated case: the rules file (with its `# packet:` line first) and the packet.
 pub struct Case {
     pub name: String,
@@ -468,70 +586,303 @@ pub fn generate(seed: u64, index: u64) -> Case {
     let mut rng = Rng::new(seed, index);
     let p = packet(&mut rng);
     let a = if p.family == 4 { &V4 } else { &V6 };
+    let tables = pick_tables(&mut rng, &[]);
+    let mut text =
+        format!("# packet: {}\n# generated by tests/tier/explain_gen.rs: seed {seed}, case {index}\n", p.to_line());
+    let mut g = Gen { rng: &mut rng, p: &p, pool: std::slice::from_ref(&p), a, log: 0, ext: false };
+    for table in tables {
+        text += &table_text(&mut g, table, &|chain| visited(&p, chain), &Extra::default());
+    }
+    // the name ends in the family: ipt reads `*6.rules` as IPv6 (ufw's before6.rules), so a
+    // bare `gen-1-16.rules` would be an IPv6 file by its name whatever its packet
+    Case { name: format!("gen-{seed}-{index}-v{}", p.family), rules: text, packet: p }
+}
+
+/// Which tables a case has (each by chance; `always` whatever the dice say; filter if none).
+fn pick_tables(rng: &mut Rng, always: &[&'static str]) -> Vec<&'static str> {
     let mut tables: Vec<&str> = Vec::new();
     for (table, percent) in [("raw", 40), ("mangle", 50), ("nat", 60), ("filter", 85), ("security", 15)] {
-        if rng.chance(percent) {
+        if rng.chance(percent) || always.contains(&table) {
             tables.push(table);
         }
     }
     if tables.is_empty() {
         tables.push("filter");
     }
-    let mut text =
-        format!("# packet: {}\n# generated by tests/tier/explain_gen.rs: seed {seed}, case {index}\n", p.to_line());
-    let mut g = Gen { rng: &mut rng, p: &p, a, log: 0 };
-    for table in tables {
-        let chains = builtins(table);
-        let mut users = Vec::new();
-        for k in 1..=*g.rng.pick(&[0, 0, 1, 1, 2, 3]) {
-            let owner = loop {
-                let c = *g.rng.pick(chains);
-                if visited(&p, c) || g.rng.chance(20) {
-                    break c;
-                }
-            };
-            users.push(UserChain { name: format!("c{k}"), owner });
-        }
-        text += &format!("*{table}\n");
-        for chain in chains {
-            let policy = match table {
-                "filter" if g.rng.chance(30) => "DROP",
-                "raw" | "mangle" | "security" if g.rng.chance(8) => "DROP",
-                _ => "ACCEPT",
-            };
-            text += &format!(":{chain} {policy} [0:0]\n");
-        }
-        for u in &users {
-            text += &format!(":{} - [0:0]\n", u.name);
-        }
-        let mut rules = String::new();
-        for chain in chains {
-            let callees: Vec<&str> = users.iter().filter(|u| u.owner == *chain).map(|u| u.name.as_str()).collect();
-            let place = Place { table, hook: chain, callees, builtin: true };
-            let n = if visited(&p, chain) { *g.rng.pick(&[0, 1, 2, 3, 4]) } else { *g.rng.pick(&[0, 0, 1]) };
-            for _ in 0..n {
-                let (m, proto) = g.matches(&place);
-                let t = g.target(&place, proto.as_deref());
-                rules += &format!("-A {chain}{m} {t}\n");
+    tables
+}
+
+/// Chains and rules a table gets besides the random ones (the kube-proxy shapes).
+#[derive(Default)]
+struct Extra {
+    /// `:CHAIN - [0:0]` lines.
+    declare: String,
+    /// Rules before the random ones, and after them.
+    first: String,
+    last: String,
+}
+
+/// One table section: every built-in chain declared with a policy, a few user chains, random
+/// rules (`visited` says which built-in chains the case's packets meet: they get more).
+fn table_text(g: &mut Gen, table: &'static str, visited: &dyn Fn(&str) -> bool, extra: &Extra) -> String {
+    let chains = builtins(table);
+    let mut users = Vec::new();
+    for k in 1..=*g.rng.pick(&[0, 0, 1, 1, 2, 3]) {
+        let owner = loop {
+            let c = *g.rng.pick(chains);
+            if visited(c) || g.rng.chance(20) {
+                break c;
             }
-        }
-        for (k, u) in users.iter().enumerate() {
-            // only chains declared after this one, with the same owner: no loops
-            let callees: Vec<&str> =
-                users[k + 1..].iter().filter(|v| v.owner == u.owner).map(|v| v.name.as_str()).collect();
-            let place = Place { table, hook: u.owner, callees, builtin: false };
-            for _ in 0..*g.rng.pick(&[1, 1, 2, 3]) {
-                let (m, proto) = g.matches(&place);
-                let t = g.target(&place, proto.as_deref());
-                rules += &format!("-A {}{m} {t}\n", u.name);
-            }
-        }
-        text += &rules;
-        text += "COMMIT\n";
+        };
+        users.push(UserChain { name: format!("c{k}"), owner });
     }
-    // the name ends in the family: ipt reads `*6.rules` as IPv6 (ufw's before6.rules), so a
-    // bare `gen-1-16.rules` would be an IPv6 file by its name whatever its packet
-    Case { name: format!("gen-{seed}-{index}-v{}", p.family), rules: text, packet: p }
+    let mut text = format!("*{table}\n");
+    for chain in chains {
+        let policy = match table {
+            "filter" if g.rng.chance(30) => "DROP",
+            "raw" | "mangle" | "security" if g.rng.chance(8) => "DROP",
+            _ => "ACCEPT",
+        };
+        text += &format!(":{chain} {policy} [0:0]\n");
+    }
+    for u in &users {
+        text += &format!(":{} - [0:0]\n", u.name);
+    }
+    text += &extra.declare;
+    let mut rules = extra.first.clone();
+    for chain in chains {
+        let callees: Vec<&str> = users.iter().filter(|u| u.owner == *chain).map(|u| u.name.as_str()).collect();
+        let place = Place { table, hook: chain, callees, builtin: true };
+        let n = if visited(chain) { *g.rng.pick(&[0, 1, 2, 3, 4]) } else { *g.rng.pick(&[0, 0, 1]) };
+        for _ in 0..n {
+            g.for_one_packet();
+            let (m, proto) = g.matches(&place);
+            let t = g.target(&place, proto.as_deref());
+            rules += &format!("-A {chain}{m} {t}\n");
+        }
+    }
+    for (k, u) in users.iter().enumerate() {
+        // only chains declared after this one, with the same owner: no loops
+        let callees: Vec<&str> =
+            users[k + 1..].iter().filter(|v| v.owner == u.owner).map(|v| v.name.as_str()).collect();
+        let place = Place { table, hook: u.owner, callees, builtin: false };
+        for _ in 0..*g.rng.pick(&[1, 1, 2, 3]) {
+            g.for_one_packet();
+            let (m, proto) = g.matches(&place);
+            let t = g.target(&place, proto.as_deref());
+            rules += &format!("-A {}{m} {t}\n", u.name);
+        }
+    }
+    text += &rules;
+    text += &extra.last;
+    text += "COMMIT\n";
+    text
+}
+
+impl Gen<'_> {
+    /// With several packets, the next rule is written for one of them.
+    fn for_one_packet(&mut self) {
+        if self.pool.len() > 1 {
+            self.p = &self.pool[self.rng.below(self.pool.len())];
+        }
+    }
+}
+
+// ---------------------------------------------------------------- many packets, for translate
+
+/// A ruleset for `ipt translate`'s equivalence: one family, the extended constructs, several
+/// packets that take every way through fwhost (in, through, out, to itself), and sometimes
+/// kube-proxy's shapes.
+pub struct ManyCase {
+    pub family: u8,
+    /// The rules file: a `# Generated by ip6tables-save` line before each table (so that ipt
+    /// reads the family whatever the file's name), as iptables-save writes it.
+    pub rules: String,
+    pub packets: Vec<HarnessPacket>,
+    /// Whether it has kube-proxy's dispatch chains.
+    pub kube: bool,
+}
+
+pub fn generate_many(seed: u64, index: u64) -> ManyCase {
+    let mut rng = Rng::new(seed, index);
+    let family = if rng.chance(40) { 6 } else { 4 };
+    let a = if family == 4 { &V4 } else { &V6 };
+    let mut packets = Vec::new();
+    // every way through fwhost: in (and through, by the destination's dice), back from server,
+    // out of fwhost (to others or to itself)
+    for origin in [Origin::Client, Origin::Client, Origin::Client, Origin::Server, Origin::Fwhost, Origin::Fwhost] {
+        packets.push(packet_from(&mut rng, family, origin));
+    }
+    for _ in 0..*rng.pick(&[2, 4, 6]) {
+        let origin = *rng.pick(&[Origin::Client, Origin::Server, Origin::Fwhost]);
+        packets.push(packet_from(&mut rng, family, origin));
+    }
+    let kube = rng.chance(25);
+    let services = if kube { kube_services(&mut rng, a) } else { Vec::new() };
+    for svc in services.iter().filter(|s| !s.duplicate).take(4) {
+        let to_svc = |origin: Origin, dst: &str, dport: u16| {
+            let src = match origin {
+                Origin::Client => a.client,
+                _ => a.fw_server,
+            };
+            let line =
+                format!("--from {} --proto {} --src {src} --dst {dst} --dport {dport}", origin.name(), svc.proto);
+            HarnessPacket::parse(&line).expect("a service packet line reads back")
+        };
+        packets.push(to_svc(Origin::Client, &svc.ip, svc.port));
+        packets.push(to_svc(if rng.chance(50) { Origin::Fwhost } else { Origin::Client }, &svc.ip, svc.port));
+        if let Some(node_port) = svc.node_port {
+            packets.push(to_svc(Origin::Client, a.fw_client, node_port));
+        }
+    }
+    if let Some(svc) = services.first() {
+        // the service's address, another port: no element of the map
+        let line = format!("--from client --proto {} --src {} --dst {} --dport 9", svc.proto, a.client, svc.ip);
+        packets.push(HarnessPacket::parse(&line).expect("a service packet line reads back"));
+    }
+    let tables = pick_tables(&mut rng, if kube { &["nat", "filter"] } else { &[] });
+    let tool = if family == 4 { "iptables-save" } else { "ip6tables-save" };
+    let mut text = String::new();
+    let mut g = Gen { rng: &mut rng, p: &packets[0], pool: &packets, a, log: 0, ext: true };
+    for table in tables {
+        // before every table, as iptables-save writes it (ipt reads a section's family from it)
+        text +=
+            &format!("# Generated by {tool} (tests/tier/explain_gen.rs generate_many: seed {seed}, case {index})\n");
+        if table == "nat" && kube {
+            text += &kube_nat(&services, a);
+            continue;
+        }
+        let extra = if table == "filter" && kube { kube_filter(&services) } else { Extra::default() };
+        text += &table_text(&mut g, table, &|_| true, &extra);
+    }
+    ManyCase { family, rules: text, packets, kube }
+}
+
+/// A Kubernetes service as kube-proxy writes it.
+struct Service {
+    ip: String,
+    proto: &'static str,
+    port: u16,
+    /// (address, port) of each endpoint; none: kube-proxy REJECTs in filter.
+    endpoints: Vec<(&'static str, u16)>,
+    node_port: Option<u16>,
+    /// Same address, protocol and port as an earlier service: its rules are unreachable.
+    duplicate: bool,
+}
+
+fn kube_services(rng: &mut Rng, a: &Addrs) -> Vec<Service> {
+    let mut services: Vec<Service> = Vec::new();
+    for k in 0..2 + rng.below(6) {
+        let (ip, proto, port, duplicate) = match services.get(rng.below(services.len().max(1))) {
+            Some(s) if rng.chance(15) => (s.ip.clone(), s.proto, s.port, true),
+            _ => {
+                let ip = if a.icmp.0 == "icmp" {
+                    format!("203.0.113.{}", 20 + k)
+                } else {
+                    format!("2001:db8:3::{}", 20 + k)
+                };
+                let proto = *rng.weighted(&[(3, "tcp"), (1, "udp")]);
+                let port = if proto == "udp" { 53 } else { *rng.pick(&[80, 443, 8080]) };
+                (ip, proto, port, false)
+            }
+        };
+        let endpoints = (0..*rng.pick(&[0, 1, 1, 1, 2]))
+            .map(|_| (*rng.pick(&[a.server, a.server, a.server2, a.client, a.fw_client]), *rng.pick(&[8080, 80, 53])))
+            .collect::<Vec<_>>();
+        // addrtype is exact for IPv4 only: node ports go through it
+        let node_port = (a.icmp.0 == "icmp" && !endpoints.is_empty() && rng.chance(40)).then_some(30000 + k as u16);
+        services.push(Service { ip, proto, port, endpoints, node_port, duplicate });
+    }
+    services
+}
+
+/// kube-proxy's nat table: KUBE-SERVICES is a run of `-d IP -p P --dport N -j KUBE-SVC-X` rules
+/// (the optimiser's verdict map), KUBE-SEP chains DNAT, KUBE-POSTROUTING masquerades what
+/// KUBE-MARK-MASQ marked.
+fn kube_nat(services: &[Service], a: &Addrs) -> String {
+    let plen = a.plens[0];
+    let mut declare = String::new();
+    let mut rules = String::new();
+    for chain in ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"] {
+        declare += &format!(":{chain} - [0:0]\n");
+    }
+    rules += "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n";
+    rules += "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n";
+    rules += "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n";
+    rules += "-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000\n";
+    rules += "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n";
+    rules += "-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000\n";
+    rules += "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n";
+    let mut dispatch = String::new();
+    let mut node_ports = String::new();
+    for (k, svc) in services.iter().enumerate().filter(|(_, s)| !s.endpoints.is_empty()) {
+        let (ip, p, port) = (&svc.ip, svc.proto, svc.port);
+        let name = format!("ns/svc{k}:p");
+        declare += &format!(":KUBE-SVC-{k} - [0:0]\n");
+        dispatch += &format!(
+            "-A KUBE-SERVICES -d {ip}/{plen} -p {p} -m comment --comment \"{name} cluster IP\" -m {p} --dport {port} -j KUBE-SVC-{k}\n"
+        );
+        if let Some(node_port) = svc.node_port {
+            node_ports += &format!(
+                "-A KUBE-NODEPORTS -p {p} -m comment --comment \"{name}\" -m {p} --dport {node_port} -j KUBE-SVC-{k}\n"
+            );
+        }
+        rules += &format!(
+            "-A KUBE-SVC-{k} ! -s {} -d {ip}/{plen} -p {p} -m comment --comment \"{name} cluster IP\" -m {p} --dport {port} -j KUBE-MARK-MASQ\n",
+            if a.icmp.0 == "icmp" { "10.244.0.0/16" } else { "fd00:10:244::/64" }
+        );
+        for (e, (addr, eport)) in svc.endpoints.iter().enumerate() {
+            declare += &format!(":KUBE-SEP-{k}-{e} - [0:0]\n");
+            // no statistic (a random choice is not the same twice): the first endpoint takes
+            // client2's connections, the last the others
+            let from = if e + 1 < svc.endpoints.len() {
+                format!(" -s {}/{plen}", if a.icmp.0 == "icmp" { "192.0.2.66" } else { "2001:db8:1::66" })
+            } else {
+                String::new()
+            };
+            rules += &format!("-A KUBE-SVC-{k}{from} -m comment --comment \"{name} -> {addr}\" -j KUBE-SEP-{k}-{e}\n");
+            rules +=
+                &format!("-A KUBE-SEP-{k}-{e} -s {addr}/{plen} -m comment --comment \"{name}\" -j KUBE-MARK-MASQ\n");
+            let to = if a.icmp.0 == "icmp" { format!("{addr}:{eport}") } else { format!("[{addr}]:{eport}") };
+            rules += &format!(
+                "-A KUBE-SEP-{k}-{e} -p {p} -m comment --comment \"{name}\" -m {p} -j DNAT --to-destination {to}\n"
+            );
+        }
+    }
+    rules += &dispatch;
+    if a.icmp.0 == "icmp" {
+        rules += "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n";
+    }
+    rules += &node_ports;
+    let mut text = "*nat\n".to_string();
+    for chain in builtins("nat") {
+        text += &format!(":{chain} ACCEPT [0:0]\n");
+    }
+    text + &declare + &rules + "COMMIT\n"
+}
+
+/// kube-proxy's filter table: services without endpoints are rejected, its forward rules.
+fn kube_filter(services: &[Service]) -> Extra {
+    let mut extra = Extra {
+        declare: ":KUBE-SERVICES - [0:0]\n:KUBE-FORWARD - [0:0]\n".into(),
+        first: "-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
+                -A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
+                -A OUTPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
+                -A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD\n"
+            .into(),
+        last: "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\n\
+               -A KUBE-FORWARD -m comment --comment \"kubernetes forwarding rules\" -m mark --mark 0x4000/0x4000 -j ACCEPT\n"
+            .into(),
+    };
+    for (k, svc) in services.iter().enumerate().filter(|(_, s)| s.endpoints.is_empty()) {
+        let (ip, p, port) = (&svc.ip, svc.proto, svc.port);
+        let plen = if ip.contains(':') { 128 } else { 32 };
+        extra.last += &format!(
+            "-A KUBE-SERVICES -d {ip}/{plen} -p {p} -m comment --comment \"ns/svc{k}:p has no endpoints\" -m {p} --dport {port} -j REJECT --reject-with {}\n",
+            if plen == 32 { "icmp-port-unreachable" } else { "icmp6-port-unreachable" }
+        );
+    }
+    extra
 }
 
 #[cfg(test)]
