@@ -492,11 +492,7 @@ impl Context<'_> {
 
     fn addrtype(&self, a: &Addrtype, span: Span) -> Lowered<Vec<Expr>> {
         if self.v6() {
-            return refuse(
-                span,
-                "-m addrtype (IPv6)",
-                "ip6tables classifies by a route lookup and nft's fib by the address itself: not proven the same",
-            );
+            return addrtype6(a, span);
         }
         let iface = if a.limit_iface_in {
             " . iif"
@@ -769,6 +765,51 @@ fn net_test(key: Key, net: &Neg<Net>) -> Lowered<Option<Expr>> {
             Ok(Some(Expr::Text(format!("{} & {} {op} {}", key.text(), v6.mask, v6.addr))))
         }
     }
+}
+
+/// ip6tables' addrtype (docs/dev/addrtype6.md): UNICAST, MULTICAST and UNSPEC are judged from
+/// the address alone, and ANDed when several are given; LOCAL, ANYCAST and UNREACHABLE come from
+/// a route lookup keyed differently from nft's fib6, so they are refused.
+fn addrtype6(a: &Addrtype, span: Span) -> Lowered<Vec<Expr>> {
+    use crate::ext::addrtype::NAMES;
+    let bit = |name: &str| 1u16 << NAMES.iter().position(|n| *n == name).expect("a route type");
+    let (unspec, unicast, multicast) = (bit("UNSPEC"), bit("UNICAST"), bit("MULTICAST"));
+    let mut exprs = Vec::new();
+    for (types, dst) in [(&a.src, false), (&a.dst, true)] {
+        let Some(types) = types else { continue };
+        let routed = types.value.0 & !(unspec | unicast | multicast);
+        if routed != 0 {
+            let local = routed & bit("LOCAL") != 0;
+            return refuse(
+                span,
+                "-m addrtype (IPv6)",
+                if local {
+                    "ip6tables finds a link-local address on any interface, nft's fib only on the packet's own, and they look routes up with different keys"
+                } else {
+                    "ip6tables and nft's fib look routes up with different keys (source, protocol, interface): not the same packets"
+                },
+            );
+        }
+        let key = Key::Addr { v6: true, dst };
+        let (value, holds_for_the_set) = match types.value.0 {
+            t if t == unicast => (Value::Set(vec!["::".into(), "::ffff:0:0/96".into(), "ff00::/8".into()]), false),
+            t if t == multicast => (Value::One("ff00::/8".into()), true),
+            t if t == unspec => (Value::One("::".into()), true),
+            _ => {
+                // two kinds at once: no address is both
+                if types.invert {
+                    continue;
+                }
+                return refuse(
+                    span,
+                    "-m addrtype (IPv6)",
+                    "no address is of two of UNICAST, MULTICAST, UNSPEC: never matches",
+                );
+            }
+        };
+        exprs.push(Expr::Cmp { key, neg: types.invert == holds_for_the_set, value });
+    }
+    Ok(exprs)
 }
 
 fn iface_expr(iface: &Neg<Iface>, key: Key) -> Lowered<Option<Expr>> {
