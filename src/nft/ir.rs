@@ -72,7 +72,7 @@ pub struct Rule {
     pub vmap: Option<Vmap>,
     pub comment: Option<String>,
     /// The iptables rules this one stands for (several once merged).
-    pub origins: Vec<Origin>,
+    pub origins: smallvec::SmallVec<[Origin; 1]>,
 }
 
 /// One test of a rule.
@@ -110,6 +110,24 @@ pub enum Key {
 }
 
 impl Key {
+    /// Appends the key's nft text.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Key::Addr { v6, dst } => {
+                out.push_str(if *v6 { "ip6 " } else { "ip " });
+                out.push_str(if *dst { "daddr" } else { "saddr" });
+            }
+            Key::L4proto => out.push_str("meta l4proto"),
+            Key::Port { proto, dst } => {
+                out.push_str(proto);
+                out.push_str(if *dst { " dport" } else { " sport" });
+            }
+            Key::Iifname => out.push_str("iifname"),
+            Key::Oifname => out.push_str("oifname"),
+            Key::Other(text) => out.push_str(text),
+        }
+    }
+
     pub fn text(&self) -> String {
         match self {
             Key::Addr { v6, dst } => {
@@ -140,6 +158,23 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Appends the verdict's nft text.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Verdict::Accept => out.push_str("accept"),
+            Verdict::Drop => out.push_str("drop"),
+            Verdict::Return => out.push_str("return"),
+            Verdict::Jump(c) => {
+                out.push_str("jump ");
+                out.push_str(c);
+            }
+            Verdict::Goto(c) => {
+                out.push_str("goto ");
+                out.push_str(c);
+            }
+        }
+    }
+
     pub fn text(&self) -> String {
         match self {
             Verdict::Accept => "accept".into(),
@@ -167,7 +202,14 @@ pub struct Vmap {
 
 impl Rule {
     pub fn new(origin: Origin) -> Rule {
-        Rule { exprs: Vec::new(), stmts: Vec::new(), verdict: None, vmap: None, comment: None, origins: vec![origin] }
+        Rule {
+            exprs: Vec::new(),
+            stmts: Vec::new(),
+            verdict: None,
+            vmap: None,
+            comment: None,
+            origins: smallvec::smallvec![origin],
+        }
     }
 
     /// The chains this rule can send a packet to.
@@ -199,13 +241,14 @@ impl Rule {
             for (i, (values, verdict)) in vmap.elements.iter().enumerate() {
                 out.push_str(if i == 0 { " " } else { ", " });
                 out.push_str(&values.join(" . "));
-                let _ = write!(out, " : {}", verdict.text());
+                out.push_str(" : ");
+                verdict.write(out);
             }
             out.push_str(" }");
         }
         if let Some(verdict) = &self.verdict {
             sep(out);
-            out.push_str(&verdict.text());
+            verdict.write(out);
         }
         if out.len() == start {
             // a rule that only counts (no target, no test): nft needs one statement
@@ -222,14 +265,14 @@ fn write_keys(out: &mut String, keys: &[Key]) {
         if i > 0 {
             out.push_str(" . ");
         }
-        out.push_str(&key.text());
+        key.write(out);
     }
 }
 
 fn write_expr(out: &mut String, expr: &Expr) {
     match expr {
         Expr::Cmp { key, neg, value } => {
-            out.push_str(&key.text());
+            key.write(out);
             if *neg {
                 out.push_str(" !=");
             }
@@ -267,39 +310,50 @@ impl Script {
     /// The whole script for `nft -f`: each table ipt owns is created if missing, deleted, and
     /// written again, so that loading it replaces exactly those tables, atomically.
     pub fn text(&self, header: &str) -> String {
-        let mut out = String::with_capacity(self.tables.iter().map(|t| t.chains.len() * 64).sum::<usize>() + 256);
-        out.push_str("#!/usr/sbin/nft -f\n");
+        let mut out = Vec::new();
+        self.write(header, &mut out).expect("writing to memory does not fail");
+        String::from_utf8(out).expect("the script is text")
+    }
+
+    /// [`Script::text`], written out as it is made.
+    pub fn write(&self, header: &str, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut buf = String::with_capacity(4096);
+        buf.push_str("#!/usr/sbin/nft -f\n");
         for line in header.lines() {
-            let _ = writeln!(out, "# {line}");
+            let _ = writeln!(buf, "# {line}");
         }
         for table in &self.tables {
             let (family, name) = (table.family.as_str(), &table.name);
-            let _ = writeln!(out, "\ntable {family} {name}\ndelete table {family} {name}\ntable {family} {name} {{");
+            let _ = writeln!(buf, "\ntable {family} {name}\ndelete table {family} {name}\ntable {family} {name} {{");
             for (i, chain) in table.chains.iter().enumerate() {
                 if i > 0 {
-                    out.push('\n');
+                    buf.push('\n');
                 }
-                let _ = writeln!(out, "\tchain {} {{", chain.name);
+                let _ = writeln!(buf, "\tchain {} {{", chain.name);
                 if let Some(base) = &chain.base {
                     let policy = match base.policy {
                         Policy::Accept => "accept",
                         Policy::Drop => "drop",
                     };
                     let _ = writeln!(
-                        out,
+                        buf,
                         "\t\ttype {} hook {} priority {}; policy {policy};",
                         base.kind, base.hook, base.priority
                     );
                 }
                 for rule in &chain.rules {
-                    out.push_str("\t\t");
-                    rule.write(&mut out);
-                    out.push('\n');
+                    buf.push_str("\t\t");
+                    rule.write(&mut buf);
+                    buf.push('\n');
+                    if buf.len() >= 1 << 16 {
+                        out.write_all(buf.as_bytes())?;
+                        buf.clear();
+                    }
                 }
-                out.push_str("\t}\n");
+                buf.push_str("\t}\n");
             }
-            out.push_str("}\n");
+            buf.push_str("}\n");
         }
-        out
+        out.write_all(buf.as_bytes())
     }
 }

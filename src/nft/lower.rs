@@ -64,7 +64,7 @@ impl Context<'_> {
 
     /// Lowers one rule to one nft rule, or to several disjoint ones (see [`ct_state`]); every
     /// part that cannot be expressed is reported, not only the first.
-    pub fn rule(&self, rule: &model::Rule) -> Result<Vec<Rule>, Vec<Refusal>> {
+    pub fn rule(&self, rule: &model::Rule, into: &mut Vec<Rule>) -> Result<(), Vec<Refusal>> {
         let mut out = Rule::new(Origin { input: self.input, line: rule.line });
         let mut refusals = Vec::new();
         let mut split = None;
@@ -81,7 +81,10 @@ impl Context<'_> {
         if !refusals.is_empty() {
             return Err(refusals);
         }
-        let Some(Split { at, alternatives, span }) = split else { return Ok(vec![out]) };
+        let Some(Split { at, alternatives, span }) = split else {
+            into.push(out);
+            return Ok(());
+        };
         // the tests before the split run once per nft rule: they must have no side effect
         if out.exprs[..at].iter().any(|e| matches!(e, Expr::Effect(_))) {
             return Err(vec![Refusal {
@@ -90,14 +93,12 @@ impl Context<'_> {
                 why: "the rule splits in two here, and the test before would run twice".into(),
             }]);
         }
-        Ok(alternatives
-            .into_iter()
-            .map(|alternative| {
-                let mut one = out.clone();
-                one.exprs.splice(at..at, alternative);
-                one
-            })
-            .collect())
+        for alternative in alternatives {
+            let mut one = out.clone();
+            one.exprs.splice(at..at, alternative);
+            into.push(one);
+        }
+        Ok(())
     }
 
     fn header(&self, rule: &model::Rule, out: &mut Rule) -> Lowered<()> {

@@ -45,14 +45,23 @@ pub struct Input<'a> {
 }
 
 /// What `translate` made, and what it could not.
-pub struct Translation {
+pub struct Translation<'a> {
     pub script: Script,
     /// Errors (rules with no exact nft form) and warnings (renamed chains, shortened comments).
     pub diagnostics: Vec<Diagnostic>,
-    pub stats: Stats,
+    /// The iptables tables translated.
+    tables: Vec<&'a IptTable>,
 }
 
-impl Translation {
+impl Translation<'_> {
+    /// Rules before and after, and the worst-case packet's (computed when asked: it walks
+    /// every chain).
+    pub fn stats(&self) -> Stats {
+        let before: Vec<_> = self.tables.iter().map(|t| stats::iptables_worst(t)).collect();
+        let rules_before = self.tables.iter().map(|t| t.rule_count()).sum();
+        Stats::new(rules_before, &before, &self.script)
+    }
+
     /// Whether every rule was translated.
     pub fn complete(&self) -> bool {
         self.diagnostics.iter().all(|d| d.severity() != crate::diag::Severity::Error)
@@ -132,10 +141,10 @@ type TableKey = (NftFamily, TableName);
 type Member<'a> = (usize, &'a IptTable);
 
 /// Translates every table of every input.
-pub fn translate(inputs: &[Input<'_>], options: &Options) -> Translation {
+pub fn translate<'a>(inputs: &[Input<'a>], options: &Options) -> Translation<'a> {
     let mut diagnostics = Vec::new();
     // the iptables tables that go into each nft table, in input order
-    let mut groups: Vec<(TableKey, Vec<Member<'_>>)> = Vec::new();
+    let mut groups: Vec<(TableKey, Vec<Member<'a>>)> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         for table in &input.ruleset.tables {
             let family = match (options.family, table.family) {
@@ -164,22 +173,11 @@ pub fn translate(inputs: &[Input<'_>], options: &Options) -> Translation {
         }
     }
     let mut script = Script::default();
-    let mut before = Vec::new();
     for ((family, name), tables) in &groups {
-        let table = translate_table(inputs, *family, *name, tables, options, &mut diagnostics);
-        for (_, t) in tables {
-            before.push(stats::iptables_worst(t));
-        }
-        script.tables.push(table);
+        script.tables.push(translate_table(inputs, *family, *name, tables, options, &mut diagnostics));
     }
-    let rules_before = inputs
-        .iter()
-        .flat_map(|i| &i.ruleset.tables)
-        .filter(|t| groups.iter().any(|(_, ts)| ts.iter().any(|(_, x)| std::ptr::eq(*x, *t))))
-        .map(IptTable::rule_count)
-        .sum();
-    let stats = Stats::new(rules_before, &before, &script);
-    Translation { script, diagnostics, stats }
+    let tables = groups.iter().flat_map(|(_, ts)| ts.iter().map(|(_, t)| *t)).collect();
+    Translation { script, diagnostics, tables }
 }
 
 fn translate_table(
@@ -305,11 +303,11 @@ fn lower_chain(
     let mut rules = Vec::with_capacity(chain.rules.len());
     let mut diagnostics = Vec::new();
     for rule in &chain.rules {
-        match cx.rule(rule) {
-            Ok(lowered) => {
-                for mut one in lowered {
-                    fix_comment(&mut one, rule.span, source, &mut diagnostics);
-                    rules.push(one);
+        let before = rules.len();
+        match cx.rule(rule, &mut rules) {
+            Ok(()) => {
+                for one in &mut rules[before..] {
+                    fix_comment(one, rule.span, source, &mut diagnostics);
                 }
             }
             Err(refusals) => {

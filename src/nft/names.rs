@@ -233,7 +233,8 @@ const KEYWORDS: &[&str] = &[
 
 /// A name nft reads back as `wanted`, or the closest one that is free.
 pub fn chain_name(wanted: &str, taken: &HashSet<String>) -> String {
-    if is_identifier(wanted) && !KEYWORDS.contains(&wanted) {
+    // keywords are lower case: a name with a capital (most are: KUBE-SVC-..., DOCKER) is none
+    if is_identifier(wanted) && (wanted.bytes().any(|b| b.is_ascii_uppercase()) || !KEYWORDS.contains(&wanted)) {
         return wanted.to_string();
     }
     let mut base: String =

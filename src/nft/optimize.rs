@@ -24,25 +24,60 @@ pub fn rules(chain_rules: &mut Vec<Rule>) {
     if chain_rules.len() < 2 {
         return;
     }
-    let rules = std::mem::take(chain_rules);
-    let shapes: Vec<Option<Vec<Expr>>> = rules.iter().map(normal).collect();
-    let mut out = Vec::with_capacity(rules.len());
+    // the merged runs, by their first rule; most rules are in none, and are not copied
+    let mut merged: Vec<(usize, usize, Rule)> = Vec::new();
+    let mut shapes: Vec<Option<Option<Vec<Expr>>>> = vec![None; chain_rules.len()];
     let mut i = 0;
-    while i < rules.len() {
-        let end = run_end(&rules, &shapes, i);
+    while i < chain_rules.len() {
+        let end = run_end(chain_rules, &mut shapes, i);
         if end - i >= 2 {
-            let run: Vec<(&Rule, &Vec<Expr>)> =
-                (i..end).map(|k| (&rules[k], shapes[k].as_ref().expect("a run has shapes"))).collect();
-            match merge(&run) {
-                Some(merged) => out.push(merged),
-                None => out.extend(run.iter().map(|(r, _)| (*r).clone())),
+            let run: Vec<(&Rule, &Vec<Expr>)> = (i..end)
+                .map(|k| (&chain_rules[k], shapes[k].as_ref().and_then(Option::as_ref).expect("a run has shapes")))
+                .collect();
+            if let Some(rule) = merge(&run) {
+                merged.push((i, end, rule));
             }
-        } else {
-            out.push(rules[i].clone());
         }
         i = end;
     }
+    if merged.is_empty() {
+        return;
+    }
+    let rules = std::mem::take(chain_rules);
+    let mut out = Vec::with_capacity(rules.len());
+    let mut runs = merged.into_iter().peekable();
+    let mut skip_to = 0;
+    for (k, rule) in rules.into_iter().enumerate() {
+        if k < skip_to {
+            continue;
+        }
+        match runs.peek() {
+            Some((start, _, _)) if *start == k => {
+                let (_, end, rule) = runs.next().expect("peeked");
+                out.push(rule);
+                skip_to = end;
+            }
+            _ => out.push(rule),
+        }
+    }
     *chain_rules = out;
+}
+
+/// Whether two rules might be in one run, tested without copying anything: the same number of
+/// tests, of the same kinds, and actions that can merge.
+fn may_merge(a: &Rule, b: &Rule) -> bool {
+    let same_action = a.stmts == b.stmts && a.verdict == b.verdict;
+    a.exprs.len() == b.exprs.len()
+        && a.vmap.is_none()
+        && b.vmap.is_none()
+        && (same_action || plain_verdict(a) && plain_verdict(b))
+        && a.exprs.iter().zip(&b.exprs).all(|(x, y)| match (x, y) {
+            (Expr::Cmp { key: kx, .. }, Expr::Cmp { key: ky, .. }) => {
+                std::mem::discriminant(kx) == std::mem::discriminant(ky)
+            }
+            (Expr::Effect(_), _) | (_, Expr::Effect(_)) => false,
+            _ => x == y,
+        })
 }
 
 /// A rule's tests with `tcp dport` written `th dport` where the rule also tests `meta l4proto`
@@ -102,9 +137,22 @@ fn plain_verdict(rule: &Rule) -> bool {
     rule.stmts.is_empty() && rule.verdict.is_some()
 }
 
-/// The end (exclusive) of the longest run that starts at `start`.
-fn run_end(rules: &[Rule], shapes: &[Option<Vec<Expr>>], start: usize) -> usize {
-    let Some(first) = &shapes[start] else { return start + 1 };
+/// The end (exclusive) of the longest run that starts at `start`; the shapes of the rules it
+/// looks at are worked out then, and kept.
+fn run_end(rules: &[Rule], shapes: &mut [Option<Option<Vec<Expr>>>], start: usize) -> usize {
+    if start + 1 >= rules.len() || !may_merge(&rules[start], &rules[start + 1]) {
+        return start + 1;
+    }
+    for k in start..rules.len() {
+        if shapes[k].is_none() {
+            shapes[k] = Some(normal(&rules[k]));
+        }
+        if k > start + 1 && !may_merge(&rules[start], &rules[k]) {
+            break;
+        }
+    }
+    let shapes = &*shapes;
+    let Some(Some(first)) = &shapes[start] else { return start + 1 };
     let head = &rules[start];
     let tuple =
         |shape: &'_ Vec<Expr>| -> Vec<String> { shape.iter().filter_map(point).map(|(_, v)| v.to_string()).collect() };
@@ -116,7 +164,7 @@ fn run_end(rules: &[Rule], shapes: &[Option<Vec<Expr>>], start: usize) -> usize 
     tuples.insert(tuple(first));
     let mut end = start + 1;
     while end < rules.len() {
-        let Some(shape) = &shapes[end] else { break };
+        let Some(Some(shape)) = &shapes[end] else { break };
         let rule = &rules[end];
         if !same_shape(first, shape) {
             break;
