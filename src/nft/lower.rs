@@ -277,7 +277,9 @@ impl Context<'_> {
                 }
                 StatisticMode::Nth { every, packet } => {
                     let op = if s.invert { "!= " } else { "" };
-                    out.exprs.push(Expr::Effect(format!("numgen inc mod {every} {op}{packet}")));
+                    // the model holds N - 1, as the kernel does; `--every N` is `mod N`
+                    let n = u64::from(every) + 1;
+                    out.exprs.push(Expr::Effect(format!("numgen inc mod {n} {op}{packet}")));
                 }
             },
             MatchKind::Quota(q) => {
@@ -1016,6 +1018,16 @@ mod tests {
     fn xmark_keeps_the_unmasked_bits() {
         assert_eq!(set_mark("meta mark", 0x1, 0xff), "meta mark set meta mark & 0xffffff00 ^ 0x1");
         assert_eq!(set_mark("ct mark", 0x10, u32::MAX), "ct mark set 0x10");
+    }
+
+    #[test]
+    fn statistic_every_n_is_numgen_mod_n_not_n_minus_1() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m statistic --mode nth --every 10 --packet 1\nCOMMIT\n";
+        let source = crate::source::Source::new("t.rules".to_string(), text.to_string());
+        let loaded = crate::load::load(&source, &crate::load::LoadOptions::default());
+        let input = crate::nft::Input { source: &source, ruleset: &loaded.ruleset };
+        let script = crate::nft::translate(&[input], &crate::nft::Options::default()).script.text("");
+        assert!(script.contains("numgen inc mod 10 1"), "{script}");
     }
 
     #[test]
