@@ -70,15 +70,6 @@ const EXPLAINED: &[(&str, &str)] = &[
     ("iptables-translate -A INPUT -p udp -m length --length 40", LENGTH),
     ("iptables-translate -A INPUT -p udp -m length ! --length 40", LENGTH),
     (
-        "iptables-translate -A OUTPUT -m statistic --mode nth --every 10 --packet 1",
-        "ipt is wrong: `--every 10` picks one packet in 10, `numgen inc mod 10`; ipt writes `mod 9` (the model \
-         holds N - 1, as the kernel does, and src/nft/lower.rs prints it as N)",
-    ),
-    (
-        "iptables-translate -A OUTPUT -m statistic --mode nth ! --every 10 --packet 5",
-        "ipt is wrong: `--every 10` is `numgen inc mod 10`; ipt writes `mod 9`, as above",
-    ),
-    (
         "iptables-translate -A OUTPUT -m statistic --mode random --probability 0.1",
         "equivalent: xt_statistic matches when `(random u32 & 0x7fffffff) < K`; `numgen random mod 2147483648` \
          is `random u32 >> 1`, uniform on the same 2^31 values: the same probability K / 2^31, each packet \
