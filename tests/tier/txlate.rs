@@ -78,16 +78,17 @@ const EXPLAINED: &[(&str, &str)] = &[
     (
         "iptables-translate -A INPUT -p tcp --tcp-option 23",
         "equivalent: the kernel's tcp option test (`nft_exthdr_tcp_eval`) reads \"absent\" on any packet that \
-         is not tcp or is a non-first fragment, so `exists` fails there with or without ipt's `meta l4proto tcp`, \
-         as xt's tcp match does",
+         is not tcp, so `exists` fails there with or without ipt's `meta l4proto tcp` (non-first fragments: \
+         see Fragments above)",
     ),
     (
         "iptables-translate -A INPUT -p tcp ! --tcp-option 23",
-        "ipt is wrong: the kernel's tcp option test reads \"absent\" on a non-first fragment (`nft_exthdr_tcp_eval`: \
-         `fragoff` set, no header), so `tcp option 23 missing` matches non-first tcp fragments, which xt's tcp \
-         match never does (docs/dev/nft-mapping.md, pitfall 5); ipt needs a guard that fails on fragments, such \
-         as the `tcp dport 0-65535` it writes for `--sport 0:65535`. Upstream is worse: its rule, without \
-         `meta l4proto tcp`, also matches every packet that is not tcp",
+        "ipt is wrong: `tcp option 23 missing` holds on non-first tcp fragments, which xt's tcp match never \
+         matches (kernel-checked on Linux 6.18.44: 5 crafted non-first fragments matched ipt's rule, none \
+         `-p tcp ! --tcp-option 23` in iptables-legacy; on kernels that check `fragoff`, \
+         `nft_tcp_header_pointer` fails and the test reads \"absent\" all the same); ipt needs a guard such \
+         as `ip frag-off & 0x1fff == 0`. Upstream is worse: without `meta l4proto tcp` its rule also matches \
+         every packet that is not tcp",
     ),
     ("iptables-translate -I OUTPUT -p tcp --sport 0:65535 -j ACCEPT", ANY_PORT),
     ("iptables-translate -I OUTPUT -p udp --sport 0:65535 -j ACCEPT", ANY_PORT),
@@ -111,10 +112,11 @@ const LENGTH: &str = "correction: xt_length tests the IP header's length field (
      `meta length` is the socket buffer's length, which differs on GSO and BIG TCP packets \
      (docs/dev/nft-mapping.md, addresses: `-m length`)";
 
-const ANY_PORT: &str = "correction: a port match fails on non-first fragments even when its range is every \
-     port (docs/dev/nft-mapping.md, pitfall 5); upstream's `meta l4proto tcp` drops the test and matches them, \
-     ipt keeps a transport-header test that fails there (on the destination port rather than the source \
-     port: the same for every packet whose header is read)";
+const ANY_PORT: &str = "correction, on kernels whose transport-header loads fail on non-first fragments: \
+     xt's port match fails there even when its range is every port (docs/dev/nft-mapping.md, pitfall 5); \
+     upstream's `meta l4proto tcp` drops the test and matches them, ipt keeps one (on the destination port \
+     rather than the source port: the same for every packet whose header is read). On Linux 6.18.44 the \
+     load reads a fragment's payload (see Fragments above), and both match them";
 
 /// One vector: a command and the nft lines upstream expects.
 struct Vector {
@@ -700,7 +702,15 @@ fn record(outcomes: &[Outcome]) -> String {
          - **refused by ipt**: ipt has no exact nft form for the rule (or does not load the dump), with its \
          reason.\n\n\
          Every script ipt writes here loads: `nft -c -f` and then a real `nft -f`, in a private network \
-         namespace (check mode misses commit-time errors).\n\n",
+         namespace (check mode misses commit-time errors).\n\n\
+         **Fragments** (checked by hand, Linux 6.18.44, in a private namespace without conntrack, so without \
+         defragmentation): nft's transport-header loads read a non-first fragment's payload as if it were the \
+         header. `meta l4proto tcp tcp dport 22` matched 5 of 5 non-first IPv4 tcp fragments carrying \
+         0x0016 at payload offset 2; `-p tcp --dport 22` in iptables-legacy matched none, and \
+         `ip frag-off & 0x1fff == 0 tcp dport 22` none. docs/dev/nft-mapping.md pitfall 5 (\"nft's payload \
+         base transport breaks when fragoff != 0\") holds only on kernels that check `pkt->fragoff` in \
+         `nft_payload_eval` and `nft_tcp_header_pointer` (a recent netfilter fix). Upstream's and ipt's rules \
+         share this; the comparison below is between them.\n\n",
     );
     let _ = writeln!(out, "Observed with {}.\n\n## Counts\n", nft_version());
     out.push_str("| class | vectors |\n|---|---|\n");
