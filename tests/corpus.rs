@@ -4,6 +4,8 @@
 
 #[path = "tier/netns.rs"]
 mod netns;
+#[path = "tier/txlate.rs"]
+mod txlate;
 
 use std::path::{Path, PathBuf};
 

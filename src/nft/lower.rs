@@ -280,7 +280,9 @@ impl Context<'_> {
                 }
                 StatisticMode::Nth { every, packet } => {
                     let op = if s.invert { "!= " } else { "" };
-                    out.exprs.push(Expr::Effect(format!("numgen inc mod {every} {op}{packet}")));
+                    // the model holds N - 1, as the kernel does; `--every N` is `mod N`
+                    let n = u64::from(every) + 1;
+                    out.exprs.push(Expr::Effect(format!("numgen inc mod {n} {op}{packet}")));
                 }
             },
             MatchKind::Quota(q) => {
@@ -1099,6 +1101,16 @@ mod tests {
         assert_eq!(ports, [r(0, 0), r(50, 95), r(443, 443)]);
         assert_eq!(gaps(&ports), [r(1, 49), r(96, 442), r(444, 65535)]);
         assert_eq!(gaps(&[r(0, 65535)]), []);
+    }
+
+    #[test]
+    fn statistic_every_n_is_numgen_mod_n_not_n_minus_1() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m statistic --mode nth --every 10 --packet 1\nCOMMIT\n";
+        let source = crate::source::Source::new("t.rules".to_string(), text.to_string());
+        let loaded = crate::load::load(&source, &crate::load::LoadOptions::default());
+        let input = crate::nft::Input { source: &source, ruleset: &loaded.ruleset };
+        let script = crate::nft::translate(&[input], &crate::nft::Options::default()).script.text("");
+        assert!(script.contains("numgen inc mod 10 1"), "{script}");
     }
 
     #[test]
