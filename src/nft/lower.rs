@@ -47,6 +47,12 @@ pub struct Context<'a> {
     /// RETURN must become the policy's verdict.
     pub policy_for_return: Option<Policy>,
     pub input: usize,
+    /// Whether fragments other than the first can reach the chains: true unless the ruleset of
+    /// this family turns conntrack on (which reassembles every packet before any chain). Then
+    /// each transport-header test needs a first-fragment guard: iptables' tcp, udp, icmp and
+    /// multiport matches fail on later fragments, while nft (Linux 6.18) reads their payload
+    /// as if it were the header (docs/dev/txlate.md, "Fragments").
+    pub fragments_reach: bool,
 }
 
 fn refuse<T>(span: Span, what: impl Into<String>, why: impl Into<String>) -> Lowered<T> {
@@ -141,6 +147,12 @@ impl Context<'_> {
     fn matcher(&self, rule: &model::Rule, m: &model::Match, out: &mut Rule, split: &mut Option<Split>) -> Lowered<()> {
         let span = m.span;
         let ip = self.ip();
+        if matches!(
+            m.kind,
+            MatchKind::Tcp(_) | MatchKind::Udp(_) | MatchKind::Icmp(_) | MatchKind::Icmp6(_) | MatchKind::Multiport(_)
+        ) {
+            self.first_fragment(out, split, span)?;
+        }
         match &m.kind {
             MatchKind::Tcp(t) => {
                 let before = out.exprs.len();
@@ -348,6 +360,28 @@ impl Context<'_> {
                     value: Value::One(port_text(port.value)),
                 });
             }
+        }
+    }
+
+    /// Guards a rule's transport-header tests to first fragments (and unfragmented packets),
+    /// once, where later fragments can reach the chain: IPv4 tests the offset; IPv6 splits the
+    /// rule on its fragment header (none, or one at offset 0).
+    fn first_fragment(&self, out: &mut Rule, split: &mut Option<Split>, span: Span) -> Lowered<()> {
+        const V4: &str = "ip frag-off & 0x1fff == 0";
+        if !self.fragments_reach || self.table == TableName::Nat {
+            return Ok(());
+        }
+        if !self.v6() {
+            if !out.exprs.iter().any(|e| matches!(e, Expr::Text(t) if t == V4)) {
+                out.exprs.push(Expr::Text(V4.into()));
+            }
+            return Ok(());
+        }
+        let guard = vec![vec![Expr::Text("exthdr frag missing".into())], vec![Expr::Text("frag frag-off 0".into())]];
+        match split {
+            Some(Split { alternatives, .. }) if *alternatives == guard => Ok(()),
+            Some(_) => refuse(span, "a port or ICMP test with a state test that splits the rule", "not translated yet"),
+            None => self.state_test(guard, span, out, split),
         }
     }
 

@@ -102,6 +102,22 @@ pub enum TranslateError {
         why: String,
     },
 
+    #[error("`--family inet` would turn conntrack on for {without} too")]
+    #[diagnostic(
+        code(ipt::translate::inet_conntrack),
+        help(
+            "conntrack (and its reassembly of fragments) is on per family in iptables, for both in an inet table; translate the two families into separate tables (leave --family out)"
+        )
+    )]
+    InetConntrack {
+        #[label(
+            "the {with} dump uses connections (a nat table, or state, conntrack or connmark); the {without} dump does not"
+        )]
+        span: Span,
+        with: &'static str,
+        without: &'static str,
+    },
+
     #[error("{family} tables are not translated with `--family {wanted}`")]
     #[diagnostic(code(ipt::translate::wrong_family))]
     WrongFamily {
@@ -172,6 +188,22 @@ pub fn translate<'a>(inputs: &[Input<'a>], options: &Options) -> Translation<'a>
             }
         }
     }
+    if options.family == Some(NftFamily::Inet) {
+        let (v4, v6) = (uses_conntrack(inputs, Family::Ipv4), uses_conntrack(inputs, Family::Ipv6));
+        let has = |f: Family| inputs.iter().any(|i| i.ruleset.tables.iter().any(|t| t.family == f));
+        if v4 != v6 && has(Family::Ipv4) && has(Family::Ipv6) {
+            let with = if v4 { Family::Ipv4 } else { Family::Ipv6 };
+            let name = |f: Family| if f == Family::Ipv4 { "IPv4" } else { "IPv6" };
+            if let Some((input, table)) =
+                inputs.iter().find_map(|i| i.ruleset.tables.iter().find(|t| t.family == with).map(|t| (i, t)))
+            {
+                diagnostics.push(Diagnostic::new(
+                    input.source,
+                    TranslateError::InetConntrack { span: table.span, with: name(with), without: name(with.other()) },
+                ));
+            }
+        }
+    }
     let mut script = Script::default();
     for ((family, name), tables) in &groups {
         script.tables.push(translate_table(inputs, *family, *name, tables, options, &mut diagnostics));
@@ -223,6 +255,7 @@ fn translate_table(
             renames.insert(&chain.name, nft);
         }
         let chain_name = |c: &str| renames.get(c).cloned().unwrap_or_else(|| c.to_string());
+        let fragments_reach = !uses_conntrack(inputs, table.family);
         // each chain on its own: lowered (and optimised) side by side on big tables
         let lowered = crate::threads::over_chains(table, crate::threads::count(), |range| {
             table.chains[range]
@@ -235,6 +268,7 @@ fn translate_table(
                         chain_name: &chain_name,
                         policy_for_return: if inet { chain.policy() } else { None },
                         input: *input,
+                        fragments_reach,
                     };
                     lower_chain(&cx, chain, source, options.optimize)
                 })
@@ -291,6 +325,31 @@ fn translate_table(
     }
     let chains = order_chains(user_chains);
     Table { family, name: format!("{}{}", options.table_prefix, name.as_str()), chains }
+}
+
+/// Whether the dumps' tables of one family turn conntrack on when loaded (a nat table, or a
+/// match or target that needs connections), which reassembles fragments before any chain. The
+/// translation turns it on exactly when the dumps do: the same matches become `ct` expressions.
+fn uses_conntrack(inputs: &[Input<'_>], family: Family) -> bool {
+    use crate::model::{MatchKind, TargetKind};
+    inputs.iter().flat_map(|i| &i.ruleset.tables).filter(|t| t.family == family).any(|t| {
+        t.name == TableName::Nat
+            || t.chains.iter().flat_map(|c| &c.rules).any(|r| {
+                matches!(r.target.kind, TargetKind::Connmark(_))
+                    || matches!(&r.target.kind, TargetKind::Ct(ct) if !ct.is_notrack_only())
+                    || r.matches.iter().any(|m| {
+                        matches!(
+                            m.kind,
+                            MatchKind::State(_)
+                                | MatchKind::Conntrack(_)
+                                | MatchKind::Connmark(_)
+                                | MatchKind::Helper(_)
+                                | MatchKind::Connlimit(_)
+                                | MatchKind::Connbytes(_)
+                        )
+                    })
+            })
+    })
 }
 
 /// One chain's nft rules, and the diagnostics of its rules.

@@ -28,70 +28,77 @@ use crate::{builtin_chains, corpus, restore_word, shell_words};
 /// docs/dev/nft-mapping.md) or `ipt is wrong:`.
 const EXPLAINED: &[(&str, &str)] = &[
     (
-        "iptables-translate -t mangle -A PREROUTING -j CONNMARK --set-xmark 0x16/0x12",
+        "libxt_multiport.txlate:1",
+        "equivalent: ipt writes the port list as disjoint ranges (80 and 81 are the range 80-81), which nft \
+         needs for sets whose elements would overlap; the same ports",
+    ),
+    (
+        "libxt_multiport.txlate:13",
+        "equivalent: sport 10, or sport not 10 and dport 10, is upstream's `0-65535 . 10, 10 . 0-65535` made \
+         disjoint (nft refuses overlapping concatenated elements: `File exists`)",
+    ),
+    (
+        "libxt_tcp.txlate:25",
+        "equivalent: the rule is upstream's; its `! -f` test is the same text as ipt's first-fragment guard, so \
+         this comparison (which leaves the guard out) leaves it out too",
+    ),
+    (
+        "libxt_CONNMARK.txlate:7",
         "correction: iptables sets the ct mark to (ctmark & ~0x12) ^ 0x16, as ipt's rule does; nft 1.0.6 compiles \
          upstream's `ct mark xor 0x16 and 0xffffffed` to `(ctmark & 0xffffffff) ^ 0x4` \
          (docs/dev/nft-mapping.md, marks: `-j CONNMARK --set-xmark`)",
     ),
     (
-        "ip6tables-translate -t nat -A prerouting -p tcp -j DNAT --to-destination [fec0::1234-fec0::2000]:1-20",
+        "libxt_DNAT.txlate:28",
         "correction: upstream's `[fec0::1234-fec0::2000]:1-20` does not parse in nft 1.0.6; ipt's \
          `[fec0::1234]-[fec0::2000]:1-20` loads as the address range and port range of `--to-destination`",
     ),
-    ("iptables-translate -t nat -A PREROUTING -p tcp --dport 80 -j NFQUEUE --queue-num 30", QUEUE_EQUIVALENT),
-    ("iptables-translate -A FORWARD -j NFQUEUE --queue-num 0 --queue-bypass -p TCP --sport 80", QUEUE_EQUIVALENT),
+    ("libxt_NFQUEUE.txlate:1", QUEUE_EQUIVALENT),
+    ("libxt_NFQUEUE.txlate:4", QUEUE_EQUIVALENT),
+    ("libxt_NFQUEUE.txlate:7", QUEUE_EQUIVALENT),
     (
-        "iptables-translate -A FORWARD -j NFQUEUE --queue-bypass -p TCP --sport 80 --queue-balance 0:3 --queue-cpu-fanout",
-        QUEUE_EQUIVALENT,
-    ),
-    (
-        "ip6tables-translate -t filter -A INPUT -m conntrack ! --ctstate NEW -j ACCEPT",
+        "libxt_conntrack.txlate:7",
         "equivalent: a packet's ct state has exactly one bit set (invalid, established, related, new or \
          untracked), so `ct state != new` (word compare) and `ct state ! new` (bit test) match the same \
          packets (docs/dev/nft-mapping.md, pitfall 1: harmless for one value)",
     ),
-    ("iptables-translate -t filter -A INPUT -m conntrack --ctorigsrc 10.100.2.131 -j ACCEPT", CT_ADDRESS),
-    ("iptables-translate -t filter -A INPUT -m conntrack --ctorigsrc 10.100.0.0/255.255.0.0 -j ACCEPT", CT_ADDRESS),
-    ("iptables-translate -t filter -A INPUT -m conntrack --ctorigdst 10.100.2.131 -j ACCEPT", CT_ADDRESS),
-    ("iptables-translate -t filter -A INPUT -m conntrack --ctreplsrc 10.100.2.131 -j ACCEPT", CT_ADDRESS),
-    ("iptables-translate -t filter -A INPUT -m conntrack --ctrepldst 10.100.2.131 -j ACCEPT", CT_ADDRESS),
-    ("iptables-translate -t filter -A INPUT -m conntrack --ctexpire 3 -j ACCEPT", CT_EXPIRE),
+    ("libxt_conntrack.txlate:16", CT_ADDRESS),
+    ("libxt_conntrack.txlate:19", CT_ADDRESS),
+    ("libxt_conntrack.txlate:22", CT_ADDRESS),
+    ("libxt_conntrack.txlate:25", CT_ADDRESS),
+    ("libxt_conntrack.txlate:28", CT_ADDRESS),
+    ("libxt_conntrack.txlate:46", CT_EXPIRE),
     (
-        "iptables-translate -t filter -A INPUT -m conntrack --ctstate NEW --ctproto tcp --ctorigsrc 192.168.0.1 \
-         --ctorigdst 192.168.0.1 --ctreplsrc 192.168.0.1 --ctrepldst 192.168.0.1 --ctorigsrcport 12 \
-         --ctorigdstport 14 --ctreplsrcport 16 --ctrepldstport 18 --ctexpire 10 --ctstatus SEEN_REPLY --ctdir \
-         ORIGINAL -j ACCEPT",
+        "libxt_conntrack.txlate:52",
         "correction: as for `--ctexpire 3` (upstream's `ct expiration 10` is 10 000 ms only, `--ctexpire 10` \
          any expiry from 10 s to 10.999 s); the other tests differ only in order and in `ct original ip saddr` \
          for `ct original saddr` (the same address in an ip table, as for `--ctorigsrc`)",
     ),
-    ("iptables-translate -A INPUT -p icmp -m length --length 86:0xffff -j DROP", LENGTH),
-    ("iptables-translate -A INPUT -p udp -m length --length :400", LENGTH),
-    ("iptables-translate -A INPUT -p udp -m length --length 40", LENGTH),
-    ("iptables-translate -A INPUT -p udp -m length ! --length 40", LENGTH),
+    ("libxt_length.txlate:1", LENGTH),
+    ("libxt_length.txlate:4", LENGTH),
+    ("libxt_length.txlate:7", LENGTH),
+    ("libxt_length.txlate:10", LENGTH),
     (
-        "iptables-translate -A OUTPUT -m statistic --mode random --probability 0.1",
+        "libxt_statistic.txlate:7",
         "equivalent: xt_statistic matches when `(random u32 & 0x7fffffff) < K`; `numgen random mod 2147483648` \
          is `random u32 >> 1`, uniform on the same 2^31 values: the same probability K / 2^31, each packet \
          drawn anew (docs/dev/nft-mapping.md, statistic: both forms are exact in law)",
     ),
     (
-        "iptables-translate -A INPUT -p tcp --tcp-option 23",
+        "libxt_tcp.txlate:28",
         "equivalent: the kernel's tcp option test (`nft_exthdr_tcp_eval`) reads \"absent\" on any packet that \
          is not tcp, so `exists` fails there with or without ipt's `meta l4proto tcp` (non-first fragments: \
          see Fragments above)",
     ),
     (
-        "iptables-translate -A INPUT -p tcp ! --tcp-option 23",
-        "ipt is wrong: `tcp option 23 missing` holds on non-first tcp fragments, which xt's tcp match never \
-         matches (kernel-checked on Linux 6.18.44: 5 crafted non-first fragments matched ipt's rule, none \
-         `-p tcp ! --tcp-option 23` in iptables-legacy; on kernels that check `fragoff`, \
-         `nft_tcp_header_pointer` fails and the test reads \"absent\" all the same); ipt needs a guard such \
-         as `ip frag-off & 0x1fff == 0`. Upstream is worse: without `meta l4proto tcp` its rule also matches \
-         every packet that is not tcp",
+        "libxt_tcp.txlate:31",
+        "correction: upstream's rule has no `meta l4proto tcp`, so it also matches every packet that is not \
+         tcp; and without the first-fragment guard ipt adds, `tcp option 23 missing` holds on non-first tcp \
+         fragments, which xt's tcp match never matches (kernel-checked on Linux 6.18.44: 5 crafted non-first \
+         fragments matched the unguarded rule, none `-p tcp ! --tcp-option 23` in iptables-legacy)",
     ),
-    ("iptables-translate -I OUTPUT -p tcp --sport 0:65535 -j ACCEPT", ANY_PORT),
-    ("iptables-translate -I OUTPUT -p udp --sport 0:65535 -j ACCEPT", ANY_PORT),
+    ("libxt_tcp.txlate:34", ANY_PORT),
+    ("libxt_udp.txlate:13", ANY_PORT),
 ];
 
 const QUEUE_EQUIVALENT: &str = "equivalent: nft adds the `meta l4proto tcp` ipt writes before a tcp port test itself, \
@@ -121,8 +128,17 @@ const ANY_PORT: &str = "correction, on kernels whose transport-header loads fail
 /// One vector: a command and the nft lines upstream expects.
 struct Vector {
     file: String,
+    /// The command's line in its file.
+    line: usize,
     command: String,
     expected: Vec<String>,
+}
+
+impl Vector {
+    /// `file:line`: how the record names a vector (it does not quote upstream's text).
+    fn place(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
 }
 
 /// The vectors of every `.txlate` file, in file order.
@@ -140,7 +156,7 @@ fn vectors() -> Vec<Vector> {
         let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut current: Option<Vector> = None;
-        for line in text.lines().map(str::trim) {
+        for (number, line) in text.lines().map(str::trim).enumerate() {
             if line.is_empty() {
                 out.extend(current.take());
             } else if line.starts_with('#') {
@@ -152,7 +168,12 @@ fn vectors() -> Vec<Vector> {
                 }
             } else {
                 out.extend(current.take());
-                current = Some(Vector { file: file.clone(), command: line.to_string(), expected: Vec::new() });
+                current = Some(Vector {
+                    file: file.clone(),
+                    line: number + 1,
+                    command: line.to_string(),
+                    expected: Vec::new(),
+                });
             }
         }
         out.extend(current);
@@ -271,7 +292,27 @@ enum Ipt {
         /// Every chain of the table, as regular chains (for the bytecode comparison).
         chains: Vec<(String, Vec<String>)>,
         nft_family: &'static str,
+        /// Whether ipt added its first-fragment guard (left out of `rules` and `chains`, which
+        /// are compared with upstream's rule).
+        guarded: bool,
     },
+}
+
+/// ipt's rules without its first-fragment guard (docs/translate.md, "Fragments"): the IPv4
+/// test is dropped, and of an IPv6 rule's two cases the second is.
+fn unguarded(rules: Vec<String>) -> (Vec<String>, bool) {
+    let mut guarded = false;
+    let mut out = Vec::new();
+    for rule in rules {
+        if rule.starts_with("frag frag-off 0 ") || rule.contains(" frag frag-off 0 ") {
+            guarded = true;
+            continue;
+        }
+        let stripped = rule.replacen("ip frag-off & 0x1fff == 0 ", "", 1).replacen("exthdr frag missing ", "", 1);
+        guarded |= stripped != rule;
+        out.push(stripped);
+    }
+    (out, guarded)
 }
 
 fn reason(d: &ipt::diag::Diagnostic) -> String {
@@ -299,10 +340,18 @@ fn run_ipt(dump: &Dump) -> Ipt {
         r.write(&mut s);
         s
     };
-    let chains: Vec<(String, Vec<String>)> =
-        table.chains.iter().map(|c| (c.name.clone(), c.rules.iter().map(text).collect())).collect();
+    let mut guarded = false;
+    let chains: Vec<(String, Vec<String>)> = table
+        .chains
+        .iter()
+        .map(|c| {
+            let (rules, g) = unguarded(c.rules.iter().map(text).collect());
+            guarded |= g;
+            (c.name.clone(), rules)
+        })
+        .collect();
     let rules = chains.iter().find(|(n, _)| *n == dump.chain).map(|(_, r)| r.clone()).unwrap_or_default();
-    Ipt::Translated { script, rules, chains, nft_family: table.family.as_str() }
+    Ipt::Translated { script, rules, chains, nft_family: table.family.as_str(), guarded }
 }
 
 /// Words separated by one space.
@@ -637,7 +686,7 @@ fn outcomes() -> Vec<Outcome> {
         } else if same_tests {
             Class::SameTests
         } else {
-            Class::Explained(EXPLAINED.iter().find(|(c, _)| *c == o.vector.command).map(|(_, e)| *e))
+            Class::Explained(EXPLAINED.iter().find(|(c, _)| *c == o.vector.place()).map(|(_, e)| *e))
         };
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -681,7 +730,7 @@ fn record(outcomes: &[Outcome]) -> String {
          Generated by `tests/tier/txlate.rs` (corpus tier: `IPT_CORPUS=... cargo test --features corpus-tests \
          --test corpus txlate`); `IPT_UPDATE_DOCS=1` rewrites it, and the test fails when it is stale.\n\n\
          The vectors are netfilter iptables 1.8.11's `extensions/*.txlate` (GPL-2.0), read in place from the \
-         corpus (`iptables-upstream/extensions/`); the commands and upstream's nft are quoted below for the \
+         corpus (`iptables-upstream/extensions/`); the record names each vector by file and line (it does not quote upstream's text, whose licence is not ours) and shows ipt's nft for the \
          comparison. Each `iptables-translate` (or `ip6tables-translate`) command becomes a one-rule dump: its \
          table (`-t`, else the table its target needs, else `filter`; `mangle` for a chain `filter` lacks), the \
          table's built-in chains and the user chains it names. `ipt translate` (default options) translates it.\n\n\
@@ -741,22 +790,25 @@ fn record(outcomes: &[Outcome]) -> String {
             Class::Explained(Some(e)) => (e.split(':').next().unwrap_or(e), Some(e.to_string())),
             Class::Explained(None) => ("not yet explained", None),
         };
-        let _ = writeln!(out, "- {} — **{label}**", code(&o.vector.command));
-        for line in &o.upstream {
-            let _ = writeln!(out, "  - upstream: {}", code(upstream_rule(line).unwrap_or(line)));
-        }
+        let _ = writeln!(out, "- `{}` — **{label}**", o.vector.place());
         match (&o.ipt, &o.class) {
             (_, Class::Refused(why)) => {
                 for w in why {
                     let _ = writeln!(out, "  - ipt refuses: {w}");
                 }
             }
-            (Some(Ipt::Translated { rules, .. }), _) => {
+            (Some(Ipt::Translated { rules, guarded, .. }), _) => {
                 if rules.is_empty() {
                     let _ = writeln!(out, "  - ipt: no rule");
                 }
                 for r in rules {
                     let _ = writeln!(out, "  - ipt: {}", code(r));
+                }
+                if *guarded {
+                    let _ = writeln!(
+                        out,
+                        "  - ipt also guards the rule to first fragments (docs/translate.md, \"Fragments\"); compared without the guard"
+                    );
                 }
             }
             _ => {}
@@ -825,13 +877,13 @@ fn translate_vectors_differences_are_equivalent_or_corrections() {
             _ => {}
         }
     }
-    for (command, why) in EXPLAINED {
+    for (place, why) in EXPLAINED {
         if *why == QUEUE_EQUIVALENT {
             continue; // shown by the kernel's bytecode where it has nft_queue
         }
-        let used = outcomes.iter().any(|o| o.vector.command == *command && matches!(o.class, Class::Explained(_)));
+        let used = outcomes.iter().any(|o| o.vector.place() == *place && matches!(o.class, Class::Explained(_)));
         if !used {
-            problems.push(format!("EXPLAINED holds a vector that needs no explanation: {command}"));
+            problems.push(format!("EXPLAINED holds a vector that needs no explanation: {place}"));
         }
     }
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
