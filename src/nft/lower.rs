@@ -277,6 +277,8 @@ impl Context<'_> {
                 }
                 StatisticMode::Nth { every, packet } => {
                     let op = if s.invert { "!= " } else { "" };
+                    // the model keeps `--every N` as the kernel does, N - 1
+                    let every = u64::from(every) + 1;
                     out.exprs.push(Expr::Effect(format!("numgen inc mod {every} {op}{packet}")));
                 }
             },
