@@ -72,10 +72,13 @@ pub fn run(args: &TranslateArgs, out: &Output) -> Status {
             env!("CARGO_PKG_VERSION"),
             names.join(", ")
         )),
-        TranslateFormat::Json => {
-            let _ = writeln!(std::io::stderr(), "--format json is not implemented yet");
-            return Status::Trouble;
-        }
+        TranslateFormat::Json => match translation.script.json_text() {
+            Ok(text) => text,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "{e}");
+                return Status::Trouble;
+            }
+        },
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     super::leak(loaded);

@@ -9,3 +9,4 @@ mod roundtrip;
 mod save_vectors;
 pub mod support;
 mod targets_extra;
+mod translate_json;
