@@ -4,6 +4,8 @@
 
 #[path = "tier/netns.rs"]
 mod netns;
+#[path = "tier/nft_json.rs"]
+mod nft_json;
 
 use std::path::{Path, PathBuf};
 
@@ -419,4 +421,27 @@ fn every_unreachable_rule_in_the_corpus_is_decided_earlier_for_sampled_packets()
     }
     eprintln!("{findings} unreachable rules in the corpus, {packets} sampled packets each decided earlier");
     assert!(findings > 0, "the corpus has unreachable rules; the analysis found none");
+}
+
+/// Every restore file that ipt translates (with and without `--no-optimize`, and as one inet
+/// table): its `--format json` loads as the same ruleset as its nft script.
+#[test]
+fn translate_json_loads_as_the_same_ruleset_as_the_nft_script() {
+    nft_json::require_nft();
+    let mut failures = Vec::new();
+    let mut same = 0;
+    for entry in manifest().iter().filter(|e| e.format == "restore") {
+        let text = String::from_utf8_lossy(&read(entry)).into_owned();
+        for (flags, options) in nft_json::option_sets() {
+            let Some(translated) = nft_json::translate_dump(&entry.path, &text, &options) else { continue };
+            match nft_json::compare(&translated) {
+                Ok(nft_json::Outcome::Same) => same += 1,
+                Ok(nft_json::Outcome::BothRefused(why)) => eprintln!("{} {flags}: nft refuses both: {why}", entry.path),
+                Err(diff) => failures.push(format!("{} {flags}: {diff}", entry.path)),
+            }
+        }
+    }
+    eprintln!("{same} corpus translations load as the same ruleset from nft text and from JSON");
+    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(same > 100, "only {same} corpus translations compared");
 }
