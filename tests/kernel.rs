@@ -160,3 +160,40 @@ fn same_place(text: &str, kernel: Option<u32>, ipt: Option<u32>) -> bool {
     let section_start = (1..kernel).rev().find(|&n| at(n).is_some_and(|l| l.starts_with('*'))).unwrap_or(1);
     section_end && (section_start..kernel).contains(&ipt)
 }
+
+#[allow(dead_code, reason = "only the generator is used")]
+#[path = "../benches/kube_dump.rs"]
+mod kube_dump;
+#[path = "tier/nft_json.rs"]
+mod nft_json;
+
+/// `ipt translate --format json` makes the same ruleset as the nft script: every translate and
+/// nft-mapping fixture that translates, and a kube-proxy dump, each with and without
+/// `--no-optimize` (and as one inet table), loaded both ways and listed back by nft.
+#[test]
+fn translate_json_loads_as_the_same_ruleset_as_the_nft_script() {
+    nft_json::require_nft();
+    let mut dumps: Vec<(String, String)> = Vec::new();
+    for dir in ["translate", "nft-mapping"] {
+        for path in fixture_files(dir) {
+            let name = format!("fixtures/{dir}/{}", path.file_name().unwrap_or_default().to_string_lossy());
+            dumps.push((name, std::fs::read_to_string(&path).expect("fixture")));
+        }
+    }
+    dumps.push(("kube-proxy dump, 200 services".into(), kube_dump::kube_dump(200, 3)));
+    let mut failures = Vec::new();
+    let mut same = 0;
+    for (name, dump) in &dumps {
+        for (flags, options) in nft_json::option_sets() {
+            let Some(translated) = nft_json::translate_dump(name, dump, &options) else { continue };
+            match nft_json::compare(&translated) {
+                Ok(nft_json::Outcome::Same) => same += 1,
+                Ok(nft_json::Outcome::BothRefused(why)) => eprintln!("{name} {flags}: nft refuses both: {why}"),
+                Err(diff) => failures.push(format!("{name} {flags}: {diff}")),
+            }
+        }
+    }
+    eprintln!("{same} translations load as the same ruleset from nft text and from JSON");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(same >= 30, "only {same} translations compared");
+}

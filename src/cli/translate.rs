@@ -60,10 +60,15 @@ pub fn run(args: &TranslateArgs, out: &Output) -> Status {
         TranslateFormat::Nft => {
             let _ = translation.script.write(&header, &mut std::io::stdout().lock());
         }
-        TranslateFormat::Json => {
-            let _ = writeln!(std::io::stderr(), "--format json is not implemented yet");
-            return Status::Trouble;
-        }
+        TranslateFormat::Json => match translation.script.json_text() {
+            Ok(text) => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "{e}");
+                return Status::Trouble;
+            }
+        },
     }
     if args.stats {
         let s = translation.stats();

@@ -7,6 +7,7 @@
 //! ([`optimize`]) then merges runs of rules into sets and verdict maps where that is exact.
 
 pub mod ir;
+mod json;
 mod lower;
 mod names;
 mod optimize;
@@ -15,6 +16,7 @@ mod stats;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub use ir::NftFamily;
+pub use json::UnknownFragment;
 pub use stats::Stats;
 
 use crate::diag::Diagnostic;

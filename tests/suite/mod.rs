@@ -10,3 +10,4 @@ mod save_vectors;
 pub mod support;
 mod targets_extra;
 mod translate;
+mod translate_json;

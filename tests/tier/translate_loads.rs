@@ -7,10 +7,8 @@ use ipt::load::{LoadOptions, load};
 use ipt::nft::{Input, Options, translate};
 use ipt::source::Source;
 
+use crate::kube_dump;
 use crate::netns::{nft_load, require_kernel, require_nft};
-
-#[path = "../../benches/kube_dump.rs"]
-mod kube_dump;
 
 fn translated(name: &str, text: &str, optimize: bool) -> Option<String> {
     let source = Source::new(name.to_string(), text.to_string());
