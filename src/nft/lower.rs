@@ -459,6 +459,25 @@ impl Context<'_> {
             self.state_test(ct_state(state, span)?, span, out, split)?;
         }
         let ip = self.ip();
+        // nft reads a conntrack port only once it knows the protocol (and, in inet, the family)
+        let ports = [&ct.orig_src_port, &ct.orig_dst_port, &ct.repl_src_port, &ct.repl_dst_port];
+        if ports.iter().any(|p| p.is_some()) {
+            if ct.proto.as_ref().is_none_or(|p| p.invert) {
+                return refuse(
+                    span,
+                    "a conntrack port without --ctproto",
+                    "nft reads a conntrack port only for a known protocol",
+                );
+            }
+            if self.nft == NftFamily::Inet {
+                let nfproto = if self.v6() { "ipv6" } else { "ipv4" };
+                out.exprs.push(Expr::Cmp {
+                    key: Key::Other("meta nfproto".into()),
+                    neg: false,
+                    value: Value::One(nfproto.into()),
+                });
+            }
+        }
         if let Some(p) = &ct.proto {
             out.exprs.push(Expr::Cmp {
                 key: Key::Other("ct original protocol".into()),
