@@ -325,8 +325,12 @@ fn translate_table(
             user_chains.push(Chain { name: hook.as_str().into(), base: Some(base(name, hook, Policy::Accept)), rules });
         }
     }
-    let chains = order_chains(user_chains);
-    Table { family, name: format!("{}{}", options.table_prefix, name.as_str()), chains }
+    let mut table = Table { family, name: format!("{}{}", options.table_prefix, name.as_str()), chains: user_chains };
+    if options.optimize {
+        optimize::inline(&mut table);
+    }
+    table.chains = order_chains(table.chains);
+    table
 }
 
 /// Whether the dumps' tables of one family turn conntrack on when loaded (a nat table, or a

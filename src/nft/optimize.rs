@@ -19,6 +19,110 @@
 use super::ir::{Expr, Key, Rule, Value, Verdict, Vmap};
 use rustc_hash::FxHashSet as HashSet;
 
+/// Inlines each chain that one unconditional `jump` calls and nothing else: the jump's rule is
+/// replaced by the chain's rules. Exact when the chain has no `return` and no `goto` (which
+/// would leave the caller, not the chain, once inlined): a packet meets the same rules in the
+/// same order, and goes on after them as it would after the jump.
+pub fn inline(table: &mut super::ir::Table) {
+    use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+    let mut calls: HashMap<&str, usize> = HashMap::default();
+    for rule in table.chains.iter().flat_map(|c| &c.rules) {
+        for callee in rule.callees() {
+            *calls.entry(callee).or_default() += 1;
+        }
+    }
+    let leaves_no_way_out = |c: &super::ir::Chain| {
+        c.base.is_none()
+            && c.rules.iter().all(|r| {
+                let mut verdicts =
+                    r.verdict.iter().chain(r.vmap.iter().flat_map(|v| v.elements.iter().map(|(_, v)| v)));
+                verdicts.all(|v| !matches!(v, Verdict::Return | Verdict::Goto(_)))
+            })
+    };
+    let candidates: HashSet<&str> = table
+        .chains
+        .iter()
+        .filter(|c| calls.get(c.name.as_str()) == Some(&1) && leaves_no_way_out(c))
+        .map(|c| c.name.as_str())
+        .collect();
+    // the chains an unconditional jump will be replaced by (each has that one caller)
+    let inlined: HashSet<String> = table
+        .chains
+        .iter()
+        .flat_map(|c| c.rules.iter().filter_map(|r| inline_target(r, &c.name, &candidates)))
+        .map(str::to_string)
+        .collect();
+    if inlined.is_empty() {
+        return;
+    }
+    let mut bodies: HashMap<String, Vec<Rule>> = HashMap::default();
+    let mut kept = Vec::with_capacity(table.chains.len() - inlined.len());
+    for chain in std::mem::take(&mut table.chains) {
+        if inlined.contains(&chain.name) {
+            bodies.insert(chain.name, chain.rules);
+        } else {
+            kept.push(chain);
+        }
+    }
+    let names: HashSet<&str> = inlined.iter().map(String::as_str).collect();
+    for chain in &mut kept {
+        let rules = std::mem::take(&mut chain.rules);
+        chain.rules = expand(rules, &chain.name, &names, &mut bodies);
+    }
+    table.chains = kept;
+}
+
+/// The chain an unconditional `jump` rule (nothing but the jump, and maybe a comment) calls,
+/// when it is one of `candidates`.
+fn inline_target<'a>(rule: &'a Rule, chain: &str, candidates: &rustc_hash::FxHashSet<&str>) -> Option<&'a str> {
+    match &rule.verdict {
+        Some(Verdict::Jump(callee))
+            if rule.exprs.is_empty()
+                && rule.stmts.is_empty()
+                && rule.vmap.is_none()
+                && callee != chain
+                && candidates.contains(callee.as_str()) =>
+        {
+            Some(callee)
+        }
+        _ => None,
+    }
+}
+
+/// A chain's rules with each inlined jump replaced by its chain's rules, themselves expanded.
+fn expand(
+    rules: Vec<Rule>,
+    chain: &str,
+    inlined: &rustc_hash::FxHashSet<&str>,
+    bodies: &mut rustc_hash::FxHashMap<String, Vec<Rule>>,
+) -> Vec<Rule> {
+    let mut out = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let target = match &rule.verdict {
+            Some(Verdict::Jump(callee))
+                if rule.exprs.is_empty() && rule.stmts.is_empty() && rule.vmap.is_none() && callee != chain =>
+            {
+                inlined.contains(callee.as_str()).then(|| callee.clone())
+            }
+            _ => None,
+        };
+        let Some(callee) = target else {
+            out.push(rule);
+            continue;
+        };
+        let body = bodies.remove(&callee).expect("an inlined chain has one caller");
+        let mut body = expand(body, &callee, inlined, bodies);
+        if let (Some(comment), Some(first)) = (rule.comment, body.first_mut()) {
+            first.comment = Some(match first.comment.take() {
+                Some(own) => format!("{comment}; {own}"),
+                None => comment,
+            });
+        }
+        out.extend(body);
+    }
+    out
+}
+
 /// Merges the runs of one chain's rules.
 pub fn rules(chain_rules: &mut Vec<Rule>) {
     if chain_rules.len() < 2 {

@@ -106,11 +106,27 @@ fn a_jump_repeated_on_the_same_values_is_not_merged() {
 #[test]
 fn names_nft_cannot_read_are_renamed_with_a_warning() {
     let dump = format!("{FILTER}:accept - [0:0]\n-A INPUT -j accept\n-A accept -j ACCEPT\nCOMMIT\n");
-    let run = translate_text(&dump, &[]);
+    // (optimised, the chain would be inlined: its only caller jumps to it unconditionally)
+    let run = translate_text(&dump, &["--no-optimize"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("\tchain chain_accept {\n"), "{}", run.stdout);
     assert!(run.stdout.contains("\t\tjump chain_accept\n"), "{}", run.stdout);
     assert!(run.stderr.contains("ipt::translate::renamed_chain"), "{}", run.stderr);
+}
+
+#[test]
+fn a_chain_one_unconditional_jump_calls_is_inlined_unless_it_returns() {
+    let dump = format!(
+        "{FILTER}:ONCE - [0:0]\n:BACK - [0:0]\n-A INPUT -m comment --comment \"to once\" -j ONCE\n-A INPUT -j BACK\n\
+         -A ONCE -s 192.0.2.1/32 -j DROP\n-A ONCE -j LOG\n-A BACK -s 192.0.2.2/32 -j RETURN\n-A BACK -j DROP\nCOMMIT\n"
+    );
+    let run = translate_text(&dump, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("chain ONCE"), "{}", run.stdout);
+    assert_eq!(
+        rule_lines(&run.stdout),
+        ["ip saddr 192.0.2.2 return", "drop", "ip saddr 192.0.2.1 drop comment \"to once\"", "log", "jump BACK"]
+    );
 }
 
 #[test]
