@@ -230,6 +230,12 @@ fn test(text: &str) -> Json1 {
     let w = words(text);
     match w.as_slice() {
         ["tcp", "option", kind, state @ ("exists" | "missing")] => tcp_option(text, kind, state),
+        // the IPv6 first-fragment guard: no fragment header, or one at offset 0
+        ["exthdr", "frag", "missing"] => Ok(match_json("==", json!({"exthdr": {"name": "frag"}}), json!(false))),
+        ["frag", "frag-off", offset] => {
+            let Some(offset) = number(offset) else { return unknown(text) };
+            Ok(match_json("==", json!({"exthdr": {"name": "frag", "field": "frag-off"}}), json!(offset)))
+        }
         [key @ .., "&", mask, op, right] if COMPARE.contains(op) => masked(text, key, mask, op, right),
         [key @ .., "!", flags] => flags_clear(text, key, flags),
         [key @ .., op @ ("<" | ">"), right] => Ok(match_json(op, key_or_unknown(text, key)?, value(right))),

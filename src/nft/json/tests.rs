@@ -283,3 +283,12 @@ fn unknown_fragments_are_errors() {
 fn words_keep_quoted_strings_whole() {
     assert_eq!(words(r#"log prefix "a b" level info"#), ["log", "prefix", "\"a b\"", "level", "info"]);
 }
+
+#[test]
+fn fragment_test_ipv6_first_fragment_guard() {
+    assert_eq!(t("exthdr frag missing"), r#"{"match":{"left":{"exthdr":{"name":"frag"}},"op":"==","right":false}}"#);
+    assert_eq!(
+        t("frag frag-off 0"),
+        r#"{"match":{"left":{"exthdr":{"field":"frag-off","name":"frag"}},"op":"==","right":0}}"#
+    );
+}
