@@ -168,6 +168,16 @@ class Topo:
         for ns, cmds in batch.items():
             run(["ip", "-n", ns, "-batch", "-"], inp="\n".join(cmds) + "\n")
         run(["nft", "-f", "-"], ns=fw, inp=HARNESS_TABLE)
+        # a fragment that is never completed must not time out during the run: the ICMP "reassembly
+        # time exceeded" would come back during some later packet's window (conntrack's IPv6
+        # queue has its own timeout, there once the table above loaded nf_defrag_ipv6)
+        frag_time = [("net.ipv4.ipfrag_time", 3600), ("net.ipv6.ip6frag_time", 3600)]
+        for ns in (c, fw, s):
+            sysctls(ns, frag_time)
+        with InNs(fw):
+            frag6 = os.path.exists("/proc/sys/net/netfilter/nf_conntrack_frag6_timeout")
+        if frag6:
+            sysctls(fw, [("net.netfilter.nf_conntrack_frag6_timeout", 3600)])
         with InNs(c):
             self.c_sock = packet_socket("vclient")
         with InNs(s):
@@ -228,9 +238,12 @@ def describe(pkt, tag, depth=0):
     if len(pkt) < 20:
         return "short packet"
     ver = pkt[0] >> 4
+    offset, more = 0, False
     if ver == 4:
         ihl = (pkt[0] & 0xf) * 4
         ident, proto = struct.unpack("!H", pkt[4:6])[0], pkt[9]
+        fo = struct.unpack("!H", pkt[6:8])[0]
+        offset, more = (fo & 0x1fff) * 8, bool(fo & 0x2000)
         src, dst = addr_text(4, pkt[12:16]), addr_text(4, pkt[16:20])
         ours = ident == tag
         l4 = pkt[ihl:]
@@ -244,9 +257,19 @@ def describe(pkt, tag, depth=0):
             return None             # link-local source or multicast: MLD reports and the like
         l4 = pkt[40:]
         icmp = 58
+        if proto == 44 and len(l4) >= 8:    # a fragment header (the only one the harness sends)
+            proto, fo = l4[0], struct.unpack("!H", l4[2:4])[0]
+            offset, more = fo & 0xfff8, bool(fo & 1)
+            l4 = l4[8:]
     else:
         return "not IP (version %d)" % ver
     mark = " ours" if ours else ""
+    if offset:
+        # a later fragment: its payload is no header (it may look like one: the harness sends a copy)
+        name = {6: "tcp", 17: "udp", icmp: "icmp" if ver == 4 else "icmpv6"}.get(proto, "proto %d" % proto)
+        return "%s fragment %s > %s at %d%s%s" % (name, src, dst, offset, " more" if more else "", mark)
+    if more:
+        mark = " first fragment" + mark
     if proto in (6, 17) and len(l4) >= 4:
         sport, dport = struct.unpack("!HH", l4[:4])
         if proto == 6 and len(l4) >= 14:
@@ -320,28 +343,84 @@ class Pkt:
         self.flags = spec.get("flags", "S")
         self.icmp_type, self.icmp_code = spec.get("icmp_type", 8), spec.get("icmp_code", 0)
         self.mark = spec.get("mark")
+        # None: one whole packet; "first", "later": that fragment alone; "both": first, then later
+        self.frag = spec.get("frag")
+        if self.frag not in (None, "first", "later", "both"):
+            raise Fail("fragment %r: first, later or both" % self.frag)
         for a in (self.src, self.dst):
             ip = ipaddress.ip_address(a)
             if ip.version != self.family or not any(ip in n for n in ALLOWED_NETS if n.version == ip.version):
                 raise Fail("address %s is not IPv%d or outside the ranges this harness may use" % (a, self.family))
 
 
+# The first fragment carries this many bytes of the transport datagram (its whole header and a
+# little payload); the later fragment carries as many again, at this offset.
+FIRST_BYTES = 24
+
+
+def l4_datagram(p):
+    """The transport datagram of a fragmented packet: the header and payload of the whole packet
+    (kt.l4_segment), padded to FIRST_BYTES, then a copy of that much again, so that a later
+    fragment's payload looks like the header (the same ports, flags, ICMP type), with the checksum
+    and UDP length of the whole."""
+    proto, seg = kt.l4_segment(p, p.src, p.dst)
+    head = (seg + b"\0" * FIRST_BYTES)[:FIRST_BYTES]
+    data = bytearray(head + head)
+    off = {"tcp": 16, "udp": 6, "icmp": 2}[p.proto]
+    data[off:off + 2] = b"\0\0"
+    if p.proto == "udp":
+        data[4:6] = struct.pack("!H", len(data))
+    af = socket.AF_INET if p.family == 4 else socket.AF_INET6
+    s, d = socket.inet_pton(af, p.src), socket.inet_pton(af, p.dst)
+    if p.family == 4 and p.proto == "icmp":
+        c = kt.csum(bytes(data))
+    else:
+        pseudo = s + d + (struct.pack("!BBH", 0, proto, len(data)) if p.family == 4
+                          else struct.pack("!IxxxB", len(data), proto))
+        c = kt.csum(pseudo + bytes(data)) or (0xffff if p.proto == "udp" else 0)
+    data[off:off + 2] = struct.pack("!H", c)
+    return proto, s, d, bytes(data)
+
+
+def fragments(p, tag):
+    """The IP packets of a fragmented packet p, in the order they are sent: p.frag says which."""
+    proto, s, d, data = l4_datagram(p)
+    parts = {"first": [(0, True)], "later": [(FIRST_BYTES, False)],
+             "both": [(0, True), (FIRST_BYTES, False)]}[p.frag]
+    out = []
+    for offset, more in parts:
+        payload = data[offset:offset + FIRST_BYTES]
+        if p.family == 4:
+            h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), tag, (offset // 8) | (0x2000 if more else 0),
+                            64, proto, 0, s, d)
+            out.append(h[:10] + struct.pack("!H", kt.csum(h)) + h[12:] + payload)
+        else:
+            fh = struct.pack("!BBHI", proto, 0, offset | (1 if more else 0), tag)
+            out.append(struct.pack("!IHBB16s16s", (6 << 28) | tag, 8 + len(payload), 44, 64, s, d) + fh + payload)
+    return out
+
+
 def send(topo, p, tag):
-    """Sends one packet into a topology; the errno name when fwhost's send fails, else None."""
-    pkt = kt.ip_packet(p, p.src, p.dst, tag)
+    """Sends one packet (or its fragments, one after the other) into a topology; the errno name
+    of each send from fwhost that failed."""
+    pkts = fragments(p, tag) if p.frag else [kt.ip_packet(p, p.src, p.dst, tag)]
+    failed = []
     if p.origin == "fwhost":
         s = topo.raw4 if p.family == 4 else topo.raw6
         s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, int(p.mark, 0) if p.mark else 0)
-        try:
-            s.sendto(pkt, (p.dst, 0))
-        except OSError as e:
-            return "send failed: %s" % (os.strerror(e.errno) if e.errno else e)
-        return None
+        for pkt in pkts:
+            try:
+                s.sendto(pkt, (p.dst, 0))
+            except OSError as e:
+                failed.append("send failed: %s" % (os.strerror(e.errno) if e.errno else e))
+        return failed
     sock, dmac, smac = ((topo.c_sock, MACS["fw_client"], MACS["client"]) if p.origin == "client"
                         else (topo.s_sock, MACS["fw_server"], MACS["server"]))
     et = 0x0800 if p.family == 4 else 0x86dd
-    sock.send(bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + struct.pack("!H", et) + pkt)
-    return None
+    for pkt in pkts:
+        sock.send(bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + struct.pack("!H", et)
+                  + pkt)
+    return failed
 
 
 class Tags:
@@ -377,9 +456,7 @@ def observe(topos, p, tags, settle, quiet):
         read_frames(t, -1, [])          # whatever is still on its way from before: not this packet's
     seen = [[] for _ in topos]
     for t, s in zip(topos, seen):
-        r = send(t, p, tag)
-        if r:
-            s.append(r)
+        s.extend(send(t, p, tag))
     start = last = time.monotonic()
     socks = [x for t in topos for x in t.sockets()]
     while True:
@@ -415,11 +492,15 @@ def load_all(topos, loaders, case, workdir):
     (ok, message) per loader."""
     procs = []
     for t, ld, f in zip(topos, loaders, case["files"]):
+        # conntrack on (the harness's table) unless the case says it must stay off: a stateless
+        # ruleset, where fragments reach the chains as they are (no reassembly)
+        nft_reset = "printf 'flush ruleset\\n%%s' %s | nft -f -" % sh_quote(
+            HARNESS_TABLE if case.get("conntrack", True) else "")
         if ld["reset"] == "legacy":
             empty = os.path.join(workdir, "empty.rules")
-            reset = "iptables-legacy-restore < %s && ip6tables-legacy-restore < %s" % (empty, empty)
+            reset = "iptables-legacy-restore < %s && ip6tables-legacy-restore < %s && %s" % (empty, empty, nft_reset)
         else:
-            reset = "printf 'flush ruleset\\n%%s' %s | nft -f -" % sh_quote(HARNESS_TABLE)
+            reset = nft_reset
         load = ld["load"].replace("{file}", sh_quote(f)).replace("{family}", str(case["family"]))
         script = "(%s) || { echo 'translate-kernel: the reset failed' >&2; exit 99; }\n%s\n" % (reset, load)
         procs.append(subprocess.Popen(["ip", "netns", "exec", t.fw, "sh", "-c", script],

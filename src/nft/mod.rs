@@ -333,28 +333,36 @@ fn translate_table(
     table
 }
 
-/// Whether the dumps' tables of one family turn conntrack on when loaded (a nat table, or a
+/// Whether the dumps' tables of one family turn conntrack on when loaded (a NAT target, or a
 /// match or target that needs connections), which reassembles fragments before any chain. The
 /// translation turns it on exactly when the dumps do: the same matches become `ct` expressions.
+/// A nat table by itself does not (legacy's nor nft's nat chains: an empty one leaves later
+/// fragments to the filter chains, tests/tier/translate_kernel.rs).
 fn uses_conntrack(inputs: &[Input<'_>], family: Family) -> bool {
     use crate::model::{MatchKind, TargetKind};
     inputs.iter().flat_map(|i| &i.ruleset.tables).filter(|t| t.family == family).any(|t| {
-        t.name == TableName::Nat
-            || t.chains.iter().flat_map(|c| &c.rules).any(|r| {
-                matches!(r.target.kind, TargetKind::Connmark(_))
-                    || matches!(&r.target.kind, TargetKind::Ct(ct) if !ct.is_notrack_only())
-                    || r.matches.iter().any(|m| {
-                        matches!(
-                            m.kind,
-                            MatchKind::State(_)
-                                | MatchKind::Conntrack(_)
-                                | MatchKind::Connmark(_)
-                                | MatchKind::Helper(_)
-                                | MatchKind::Connlimit(_)
-                                | MatchKind::Connbytes(_)
-                        )
-                    })
-            })
+        t.chains.iter().flat_map(|c| &c.rules).any(|r| {
+            matches!(
+                r.target.kind,
+                TargetKind::Connmark(_)
+                    | TargetKind::Dnat(_)
+                    | TargetKind::Snat(_)
+                    | TargetKind::Masquerade(_)
+                    | TargetKind::Redirect(_)
+                    | TargetKind::Netmap(_)
+            ) || matches!(&r.target.kind, TargetKind::Ct(ct) if !ct.is_notrack_only())
+                || r.matches.iter().any(|m| {
+                    matches!(
+                        m.kind,
+                        MatchKind::State(_)
+                            | MatchKind::Conntrack(_)
+                            | MatchKind::Connmark(_)
+                            | MatchKind::Helper(_)
+                            | MatchKind::Connlimit(_)
+                            | MatchKind::Connbytes(_)
+                    )
+                })
+        })
     })
 }
 

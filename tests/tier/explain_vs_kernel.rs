@@ -64,6 +64,31 @@ pub struct HarnessPacket {
     pub icmp_code: u8,
     /// SO_MARK of fwhost's socket, as written (`0x1`).
     pub mark: Option<String>,
+    /// Sent as fragments (the translate harness only: scripts/translate-kernel.py).
+    pub frag: Option<Frag>,
+}
+
+/// Which fragments of a packet the translate harness sends: its transport datagram is cut in
+/// two, the first carrying the whole header, the later one a copy of it (a later fragment's
+/// payload that looks like the header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frag {
+    /// The first fragment alone (offset 0, more fragments).
+    First,
+    /// The later fragment alone (offset 24, the last).
+    Later,
+    /// Both, in order: a host that reassembles gets the whole packet.
+    Both,
+}
+
+impl Frag {
+    pub fn name(self) -> &'static str {
+        match self {
+            Frag::First => "first",
+            Frag::Later => "later",
+            Frag::Both => "both",
+        }
+    }
 }
 
 fn is_v6(addr: &str) -> bool {
@@ -97,7 +122,7 @@ impl HarnessPacket {
                 "-4" => family = Some(4),
                 "-6" => family = Some(6),
                 name @ ("--from" | "--proto" | "--src" | "--dst" | "--sport" | "--dport" | "--flags"
-                | "--icmp-type" | "--icmp-code" | "--mark") => {
+                | "--icmp-type" | "--icmp-code" | "--mark" | "--frag") => {
                     let value = words.get(i + 1).ok_or(format!("{name} needs a value"))?;
                     opt.insert(name, value);
                     i += 1;
@@ -162,6 +187,13 @@ impl HarnessPacket {
         if mark.is_some() && origin != Origin::Fwhost {
             return Err("--mark needs --from fwhost".into());
         }
+        let frag = match opt.get("--frag").copied() {
+            None => None,
+            Some("first") => Some(Frag::First),
+            Some("later") => Some(Frag::Later),
+            Some("both") => Some(Frag::Both),
+            Some(other) => return Err(format!("--frag {other} (first, later or both)")),
+        };
         Ok(HarnessPacket {
             origin,
             family,
@@ -174,6 +206,7 @@ impl HarnessPacket {
             icmp_type: u8::try_from(icmp_type).map_err(|_| "--icmp-type".to_string())?,
             icmp_code: u8::try_from(icmp_code).map_err(|_| "--icmp-code".to_string())?,
             mark,
+            frag,
         })
     }
 
@@ -197,6 +230,9 @@ impl HarnessPacket {
         }
         if let Some(mark) = &self.mark {
             s += &format!(" --mark {mark}");
+        }
+        if let Some(frag) = self.frag {
+            s += &format!(" --frag {}", frag.name());
         }
         s
     }
@@ -228,6 +264,7 @@ impl HarnessPacket {
     /// ports as sent, the interface it arrives on, fwhost's addresses as `--local`, and the
     /// harness routes (`routes` is the routes file of this packet's family).
     pub fn explain_args(&self, routes: &str) -> Vec<String> {
+        assert!(self.frag.is_none(), "explain's harness sends no fragments (`--frag` is the translate harness's)");
         let mut a: Vec<String> =
             ["--format", "json", "--backend", "nft", "--src", &self.src, "--dst", &self.dst].map(String::from).to_vec();
         let mut push = |k: &str, v: &str| {
@@ -891,5 +928,9 @@ mod tests {
         assert_eq!(HarnessPacket::parse(&p.to_line()), Ok(p));
         assert!(HarnessPacket::parse("--from client --client-if lan").is_err());
         assert!(HarnessPacket::parse("--from client --mark 0x1").is_err());
+        let p = HarnessPacket::parse("--from client --proto udp --frag later").expect("parses");
+        assert_eq!(p.frag, Some(Frag::Later));
+        assert_eq!(HarnessPacket::parse(&p.to_line()), Ok(p));
+        assert!(HarnessPacket::parse("--from client --frag middle").is_err());
     }
 }

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
-use crate::explain_gen::generate_many;
-use crate::explain_vs_kernel::{HarnessPacket, Origin};
+use crate::explain_gen::{CONNTRACK_OFF, generate_many};
+use crate::explain_vs_kernel::{Frag, HarnessPacket, Origin};
 use crate::support::root;
 
 pub const DEFAULT_SEED: u64 = 20_260_605;
@@ -163,6 +163,9 @@ pub fn loaders() -> Vec<Loader> {
 pub struct Job {
     pub id: String,
     pub family: u8,
+    /// Whether the harness switches conntrack on in every fwhost (its own hookless `ct` table):
+    /// see [`switch_conntrack_on`].
+    pub conntrack: bool,
     pub files: Vec<PathBuf>,
     pub packets: Vec<HarnessPacket>,
 }
@@ -182,7 +185,7 @@ fn packet_json(p: &HarnessPacket) -> Value {
     json!({
         "origin": p.origin.name(), "family": p.family, "proto": p.proto, "src": p.src, "dst": p.dst,
         "sport": p.sport, "dport": p.dport, "flags": p.flags, "icmp_type": p.icmp_type, "icmp_code": p.icmp_code,
-        "mark": p.mark,
+        "mark": p.mark, "frag": p.frag.map(Frag::name),
     })
 }
 
@@ -192,7 +195,7 @@ pub fn run_harness(loaders: &[Loader], jobs: &[Job], workdir: &Path) -> Result<V
     let cases: Vec<Value> = jobs
         .iter()
         .map(|j| {
-            json!({"id": j.id, "family": j.family, "files": j.files, "packets": j.packets.iter().map(packet_json).collect::<Vec<_>>()})
+            json!({"id": j.id, "family": j.family, "conntrack": j.conntrack, "files": j.files, "packets": j.packets.iter().map(packet_json).collect::<Vec<_>>()})
         })
         .collect();
     let job = json!({
@@ -296,6 +299,16 @@ pub fn observed(lines: &[String]) -> String {
     }
 }
 
+/// Whether the harness switches conntrack on for a dump: when it has a nat table, unless a
+/// `# conntrack: off` line says not to. Nat chains are traversed only with conntrack on
+/// (NETFILTER.md), and a real host with NAT rules has it on; a legacy nat table and nft's nat
+/// chains do not switch it on by themselves (a NAT target or a `ct` match does). Otherwise the
+/// dump alone decides (a state or conntrack match, CONNMARK, ...: the same in both), and without
+/// conntrack fragments reach the chains as they are, not reassembled.
+pub fn switch_conntrack_on(rules: &str) -> bool {
+    rules.lines().any(|l| l.trim() == "*nat") && !rules.lines().any(|l| l.trim() == CONNTRACK_OFF)
+}
+
 fn family_of(text: &str, name: &str) -> u8 {
     use ipt::load::{LoadOptions, load};
     use ipt::source::Source;
@@ -335,6 +348,15 @@ fn battery(family: u8) -> Vec<HarnessPacket> {
     }
     lines.push(format!("--from fwhost --proto icmp --src {fw_server} --dst {server}"));
     lines.push(format!("--from fwhost --proto tcp --src {fw_server} --dst {server} --dport 80 --mark 0x1"));
+    // fragments: a later one alone (its payload a copy of the header) and both, in, through, out
+    for frag in ["later", "both"] {
+        for dst in [fw_client, server] {
+            lines.push(format!("--from client --proto tcp --src {client} --dst {dst} --dport 22 --frag {frag}"));
+            lines.push(format!("--from client --proto udp --src {client} --dst {dst} --dport 53 --frag {frag}"));
+        }
+        lines.push(format!("--from client --proto icmp --src {client} --dst {server} --frag {frag}"));
+        lines.push(format!("--from fwhost --proto tcp --src {fw_server} --dst {server} --dport 80 --frag {frag}"));
+    }
     lines.iter().map(|l| HarnessPacket::parse(l).expect("a battery packet")).collect()
 }
 
@@ -423,7 +445,7 @@ fn translate_agrees_with_iptables_on_the_fixtures() {
                 continue;
             }
         };
-        jobs.push(Job { id: name, family, files, packets });
+        jobs.push(Job { id: name, family, conntrack: switch_conntrack_on(&text), files, packets });
     }
     for s in &skipped {
         eprintln!("translate kernel fixtures: skipped {s}");
@@ -431,7 +453,13 @@ fn translate_agrees_with_iptables_on_the_fixtures() {
     let results = in_groups(&jobs, jobs_env(), |w, group| {
         let group: Vec<Job> = group
             .iter()
-            .map(|j| Job { id: j.id.clone(), family: j.family, files: j.files.clone(), packets: j.packets.clone() })
+            .map(|j| Job {
+                id: j.id.clone(),
+                family: j.family,
+                conntrack: j.conntrack,
+                files: j.files.clone(),
+                packets: j.packets.clone(),
+            })
             .collect();
         match run_harness(&loaders, &group, &work.join(format!("w{w}"))) {
             Ok(seen) => seen.into_iter().map(Ok).collect(),
@@ -511,6 +539,8 @@ fn translate_agrees_with_iptables_on_random_rulesets() {
     let started = std::time::Instant::now();
     let indexes: Vec<u64> = (0..cases).collect();
     let kube = AtomicUsize::new(0);
+    let stateless = AtomicUsize::new(0);
+    let fragmented = AtomicUsize::new(0);
     let outcomes = in_groups(&indexes, jobs_env(), |w, group| {
         // translate every case of this group, then run those that translated in one harness
         let mut outcomes: Vec<Option<Outcome>> = Vec::new();
@@ -521,6 +551,10 @@ fn translate_agrees_with_iptables_on_random_rulesets() {
             if case.kube {
                 kube.fetch_add(1, Ordering::SeqCst);
             }
+            if case.stateless {
+                stateless.fetch_add(1, Ordering::SeqCst);
+            }
+            fragmented.fetch_add(case.packets.iter().filter(|p| p.frag.is_some()).count(), Ordering::SeqCst);
             let path = work.join(format!("{seed}-{index}.rules"));
             std::fs::write(&path, &case.rules).expect("case written");
             let mut files = Vec::new();
@@ -543,7 +577,13 @@ fn translate_agrees_with_iptables_on_random_rulesets() {
                 }
             }
             if outcome.is_none() {
-                jobs.push(Job { id: format!("{seed}-{index}"), family: case.family, files, packets: case.packets });
+                jobs.push(Job {
+                    id: format!("{seed}-{index}"),
+                    family: case.family,
+                    conntrack: switch_conntrack_on(&case.rules),
+                    files,
+                    packets: case.packets,
+                });
                 texts.push((index, case.rules));
             }
             outcomes.push(outcome);
@@ -618,10 +658,13 @@ fn translate_agrees_with_iptables_on_random_rulesets() {
     }
     let names: Vec<&str> = loaders.iter().map(|l| l.name()).collect();
     let stats = format!(
-        "seed {seed}, {} ({} kube-proxy shaped): {cases} cases in {:.0?}; {agreed} agree ({packets} packets, {retried} sent twice), \
+        "seed {seed}, {} ({} kube-proxy shaped, {} stateless, {} fragment packets): {cases} cases in {:.0?}; \
+         {agreed} agree ({packets} packets, {retried} sent twice), \
          {} discarded (the reference refused them: {discarded:?}), {} refused by ipt translate, {} fail",
         names.join(" vs "),
         kube.load(Ordering::SeqCst),
+        stateless.load(Ordering::SeqCst),
+        fragmented.load(Ordering::SeqCst),
         started.elapsed(),
         discarded.values().sum::<usize>(),
         refused.len(),
@@ -699,7 +742,7 @@ fn the_harness_sees_a_different_ruleset() {
     .map(|l| HarnessPacket::parse(l).expect("packet"))
     .collect();
     let loaders = [Loader::Legacy, Loader::Legacy];
-    let job = Job { id: "self".into(), family: 4, files: vec![one, two], packets: packets.clone() };
+    let job = Job { id: "self".into(), family: 4, conntrack: true, files: vec![one, two], packets: packets.clone() };
     let seen = run_harness(&loaders, &[job], &work).expect("the harness runs").remove(0);
     assert_eq!(seen.loads.iter().filter(|(ok, _)| *ok).count(), 2, "{seen:?}");
     let want: [[&[&str]; 2]; 4] = [
