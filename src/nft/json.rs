@@ -517,7 +517,8 @@ fn meta(key: &str) -> Json {
 /// The keys `lower` writes as text: `meta K`, `iifname`, `ct K`, `ct DIR ip saddr`,
 /// `ct DIR proto-src`, `fib saddr . iif type`, `PROTO FIELD` (`ip ttl`, `icmp code`), `@nh,8,8`.
 fn key_words(w: &[&str]) -> Option<Json> {
-    const META: [&str; 9] = ["l4proto", "mark", "pkttype", "skuid", "skgid", "nfproto", "priority", "nftrace", "iif"];
+    const META: [&str; 10] =
+        ["l4proto", "mark", "pkttype", "skuid", "skgid", "nfproto", "priority", "nftrace", "iif", "length"];
     const CT: [&str; 5] = ["state", "status", "mark", "expiration", "direction"];
     const PAYLOAD: [(&str, &[&str]); 12] = [
         ("ip", &["saddr", "daddr", "ttl", "length", "dscp", "frag-off", "protocol"]),

@@ -15,7 +15,7 @@ use crate::ext::nat::Nat;
 use crate::ext::reject::RejectWith;
 use crate::ext::statistic::StatisticMode;
 use crate::ext::ttl::TtlOp;
-use crate::model::{self, Family, Iface, MatchKind, Neg, Net, Policy, PortRange, Proto, TableName, TargetKind};
+use crate::model::{self, Family, Iface, MatchKind, Neg, Net, PortRange, Proto, TableName, TargetKind};
 use crate::source::Span;
 
 /// Why one part of a rule has no exact nft form.
@@ -43,9 +43,6 @@ pub struct Context<'a> {
     pub table: TableName,
     /// The nft name of each iptables chain of this table.
     pub chain_name: &'a (dyn Fn(&str) -> String + Sync),
-    /// In an inet table, a built-in chain's body is a regular chain reached by `goto`: there
-    /// RETURN must become the policy's verdict.
-    pub policy_for_return: Option<Policy>,
     pub input: usize,
     /// Whether fragments other than the first can reach the chains: true unless the ruleset of
     /// this family turns conntrack on (which reassembles every packet before any chain). Then
@@ -80,23 +77,53 @@ impl Context<'_> {
             }
         };
         keep(self.header(rule, &mut out));
+        // where a `-m tcp` starts, if IPv4 fragments can reach it (see below)
+        let mut tcp_at = None;
         for m in rule.matches.iter() {
+            if tcp_at.is_none()
+                && matches!(m.kind, MatchKind::Tcp(_))
+                && self.fragments_reach
+                && !self.v6()
+                && self.table != TableName::Nat
+            {
+                tcp_at = Some(out.exprs.len());
+            }
             keep(self.matcher(rule, m, &mut out, &mut split));
         }
         keep(self.target(rule, &mut out));
         if !refusals.is_empty() {
             return Err(refusals);
         }
+        // xt's tcp match drops ("hotdrop") an IPv4 fragment at offset 1 (8 bytes), which would
+        // overwrite the TCP flags; nft's rule would just not match. A rule before does it.
+        if let Some(at) = tcp_at {
+            if out.exprs[..at].iter().any(|e| matches!(e, Expr::Effect(_))) {
+                return Err(vec![Refusal {
+                    span: rule.span,
+                    what: "-m tcp after limit, quota or statistic, where fragments reach".into(),
+                    why:
+                        "iptables' drop of a fragment at offset 8 needs a rule before, which would run that test twice"
+                            .into(),
+                }]);
+            }
+            let mut hotdrop = Rule::new(out.origins[0]);
+            hotdrop.exprs = out.exprs[..at].to_vec();
+            hotdrop.exprs.push(Expr::Text("ip frag-off & 0x1fff == 1".into()));
+            hotdrop.verdict = Some(Verdict::Drop);
+            hotdrop.comment = out.comment.clone();
+            into.push(hotdrop);
+        }
         let Some(Split { at, alternatives, span }) = split else {
             into.push(out);
             return Ok(());
         };
-        // the tests before the split run once per nft rule: they must have no side effect
-        if out.exprs[..at].iter().any(|e| matches!(e, Expr::Effect(_))) {
+        // each nft rule of a split has its own limit bucket, quota or counter, and the tests
+        // before the split run once per rule: a rule that splits can have no such test
+        if out.exprs.iter().any(|e| matches!(e, Expr::Effect(_))) {
             return Err(vec![Refusal {
                 span,
-                what: "--ctstate with SNAT or DNAT after limit, quota or statistic".into(),
-                why: "the rule splits in two here, and the test before would run twice".into(),
+                what: "a rule that splits in two, with limit, quota or statistic".into(),
+                why: "each nft rule would have its own rate, quota or counter".into(),
             }]);
         }
         for alternative in alternatives {
@@ -216,8 +243,8 @@ impl Context<'_> {
             }
             MatchKind::State(s) => self.state_test(ct_state(&s.state, span)?, span, out, split)?,
             MatchKind::Conntrack(ct) => self.conntrack(ct, span, out, split)?,
-            MatchKind::Mark(mark) => out.exprs.push(masked("meta mark", &mark.mark)),
-            MatchKind::Connmark(mark) => out.exprs.push(masked("ct mark", &mark.mark)),
+            MatchKind::Mark(mark) => out.exprs.extend(masked("meta mark", &mark.mark, span)?),
+            MatchKind::Connmark(mark) => out.exprs.extend(masked("ct mark", &mark.mark, span)?),
             MatchKind::Limit(limit) => {
                 if limit.avg == 0 {
                     return refuse(span, "-m limit", "a zero interval");
@@ -262,26 +289,13 @@ impl Context<'_> {
                 value: Value::One(mac.source.value.to_string().to_ascii_lowercase()),
             }),
             MatchKind::Length(len) => {
+                // IPv4: the header's total length (xt_length's skb_ip_totlen; they differ only
+                // for IPv4 BIG TCP, off by default). IPv6: the packet's length in the kernel
+                // (xt_length uses skb->len since Linux 6.3), which is nft's `meta length`.
                 let (lo, hi) = len.length.value;
-                let (lo, hi) = if self.v6() {
-                    // ip6tables counts the 40-byte header; the payload length field does not
-                    if hi < 40 {
-                        return if len.length.invert {
-                            Ok(()) // every packet is longer: the test always holds
-                        } else {
-                            refuse(span, "-m length", "IPv6 packets are at least 40 bytes long: never matches")
-                        };
-                    }
-                    (lo.saturating_sub(40), hi - 40)
-                } else {
-                    (lo, hi)
-                };
                 let value = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
-                out.exprs.push(Expr::Cmp {
-                    key: Key::Other(format!("{ip} length")),
-                    neg: len.length.invert,
-                    value: Value::One(value),
-                });
+                let key = if self.v6() { "meta length".to_string() } else { format!("{ip} length") };
+                out.exprs.push(Expr::Cmp { key: Key::Other(key), neg: len.length.invert, value: Value::One(value) });
             }
             MatchKind::Ttl(ttl) => out.exprs.push(ttl_expr("ip ttl", ttl)),
             MatchKind::Hl(hl) => out.exprs.push(ttl_expr("ip6 hoplimit", hl)),
@@ -305,7 +319,13 @@ impl Context<'_> {
                 let offset = if self.v6() { 4 } else { 8 };
                 let op = if tos.tos.invert { "!=" } else { "==" };
                 let (value, mask) = (tos.tos.value.value, tos.tos.value.mask);
-                out.exprs.push(Expr::Text(format!("@nh,{offset},8 & {mask:#04x} {op} {:#04x}", value & mask)));
+                if value & !mask != 0 {
+                    if !tos.tos.invert {
+                        return refuse(span, "-m tos", "the value has bits outside the mask: never matches");
+                    }
+                } else {
+                    out.exprs.push(Expr::Text(format!("@nh,{offset},8 & {mask:#04x} {op} {value:#04x}")));
+                }
             }
             MatchKind::Dscp(d) => out.exprs.push(Expr::Cmp {
                 key: Key::Other(format!("{ip} dscp")),
@@ -454,10 +474,8 @@ impl Context<'_> {
     }
 
     fn conntrack(&self, ct: &Conntrack, span: Span, out: &mut Rule, split: &mut Option<Split>) -> Lowered<()> {
-        // the state first: it is the only test that holds for packets without a connection
-        if let Some(state) = &ct.state {
-            self.state_test(ct_state(state, span)?, span, out, split)?;
-        }
+        // the other options first, aside: the state test decides where they go
+        let start = out.exprs.len();
         let ip = self.ip();
         // nft reads a conntrack port only once it knows the protocol (and, in inet, the family)
         let ports = [&ct.orig_src_port, &ct.orig_dst_port, &ct.repl_src_port, &ct.repl_dst_port];
@@ -543,7 +561,39 @@ impl Context<'_> {
                 value: Value::One(dir.into()),
             });
         }
-        Ok(())
+        let Some(state) = &ct.state else { return Ok(()) };
+        let others: Vec<Expr> = out.exprs.drain(start..).collect();
+        if others.is_empty() {
+            return self.state_test(ct_state(state, span)?, span, out, split);
+        }
+        // Without a connection, xt_conntrack decides on the state alone and skips the other
+        // options; nft's other `ct` tests fail there. So: the connectionless states alone, or
+        // the states with a connection and the other tests.
+        const NO_CT: u16 = CtStates::INVALID | CtStates::UNTRACKED;
+        let bits = state.value.0;
+        let no_ct = if state.invert { NO_CT & !bits } else { NO_CT & bits };
+        let mut cases = Vec::new();
+        if no_ct != 0 {
+            cases.push(vec![Expr::Cmp {
+                key: Key::Other("ct state".into()),
+                neg: false,
+                value: Value::One(state_names(no_ct)),
+            }]);
+        }
+        let with =
+            Neg::new(state.invert, CtStates(if state.invert { bits | NO_CT } else { bits & !NO_CT }), state.span);
+        if (with.invert || with.value.0 != 0)
+            && let Ok(alternatives) = ct_state(&with, span)
+        {
+            for mut alternative in alternatives {
+                alternative.extend(others.iter().cloned());
+                cases.push(alternative);
+            }
+        }
+        if cases.is_empty() {
+            return refuse(span, "--ctstate", "no state: never matches");
+        }
+        self.state_test(cases, span, out, split)
     }
 
     fn addrtype(&self, a: &Addrtype, span: Span) -> Lowered<Vec<Expr>> {
@@ -583,13 +633,7 @@ impl Context<'_> {
             TargetKind::Continue => {}
             TargetKind::Accept => out.verdict = Some(Verdict::Accept),
             TargetKind::Drop => out.verdict = Some(Verdict::Drop),
-            TargetKind::Return => {
-                out.verdict = Some(match self.policy_for_return {
-                    Some(Policy::Accept) => Verdict::Accept,
-                    Some(Policy::Drop) => Verdict::Drop,
-                    None => Verdict::Return,
-                })
-            }
+            TargetKind::Return => out.verdict = Some(Verdict::Return),
             TargetKind::Jump(chain) => out.verdict = Some(Verdict::Jump((self.chain_name)(chain))),
             TargetKind::Goto(chain) => out.verdict = Some(Verdict::Goto((self.chain_name)(chain))),
             TargetKind::Queue => out.stmts.push("queue num 0".into()),
@@ -753,10 +797,18 @@ impl Context<'_> {
                 if with_family {
                     let _ = write!(stmt, " {}", self.ip());
                 }
-                let bracket =
-                    |a: std::net::IpAddr| if a.is_ipv6() && ports.is_some() { format!("[{a}]") } else { a.to_string() };
-                let addrs = if lo == hi { bracket(lo) } else { format!("{}-{}", bracket(lo), bracket(hi)) };
-                let _ = write!(stmt, " to {addrs}{}", ports.as_deref().unwrap_or(""));
+                let bracket = |a: std::net::IpAddr| match a {
+                    std::net::IpAddr::V4(v4) => v4_text(v4),
+                    std::net::IpAddr::V6(v6) if ports.is_some() => format!("[{v6}]"),
+                    std::net::IpAddr::V6(v6) => v6.to_string(),
+                };
+                stmt.push_str(" to ");
+                stmt.push_str(&bracket(lo));
+                if lo != hi {
+                    stmt.push('-');
+                    stmt.push_str(&bracket(hi));
+                }
+                stmt.push_str(ports.as_deref().unwrap_or(""));
             }
             (None, Some(p)) if kind == "masquerade" || kind == "redirect" => {
                 let _ = write!(stmt, " to {p}");
@@ -790,6 +842,25 @@ impl Context<'_> {
     }
 }
 
+/// An IPv4 address as text, without the formatting machinery (a big dump has a hundred
+/// thousand of them).
+fn v4_text(addr: std::net::Ipv4Addr) -> String {
+    let mut out = String::with_capacity(15);
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if octet >= 100 {
+            out.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            out.push(char::from(b'0' + octet / 10 % 10));
+        }
+        out.push(char::from(b'0' + octet % 10));
+    }
+    out
+}
+
 fn net_test(key: Key, net: &Neg<Net>) -> Lowered<Option<Expr>> {
     if net.value.is_any() {
         return if net.invert { refuse(net.span, "! 0.0.0.0/0", "never matches; remove the rule") } else { Ok(None) };
@@ -801,13 +872,16 @@ fn net_test(key: Key, net: &Neg<Net>) -> Lowered<Option<Expr>> {
             "iptables resolves names when it loads the rule; write the addresses",
         ),
         (Net::V4 { addr, .. }, Some(32)) => {
-            Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(addr.to_string()) }))
+            Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(v4_text(*addr)) }))
         }
         (Net::V6(v6), Some(128)) => {
             Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(v6.addr.to_string()) }))
         }
         (Net::V4 { addr, .. }, Some(len)) => {
-            Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(format!("{addr}/{len}")) }))
+            let mut text = v4_text(*addr);
+            text.push('/');
+            text.push_str(&len.to_string());
+            Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(text) }))
         }
         (Net::V6(v6), Some(len)) => {
             Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(format!("{}/{len}", v6.addr)) }))
@@ -1026,6 +1100,22 @@ fn ct_state(state: &Neg<CtStates>, span: Span) -> Lowered<Vec<Vec<Expr>>> {
     Ok(alternatives)
 }
 
+/// `invalid,established,...` for a set of state bits.
+fn state_names(bits: u16) -> String {
+    [
+        (CtStates::INVALID, "invalid"),
+        (CtStates::ESTABLISHED, "established"),
+        (CtStates::RELATED, "related"),
+        (CtStates::NEW, "new"),
+        (CtStates::UNTRACKED, "untracked"),
+    ]
+    .iter()
+    .filter(|(bit, _)| bits & bit != 0)
+    .map(|(_, n)| *n)
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
 fn ct_status_names(status: CtStatus) -> String {
     [
         (CtStatus::EXPECTED, "expected"),
@@ -1040,7 +1130,21 @@ fn ct_status_names(status: CtStatus) -> String {
     .join(",")
 }
 
-fn masked(key: &str, mark: &Neg<crate::ext::mark::MarkMask>) -> Expr {
+/// `(mark & mask) == value`, as the kernel compares it: the value is not masked, so one with
+/// bits outside the mask never matches (and its negation always does: no test).
+fn masked(key: &str, mark: &Neg<crate::ext::mark::MarkMask>, span: Span) -> Lowered<Option<Expr>> {
+    let (value, mask) = (mark.value.value, mark.value.mask);
+    if value & !mask != 0 {
+        return if mark.invert {
+            Ok(None)
+        } else {
+            refuse(span, format!("{value:#x}/{mask:#x}"), "the value has bits outside the mask: never matches")
+        };
+    }
+    Ok(Some(masked_test(key, mark)))
+}
+
+fn masked_test(key: &str, mark: &Neg<crate::ext::mark::MarkMask>) -> Expr {
     let (value, mask) = (mark.value.value, mark.value.mask);
     if mask == u32::MAX {
         Expr::Cmp { key: Key::Other(key.into()), neg: mark.invert, value: Value::One(format!("{value:#x}")) }
@@ -1116,6 +1220,9 @@ fn nft_string(text: &str, span: Span, what: &str) -> Lowered<String> {
     if text.contains('"') || text.contains('\n') {
         return refuse(span, what, "nft strings cannot hold `\"` or a line break");
     }
+    if text.contains('$') {
+        return refuse(span, what, "nft 1.0.6 reads `$` in a log prefix as a variable");
+    }
     Ok(format!("\"{text}\""))
 }
 
@@ -1145,6 +1252,13 @@ mod tests {
     fn xmark_keeps_the_unmasked_bits() {
         assert_eq!(set_mark("meta mark", 0x1, 0xff), "meta mark set meta mark & 0xffffff00 ^ 0x1");
         assert_eq!(set_mark("ct mark", 0x10, u32::MAX), "ct mark set 0x10");
+    }
+
+    #[test]
+    fn ipv4_addresses_print_as_std_does() {
+        for addr in ["0.0.0.0", "10.0.0.1", "192.0.2.255", "100.64.9.99", "255.255.255.255"] {
+            assert_eq!(v4_text(addr.parse().unwrap()), addr);
+        }
     }
 
     #[test]

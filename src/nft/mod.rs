@@ -158,6 +158,9 @@ type TableKey = (NftFamily, TableName);
 /// An iptables table that goes into one, with the index of its input.
 type Member<'a> = (usize, &'a IptTable);
 
+/// In an inet table, a family's body of a built-in chain: its family, policy and name.
+type Body = (Family, Policy, String);
+
 /// Translates every table of every input.
 pub fn translate<'a>(inputs: &[Input<'a>], options: &Options) -> Translation<'a> {
     let mut diagnostics = Vec::new();
@@ -225,11 +228,21 @@ fn translate_table(
     let inet = family == NftFamily::Inet;
     let mut user_chains = Vec::new();
     // per hook, each family's body chain (inet only)
-    let mut base_chains: Vec<(Hook, Vec<(Family, String)>)> = Vec::new();
+    let mut base_chains: Vec<(Hook, Vec<Body>)> = Vec::new();
     let mut taken: HashSet<String> = HashSet::default();
     for hook in Hook::ALL {
         if tables.iter().any(|(_, t)| t.chain(hook.as_str()).is_some_and(|c| c.is_builtin())) {
             taken.insert(hook.as_str().to_string());
+        }
+    }
+    // names nft reads as they are are kept; a renamed chain must not take one of them
+    for (_, table) in tables {
+        let prefix = if inet { if table.family == Family::Ipv4 { "ip." } else { "ip6." } } else { "" };
+        for chain in &table.chains {
+            let wanted = format!("{prefix}{}", chain.name);
+            if names::chain_name(&wanted, &taken) == wanted {
+                taken.insert(wanted);
+            }
         }
     }
     for (input, table) in tables {
@@ -241,7 +254,11 @@ fn translate_table(
                 continue;
             }
             let wanted = format!("{prefix}{}", chain.name);
-            let nft = names::chain_name(&wanted, &taken);
+            let nft = if taken.contains(&wanted) && names::is_valid(&wanted) {
+                wanted.clone() // reserved above for this very chain
+            } else {
+                names::chain_name(&wanted, &taken)
+            };
             taken.insert(nft.clone());
             if nft != wanted && !chain.is_builtin() {
                 diagnostics.push(Diagnostic::new(
@@ -268,7 +285,6 @@ fn translate_table(
                         nft: family,
                         table: name,
                         chain_name: &chain_name,
-                        policy_for_return: if inet { chain.policy() } else { None },
                         input: *input,
                         fragments_reach,
                     };
@@ -276,25 +292,17 @@ fn translate_table(
                 })
                 .collect()
         });
-        for (chain, (mut rules, found)) in table.chains.iter().zip(lowered) {
+        for (chain, (rules, found)) in table.chains.iter().zip(lowered) {
             diagnostics.extend(found);
             match chain.builtin {
                 Some(b) if inet => {
-                    // the family's body, reached by `goto` from the shared base chain; its
-                    // policy comes last (`return` from it would take the base chain's policy)
-                    if b.policy == Policy::Drop {
-                        let origin = Origin {
-                            input: *input,
-                            line: chain.rules.last().map_or(crate::source::Line(0), |r| r.line),
-                        };
-                        let mut drop = Rule::new(origin);
-                        drop.verdict = Some(Verdict::Drop);
-                        rules.push(drop);
-                    }
+                    // the family's body, reached by `jump` from the shared base chain, which
+                    // then applies the family's policy: a `return` or a `goto` that runs off
+                    // its end comes back there, as it would to the built-in chain's policy
                     let body = chain_name(&chain.name);
                     match base_chains.iter_mut().find(|(h, _)| *h == b.hook) {
-                        Some((_, bodies)) => bodies.push((table.family, body.clone())),
-                        None => base_chains.push((b.hook, vec![(table.family, body.clone())])),
+                        Some((_, bodies)) => bodies.push((table.family, b.policy, body.clone())),
+                        None => base_chains.push((b.hook, vec![(table.family, b.policy, body.clone())])),
                     }
                     user_chains.push(Chain { name: body, base: None, rules });
                 }
@@ -311,16 +319,22 @@ fn translate_table(
         base_chains.sort_by_key(|(h, _)| *h);
         for (hook, bodies) in base_chains {
             let mut rules = Vec::new();
-            for (fam, body) in bodies {
-                let mut dispatch = Rule::new(Origin { input: 0, line: crate::source::Line(0) });
+            for (fam, policy, body) in bodies {
                 let nfproto = if fam == Family::Ipv4 { "ipv4" } else { "ipv6" };
-                dispatch.exprs.push(Expr::Cmp {
-                    key: Key::Other("meta nfproto".into()),
-                    neg: false,
-                    value: Value::One(nfproto.into()),
-                });
-                dispatch.verdict = Some(Verdict::Goto(body));
-                rules.push(dispatch);
+                let family_rule = |verdict| {
+                    let mut rule = Rule::new(Origin { input: 0, line: crate::source::Line(0) });
+                    rule.exprs.push(Expr::Cmp {
+                        key: Key::Other("meta nfproto".into()),
+                        neg: false,
+                        value: Value::One(nfproto.into()),
+                    });
+                    rule.verdict = Some(verdict);
+                    rule
+                };
+                rules.push(family_rule(Verdict::Jump(body)));
+                if policy == Policy::Drop {
+                    rules.push(family_rule(Verdict::Drop));
+                }
             }
             user_chains.push(Chain { name: hook.as_str().into(), base: Some(base(name, hook, Policy::Accept)), rules });
         }

@@ -231,10 +231,15 @@ const KEYWORDS: &[&str] = &[
     "gc-interval",
 ];
 
+/// Whether nft reads `name` back as it is.
+pub fn is_valid(name: &str) -> bool {
+    // keywords are lower case: a name with a capital (most are: KUBE-SVC-..., DOCKER) is none
+    is_identifier(name) && (name.bytes().any(|b| b.is_ascii_uppercase()) || !KEYWORDS.contains(&name))
+}
+
 /// A name nft reads back as `wanted`, or the closest one that is free.
 pub fn chain_name(wanted: &str, taken: &HashSet<String>) -> String {
-    // keywords are lower case: a name with a capital (most are: KUBE-SVC-..., DOCKER) is none
-    if is_identifier(wanted) && (wanted.bytes().any(|b| b.is_ascii_uppercase()) || !KEYWORDS.contains(&wanted)) {
+    if is_valid(wanted) {
         return wanted.to_string();
     }
     let mut base: String =

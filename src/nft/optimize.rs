@@ -123,8 +123,42 @@ fn expand(
     out
 }
 
+/// Whether a test is on a field no rule of a filter chain changes (so a packet that failed it
+/// once in a chain fails it again further down).
+fn immutable(expr: &Expr) -> bool {
+    match expr {
+        Expr::Cmp { key, .. } => {
+            matches!(key, Key::Addr { .. } | Key::L4proto | Key::Port { .. } | Key::Iifname | Key::Oifname)
+        }
+        Expr::Text(t) => t.starts_with("ip frag-off & 0x1fff "),
+        _ => false,
+    }
+}
+
+/// Drops a rule that repeats an earlier rule of the chain whose verdict ends the chain
+/// (accept, drop), when all its tests are on fields that cannot change in between: a packet
+/// that reaches the repeat has already passed the first. (The first-fragment drop rules ipt
+/// writes for `-m tcp` repeat so.)
+fn drop_repeats(chain_rules: &mut Vec<Rule>) {
+    let mut seen: HashSet<(&[Expr], &Verdict)> = HashSet::default();
+    let mut repeats = Vec::new();
+    for (i, rule) in chain_rules.iter().enumerate() {
+        let Some(verdict @ (Verdict::Accept | Verdict::Drop)) = &rule.verdict else { continue };
+        if !rule.stmts.is_empty() || rule.vmap.is_some() || !rule.exprs.iter().all(immutable) {
+            continue;
+        }
+        if !seen.insert((&rule.exprs, verdict)) {
+            repeats.push(i);
+        }
+    }
+    for i in repeats.into_iter().rev() {
+        chain_rules.remove(i);
+    }
+}
+
 /// Merges the runs of one chain's rules.
 pub fn rules(chain_rules: &mut Vec<Rule>) {
+    drop_repeats(chain_rules);
     if chain_rules.len() < 2 {
         return;
     }
