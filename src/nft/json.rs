@@ -519,7 +519,7 @@ fn meta(key: &str) -> Json {
 fn key_words(w: &[&str]) -> Option<Json> {
     const META: [&str; 10] =
         ["l4proto", "mark", "pkttype", "skuid", "skgid", "nfproto", "priority", "nftrace", "iif", "length"];
-    const CT: [&str; 5] = ["state", "status", "mark", "expiration", "direction"];
+    const CT: [&str; 6] = ["state", "status", "mark", "expiration", "direction", "zone"];
     const PAYLOAD: [(&str, &[&str]); 12] = [
         ("ip", &["saddr", "daddr", "ttl", "length", "dscp", "frag-off", "protocol"]),
         ("ip6", &["saddr", "daddr", "hoplimit", "length", "dscp", "nexthdr"]),
@@ -539,6 +539,7 @@ fn key_words(w: &[&str]) -> Option<Json> {
         [k @ ("iifname" | "oifname")] => meta(k),
         ["ct", k] if CT.contains(k) => json!({"ct": {"key": k}}),
         ["ct", dir @ ("original" | "reply"), "protocol"] => json!({"ct": {"key": "protocol", "dir": dir}}),
+        ["ct", dir @ ("original" | "reply"), "zone"] => json!({"ct": {"key": "zone", "dir": dir}}),
         ["ct", dir @ ("original" | "reply"), k @ ("proto-src" | "proto-dst")] => json!({"ct": {"key": k, "dir": dir}}),
         ["ct", dir @ ("original" | "reply"), family @ ("ip" | "ip6"), field @ ("saddr" | "daddr")] => {
             json!({"ct": {"key": format!("{family} {field}"), "dir": dir}})

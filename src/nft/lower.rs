@@ -176,7 +176,12 @@ impl Context<'_> {
         let ip = self.ip();
         if matches!(
             m.kind,
-            MatchKind::Tcp(_) | MatchKind::Udp(_) | MatchKind::Icmp(_) | MatchKind::Icmp6(_) | MatchKind::Multiport(_)
+            MatchKind::Tcp(_)
+                | MatchKind::Udp(_)
+                | MatchKind::Sctp(_)
+                | MatchKind::Icmp(_)
+                | MatchKind::Icmp6(_)
+                | MatchKind::Multiport(_)
         ) {
             self.first_fragment(out, split, span)?;
         }
@@ -205,6 +210,20 @@ impl Context<'_> {
                 self.ports(out, "udp", &u.sport, &u.dport);
                 if out.exprs.len() == before {
                     self.header_present(out, "udp");
+                }
+            }
+            MatchKind::Sctp(sctp) => {
+                if sctp.chunks.is_some() {
+                    return refuse(
+                        span,
+                        "-m sctp --chunk-types",
+                        "not translated yet: ipt has no proven nft form for it",
+                    );
+                }
+                let before = out.exprs.len();
+                self.ports(out, "sctp", &sctp.sport, &sctp.dport);
+                if out.exprs.len() == before {
+                    self.header_present(out, "sctp");
                 }
             }
             MatchKind::Icmp(icmp) => out.exprs.extend(self.icmp(icmp, "icmp", span)?),
@@ -736,13 +755,24 @@ impl Context<'_> {
             TargetKind::Redirect(nat) => out.stmts.push(self.nat("redirect", nat, span, false)?),
             TargetKind::Notrack => out.stmts.push("notrack".into()),
             TargetKind::Ct(ct) => {
+                use crate::ext::ct::{Ct, CtZone, ZoneDir, ZoneId};
                 if ct.is_notrack_only() {
                     out.stmts.push("notrack".into());
+                } else if let Some(CtZone { id: ZoneId::Id(zone), dir }) = ct.zone
+                    && **ct == (Ct { zone: ct.zone, ..Ct::default() })
+                {
+                    // a conntrack template with the zone, as xt_CT attaches
+                    let dir = match dir {
+                        ZoneDir::Both => "",
+                        ZoneDir::Original => "original ",
+                        ZoneDir::Reply => "reply ",
+                    };
+                    out.stmts.push(format!("ct {dir}zone set {zone}"));
                 } else {
                     return refuse(
                         span,
                         "CT",
-                        "only `--notrack` is translated yet (zones, helpers and events need ct objects)",
+                        "only `--notrack` and `--zone N` are translated yet (helpers, timeouts and events are not)",
                     );
                 }
             }
