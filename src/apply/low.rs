@@ -991,7 +991,7 @@ fn fill(
         }
         return;
     }
-    let mut ranges: Vec<(usize, Vec<u8>, Vec<u8>, Option<&str>)> = elements
+    let mut ranges: Vec<Interval> = elements
         .into_iter()
         .enumerate()
         .map(|(i, (mut f, c))| {
@@ -1018,6 +1018,9 @@ fn fill(
         }
     }
 }
+
+/// An element's index, its low and high ends, and its comment.
+type Interval<'a> = (usize, Vec<u8>, Vec<u8>, Option<&'a str>);
 
 /// The big-endian number after `v`; `None` past the largest.
 fn increment(v: &[u8]) -> Option<Vec<u8>> {
