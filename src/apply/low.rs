@@ -67,6 +67,17 @@ fn unsupported<T>(what: &Json) -> R<T> {
 
 // nft's datatypes (nftables `include/datatype.h`): what `nft list` prints set elements as
 const TYPE_INTEGER: u32 = 4;
+const TYPE_TCP_FLAG: u32 = 15;
+const TYPE_TIME: u32 = 18;
+const TYPE_CLASSID: u32 = 23;
+const TYPE_UID: u32 = 24;
+const TYPE_GID: u32 = 25;
+const TYPE_CT_DIR: u32 = 27;
+const TYPE_ICMP6_TYPE: u32 = 29;
+const TYPE_PKTTYPE: u32 = 31;
+const TYPE_ICMP_CODE: u32 = 32;
+const TYPE_ICMPV6_CODE: u32 = 33;
+const TYPE_BOOLEAN: u32 = 39;
 const TYPE_IPADDR: u32 = 7;
 const TYPE_IP6ADDR: u32 = 8;
 const TYPE_INET_PROTOCOL: u32 = 12;
@@ -106,7 +117,10 @@ enum Load {
         offset: u32,
     },
     Meta(u32),
-    Ct(u32),
+    /// A conntrack key, and the direction (0 original, 1 reply) for the keys that have one.
+    Ct(u32, Option<u8>),
+    /// `tcp option KIND`: whether the option is present.
+    TcpOption(u8),
     /// `fib FLAGS type`: its `NFTA_FIB_F_*` flags.
     Fib(u32),
 }
@@ -131,9 +145,25 @@ impl KeyDesc {
             Load::Meta(key) => {
                 low("meta", [(sys::NFTNL_EXPR_META_KEY, Attr::U32(key)), (sys::NFTNL_EXPR_META_DREG, Attr::U32(dreg))])
             }
-            Load::Ct(key) => {
-                low("ct", [(sys::NFTNL_EXPR_CT_KEY, Attr::U32(key)), (sys::NFTNL_EXPR_CT_DREG, Attr::U32(dreg))])
+            Load::Ct(key, dir) => {
+                let mut attrs =
+                    vec![(sys::NFTNL_EXPR_CT_KEY, Attr::U32(key)), (sys::NFTNL_EXPR_CT_DREG, Attr::U32(dreg))];
+                if let Some(dir) = dir {
+                    attrs.push((sys::NFTNL_EXPR_CT_DIR, Attr::U8(dir)));
+                }
+                Low { name: "ct", attrs }
             }
+            Load::TcpOption(kind) => low(
+                "exthdr",
+                [
+                    (sys::NFTNL_EXPR_EXTHDR_DREG, Attr::U32(dreg)),
+                    (sys::NFTNL_EXPR_EXTHDR_TYPE, Attr::U8(kind)),
+                    (sys::NFTNL_EXPR_EXTHDR_OFFSET, Attr::U32(0)),
+                    (sys::NFTNL_EXPR_EXTHDR_LEN, Attr::U32(1)),
+                    (sys::NFTNL_EXPR_EXTHDR_FLAGS, Attr::U32(1)), // NFT_EXTHDR_F_PRESENT
+                    (sys::NFTNL_EXPR_EXTHDR_OP, Attr::U32(1)),    // NFT_EXTHDR_OP_TCPOPT
+                ],
+            ),
             Load::Fib(flags) => low(
                 "fib",
                 [
@@ -143,6 +173,15 @@ impl KeyDesc {
                 ],
             ),
         }
+    }
+
+    /// A value in network byte order (what an ordering compares, after a `byteorder`).
+    fn value_be(&self, v: &Json) -> R<Vec<u8>> {
+        let mut out = self.value(v)?;
+        if self.host_order {
+            out.reverse();
+        }
+        Ok(out)
     }
 
     fn int(&self, n: u64) -> Vec<u8> {
@@ -171,8 +210,20 @@ impl KeyDesc {
             }
             return Ok(self.int(n));
         }
+        if let Some(b) = v.as_bool() {
+            return Ok(self.int(u64::from(b)));
+        }
         let Some(s) = v.as_str() else { return unsupported(v) };
         match self.type_id {
+            TYPE_TIME => {
+                let ms = s.strip_suffix("ms").and_then(|n| n.parse::<u64>().ok());
+                ms.map(|n| self.int(n)).ok_or_else(|| Unsupported(v.to_string()))
+            }
+            TYPE_CLASSID => {
+                let (major, minor) = s.split_once(':').ok_or_else(|| Unsupported(v.to_string()))?;
+                let hex = |x: &str| u64::from_str_radix(x, 16).map_err(|_| Unsupported(v.to_string()));
+                Ok(self.int((hex(major)? << 16) | hex(minor)?))
+            }
             TYPE_IPADDR => s.parse::<Ipv4Addr>().map(|a| a.octets().to_vec()).map_err(|_| Unsupported(v.to_string())),
             TYPE_IP6ADDR => s.parse::<Ipv6Addr>().map(|a| a.octets().to_vec()).map_err(|_| Unsupported(v.to_string())),
             TYPE_IFNAME => {
@@ -224,6 +275,34 @@ impl KeyDesc {
                 ("timestamp-request", 13),
                 ("timestamp-reply", 14),
             ],
+            TYPE_TCP_FLAG => &[
+                ("fin", 1),
+                ("syn", 2),
+                ("rst", 4),
+                ("psh", 8),
+                ("ack", 16),
+                ("urg", 32),
+                ("ecn", 64),
+                ("cwr", 128),
+            ],
+            TYPE_PKTTYPE => &[("host", 0), ("unicast", 0), ("broadcast", 1), ("multicast", 2), ("other", 3)],
+            TYPE_CT_DIR => &[("original", 0), ("reply", 1)],
+            TYPE_ICMP6_TYPE => &[
+                ("destination-unreachable", 1),
+                ("packet-too-big", 2),
+                ("time-exceeded", 3),
+                ("parameter-problem", 4),
+                ("echo-request", 128),
+                ("echo-reply", 129),
+                ("mld-listener-query", 130),
+                ("mld-listener-report", 131),
+                ("mld-listener-done", 132),
+                ("nd-router-solicit", 133),
+                ("nd-router-advert", 134),
+                ("nd-neighbor-solicit", 135),
+                ("nd-neighbor-advert", 136),
+                ("nd-redirect", 137),
+            ],
             TYPE_FIB_ADDR => &[
                 ("unspec", 0),
                 ("unicast", 1),
@@ -250,12 +329,57 @@ fn key(j: &Json) -> R<KeyDesc> {
         |base, offset, len, type_id| KeyDesc { load: Load::Payload { base, offset }, len, host_order: false, type_id };
     const NH: u32 = 1; // NFT_PAYLOAD_NETWORK_HEADER
     const TH: u32 = 2; // NFT_PAYLOAD_TRANSPORT_HEADER
+    if let Some(p) = j.get("payload")
+        && let (Some(base), Some(offset), Some(len)) = (p["base"].as_str(), p["offset"].as_u64(), p["len"].as_u64())
+    {
+        // raw bits: only whole bytes for now
+        let base = match base {
+            "ll" => 0,
+            "nh" => NH,
+            "th" => TH,
+            _ => return unsupported(j),
+        };
+        if offset % 8 != 0 || len % 8 != 0 || len == 0 || len > 64 {
+            return unsupported(j);
+        }
+        return Ok(payload(base, (offset / 8) as u32, (len / 8) as u32, TYPE_INTEGER));
+    }
+    if let Some(o) = j.get("tcp option") {
+        const NAMES: [(&str, u8); 9] = [
+            ("eol", 0),
+            ("nop", 1),
+            ("maxseg", 2),
+            ("window", 3),
+            ("sack-perm", 4),
+            ("sack", 5),
+            ("timestamp", 8),
+            ("md5sig", 19),
+            ("mptcp", 30),
+        ];
+        let kind = match (o["name"].as_str(), o["base"].as_u64()) {
+            (Some(name), _) => NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k),
+            (None, Some(base)) if o["offset"].as_u64() == Some(0) && o["len"].as_u64() == Some(8) => u8::try_from(base).ok(),
+            _ => None,
+        };
+        let Some(kind) = kind else { return unsupported(j) };
+        return Ok(KeyDesc { load: Load::TcpOption(kind), len: 1, host_order: false, type_id: TYPE_BOOLEAN });
+    }
     if let Some(p) = j.get("payload") {
         let (Some(proto), Some(field)) = (p["protocol"].as_str(), p["field"].as_str()) else { return unsupported(j) };
         return Ok(match (proto, field) {
             ("ip", "saddr") => payload(NH, 12, 4, TYPE_IPADDR),
             ("ip", "daddr") => payload(NH, 16, 4, TYPE_IPADDR),
             ("ip", "protocol") => payload(NH, 9, 1, TYPE_INET_PROTOCOL),
+            ("ip", "ttl") => payload(NH, 8, 1, TYPE_INTEGER),
+            ("ip", "length") => payload(NH, 2, 2, TYPE_INTEGER),
+            ("ip", "frag-off") => payload(NH, 6, 2, TYPE_INTEGER),
+            ("ip6", "hoplimit") => payload(NH, 7, 1, TYPE_INTEGER),
+            ("ip6", "length") => payload(NH, 4, 2, TYPE_INTEGER),
+            ("ip6", "nexthdr") => payload(NH, 6, 1, TYPE_INET_PROTOCOL),
+            ("tcp", "flags") => payload(TH, 13, 1, TYPE_TCP_FLAG),
+            ("icmp", "code") => payload(TH, 1, 1, TYPE_ICMP_CODE),
+            ("icmpv6", "type") => payload(TH, 0, 1, TYPE_ICMP6_TYPE),
+            ("icmpv6", "code") => payload(TH, 1, 1, TYPE_ICMPV6_CODE),
             ("ip6", "saddr") => payload(NH, 8, 16, TYPE_IP6ADDR),
             ("ip6", "daddr") => payload(NH, 24, 16, TYPE_IP6ADDR),
             ("tcp" | "udp" | "th" | "sctp" | "udplite" | "dccp", "sport") => payload(TH, 0, 2, TYPE_INET_SERVICE),
@@ -271,6 +395,11 @@ fn key(j: &Json) -> R<KeyDesc> {
             Some("mark") => meta(libc::NFT_META_MARK as u32, 4, true, TYPE_MARK),
             Some("iifname") => meta(libc::NFT_META_IIFNAME as u32, 16, true, TYPE_IFNAME),
             Some("oifname") => meta(libc::NFT_META_OIFNAME as u32, 16, true, TYPE_IFNAME),
+            Some("skuid") => meta(libc::NFT_META_SKUID as u32, 4, true, TYPE_UID),
+            Some("skgid") => meta(libc::NFT_META_SKGID as u32, 4, true, TYPE_GID),
+            Some("pkttype") => meta(libc::NFT_META_PKTTYPE as u32, 1, true, TYPE_PKTTYPE),
+            Some("nftrace") => meta(libc::NFT_META_NFTRACE as u32, 1, true, TYPE_INTEGER),
+            Some("priority") => meta(libc::NFT_META_PRIORITY as u32, 4, true, TYPE_CLASSID),
             _ => return unsupported(j),
         });
     }
@@ -293,18 +422,52 @@ fn key(j: &Json) -> R<KeyDesc> {
         return Ok(KeyDesc { load: Load::Fib(bits), len: 4, host_order: true, type_id: TYPE_FIB_ADDR });
     }
     if let Some(c) = j.get("ct") {
-        if c.get("dir").is_some() {
-            return unsupported(j);
-        }
-        let ct = |key, type_id| KeyDesc { load: Load::Ct(key), len: 4, host_order: true, type_id };
-        return Ok(match c["key"].as_str() {
-            Some("state") => ct(libc::NFT_CT_STATE as u32, TYPE_CT_STATE),
-            Some("status") => ct(libc::NFT_CT_STATUS as u32, TYPE_CT_STATUS),
-            Some("mark") => ct(libc::NFT_CT_MARK as u32, TYPE_MARK),
+        let ct = |key, type_id| KeyDesc { load: Load::Ct(key, None), len: 4, host_order: true, type_id };
+        let dir = match c["dir"].as_str() {
+            None => None,
+            Some("original") => Some(0),
+            Some("reply") => Some(1),
+            Some(_) => return unsupported(j),
+        };
+        let with_dir = |key: i32, len, host_order, type_id| KeyDesc {
+            load: Load::Ct(key as u32, dir),
+            len,
+            host_order,
+            type_id,
+        };
+        return Ok(match (c["key"].as_str(), dir) {
+            (Some("state"), None) => ct(libc::NFT_CT_STATE as u32, TYPE_CT_STATE),
+            (Some("status"), None) => ct(libc::NFT_CT_STATUS as u32, TYPE_CT_STATUS),
+            (Some("mark"), None) => ct(libc::NFT_CT_MARK as u32, TYPE_MARK),
+            (Some("expiration"), None) => ct(libc::NFT_CT_EXPIRATION as u32, TYPE_TIME),
+            (Some("direction"), None) => {
+                KeyDesc { load: Load::Ct(libc::NFT_CT_DIRECTION as u32, None), len: 1, host_order: true, type_id: TYPE_CT_DIR }
+            }
+            (Some("protocol"), Some(_)) => with_dir(libc::NFT_CT_PROTOCOL, 1, false, TYPE_INET_PROTOCOL),
+            (Some("proto-src"), Some(_)) => with_dir(libc::NFT_CT_PROTO_SRC, 2, false, TYPE_INET_SERVICE),
+            (Some("proto-dst"), Some(_)) => with_dir(libc::NFT_CT_PROTO_DST, 2, false, TYPE_INET_SERVICE),
+            (Some("ip saddr"), Some(_)) => with_dir(libc::NFT_CT_SRC_IP, 4, false, TYPE_IPADDR),
+            (Some("ip daddr"), Some(_)) => with_dir(libc::NFT_CT_DST_IP, 4, false, TYPE_IPADDR),
+            (Some("ip6 saddr"), Some(_)) => with_dir(libc::NFT_CT_SRC_IP6, 16, false, TYPE_IP6ADDR),
+            (Some("ip6 daddr"), Some(_)) => with_dir(libc::NFT_CT_DST_IP6, 16, false, TYPE_IP6ADDR),
             _ => return unsupported(j),
         });
     }
     unsupported(j)
+}
+
+/// `byteorder reg 1 = hton(reg 1, LEN, LEN)`.
+fn hton(len: u32) -> Low {
+    low(
+        "byteorder",
+        [
+            (sys::NFTNL_EXPR_BYTEORDER_SREG, Attr::U32(REG_1)),
+            (sys::NFTNL_EXPR_BYTEORDER_DREG, Attr::U32(REG_1)),
+            (sys::NFTNL_EXPR_BYTEORDER_OP, Attr::U32(1)), // NFT_BYTEORDER_HTON
+            (sys::NFTNL_EXPR_BYTEORDER_LEN, Attr::U32(len)),
+            (sys::NFTNL_EXPR_BYTEORDER_SIZE, Attr::U32(len)),
+        ],
+    )
 }
 
 fn cmp(op: u32, data: Vec<u8>) -> Low {
@@ -390,6 +553,21 @@ impl Builder<'_> {
                 Ok(())
             }
             "vmap" => self.vmap(j, body),
+            "quota" => {
+                let Some(bytes) = body["val"].as_u64() else { return unsupported(j) };
+                if body["val_unit"].as_str() != Some("bytes") {
+                    return unsupported(j);
+                }
+                let inv = body["inv"].as_bool() == Some(true);
+                self.out.push(low(
+                    "quota",
+                    [
+                        (sys::NFTNL_EXPR_QUOTA_BYTES, Attr::U64(bytes)),
+                        (sys::NFTNL_EXPR_QUOTA_FLAGS, Attr::U32(u32::from(inv))), // NFT_QUOTA_F_INV
+                    ],
+                ));
+                Ok(())
+            }
             "limit" => self.limit(j, body),
             "log" => self.log(j, body),
             "reject" => self.reject(j, body),
@@ -434,6 +612,21 @@ impl Builder<'_> {
                 _ => return unsupported(j),
             };
             self.out.push(k.load(REG_1));
+            if !neg {
+                // nft writes `KEY LO-HI` as two comparisons, of network-order bytes
+                let (lo, hi) = if k.host_order && k.len > 1 {
+                    self.out.push(hton(k.len));
+                    (k.value_be(lo)?, k.value_be(hi)?)
+                } else {
+                    (k.value(lo)?, k.value(hi)?)
+                };
+                self.out.push(cmp(libc::NFT_CMP_GTE as u32, lo));
+                self.out.push(cmp(libc::NFT_CMP_LTE as u32, hi));
+                return Ok(());
+            }
+            if k.host_order && k.len > 1 {
+                return unsupported(j);
+            }
             self.out.push(low(
                 "range",
                 [
@@ -475,9 +668,15 @@ impl Builder<'_> {
                 self.out.push(cmp(cmp_op, k.value(right)?));
                 Ok(())
             }
-            "<" | ">" | "<=" | ">=" if !k.host_order || k.len == 1 => {
+            "<" | ">" | "<=" | ">=" => {
                 self.out.push(k.load(REG_1));
-                self.out.push(cmp(cmp_op(op).unwrap_or_default(), k.value(right)?));
+                let v = if k.host_order && k.len > 1 {
+                    self.out.push(hton(k.len));
+                    k.value_be(right)?
+                } else {
+                    k.value(right)?
+                };
+                self.out.push(cmp(cmp_op(op).unwrap_or_default(), v));
                 Ok(())
             }
             _ => unsupported(j),
@@ -487,10 +686,27 @@ impl Builder<'_> {
     /// `ADDR/LEN`: nft loads only the prefix's bytes, masking the last one if it is partial.
     fn prefix(&mut self, j: &Json, k: &KeyDesc, op: &str, p: &Json) -> R<()> {
         let (Some(len), Some(cmp_op)) = (p["len"].as_u64(), cmp_op(op)) else { return unsupported(j) };
-        if !matches!(op, "==" | "!=") || !matches!(k.load, Load::Payload { .. }) || len == 0 {
+        if !matches!(op, "==" | "!=") || len == 0 || !matches!(k.type_id, TYPE_IPADDR | TYPE_IP6ADDR) {
             return unsupported(j);
         }
         let addr = k.value(&p["addr"])?;
+        if let Load::Ct(..) = k.load {
+            // conntrack keys load whole: mask, then compare
+            let mask: Vec<u8> = (0..u64::from(k.len))
+                .map(|i| {
+                    let bits = len.saturating_sub(i * 8).min(8) as u32;
+                    if bits == 0 { 0 } else { 0xffu8 << (8 - bits) }
+                })
+                .collect();
+            let data: Vec<u8> = addr.iter().zip(&mask).map(|(a, m)| a & m).collect();
+            self.out.push(k.load(REG_1));
+            self.out.push(bitwise(k.len, mask, vec![0; k.len as usize]));
+            self.out.push(cmp(cmp_op, data));
+            return Ok(());
+        }
+        if !matches!(k.load, Load::Payload { .. }) {
+            return unsupported(j);
+        }
         let bytes = len.div_ceil(8) as u32;
         let mut data = addr[..bytes as usize].to_vec();
         self.out.push(k.load_len(REG_1, bytes, 0));
@@ -649,6 +865,32 @@ impl Builder<'_> {
                 ("group", Json::Number(n)) => {
                     attrs.push((sys::NFTNL_EXPR_LOG_GROUP, Attr::U32(n.as_u64().unwrap_or_default() as u32)))
                 }
+                ("snaplen", Json::Number(n)) => {
+                    attrs.push((sys::NFTNL_EXPR_LOG_SNAPLEN, Attr::U32(n.as_u64().unwrap_or_default() as u32)))
+                }
+                ("queue-threshold", Json::Number(n)) => {
+                    attrs.push((sys::NFTNL_EXPR_LOG_QTHRESHOLD, Attr::U32(n.as_u64().unwrap_or_default() as u32)))
+                }
+                ("flags", flags) => {
+                    let list: Vec<&Json> = match flags {
+                        Json::Array(a) => a.iter().collect(),
+                        one => vec![one],
+                    };
+                    let mut bits = 0;
+                    for f in list {
+                        // NF_LOG_TCPSEQ, NF_LOG_TCPOPT, NF_LOG_IPOPT, NF_LOG_UID, NF_LOG_MACDECODE
+                        bits |= match f.as_str() {
+                            Some("tcp sequence") => 0x01,
+                            Some("tcp options") => 0x02,
+                            Some("ip options") => 0x04,
+                            Some("skuid") => 0x08,
+                            Some("ether") => 0x20,
+                            Some("all") => 0x2f,
+                            _ => return unsupported(j),
+                        };
+                    }
+                    attrs.push((sys::NFTNL_EXPR_LOG_FLAGS, Attr::U32(bits)));
+                }
                 ("level", Json::String(level)) => {
                     let levels = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
                     let Some(n) = levels.iter().position(|x| x == level) else { return unsupported(j) };
@@ -680,8 +922,14 @@ impl Builder<'_> {
                 (0, *c) // NFT_REJECT_ICMP_UNREACH
             }
             (Some("icmpv6"), Some(e)) => {
-                let codes =
-                    [("no-route", 0), ("admin-prohibited", 1), ("addr-unreachable", 3), ("port-unreachable", 4)];
+                let codes = [
+                    ("no-route", 0),
+                    ("admin-prohibited", 1),
+                    ("addr-unreachable", 3),
+                    ("port-unreachable", 4),
+                    ("policy-fail", 5),
+                    ("reject-route", 6),
+                ];
                 let Some((_, c)) = codes.iter().find(|(n, _)| *n == e) else { return unsupported(j) };
                 (0, *c)
             }
@@ -698,6 +946,16 @@ impl Builder<'_> {
     fn mangle(&mut self, j: &Json, m: &Json) -> R<()> {
         let target = key(&m["key"])?;
         let value = &m["value"];
+        if let Load::Meta(k) = target.load
+            && (k == libc::NFT_META_NFTRACE as u32 || k == libc::NFT_META_PRIORITY as u32)
+        {
+            self.imm(REG_1, target.value(value)?);
+            self.out.push(low(
+                "meta",
+                [(sys::NFTNL_EXPR_META_KEY, Attr::U32(k)), (sys::NFTNL_EXPR_META_SREG, Attr::U32(REG_1))],
+            ));
+            return Ok(());
+        }
         if target.type_id != TYPE_MARK {
             return unsupported(j);
         }
@@ -731,23 +989,32 @@ impl Builder<'_> {
             Load::Meta(k) => {
                 low("meta", [(sys::NFTNL_EXPR_META_KEY, Attr::U32(k)), (sys::NFTNL_EXPR_META_SREG, Attr::U32(REG_1))])
             }
-            Load::Ct(k) => {
+            Load::Ct(k, None) => {
                 low("ct", [(sys::NFTNL_EXPR_CT_KEY, Attr::U32(k)), (sys::NFTNL_EXPR_CT_SREG, Attr::U32(REG_1))])
             }
-            Load::Payload { .. } | Load::Fib(_) => return unsupported(j),
+            _ => return unsupported(j),
         });
         Ok(())
     }
 
     fn nat(&mut self, j: &Json, kind: &str, n: &Json) -> R<()> {
-        if n.get("family").is_some() || self.family != crate::nft::ir::NftFamily::Ip {
-            return unsupported(j);
-        }
-        let addr = KeyDesc { load: Load::Meta(0), len: 4, host_order: false, type_id: TYPE_IPADDR };
+        use crate::nft::ir::NftFamily;
+        let v6 = match (self.family, n["family"].as_str()) {
+            (NftFamily::Ip, None | Some("ip")) => false,
+            (NftFamily::Ip6, None | Some("ip6")) => true,
+            (NftFamily::Inet, Some("ip")) => false,
+            (NftFamily::Inet, Some("ip6")) => true,
+            _ => return unsupported(j),
+        };
+        let addr = if v6 {
+            KeyDesc { load: Load::Meta(0), len: 16, host_order: false, type_id: TYPE_IP6ADDR }
+        } else {
+            KeyDesc { load: Load::Meta(0), len: 4, host_order: false, type_id: TYPE_IPADDR }
+        };
         let port = KeyDesc { load: Load::Meta(0), len: 2, host_order: false, type_id: TYPE_INET_SERVICE };
         let mut attrs = vec![
             (sys::NFTNL_EXPR_NAT_TYPE, Attr::U32(if kind == "snat" { 0 } else { 1 })),
-            (sys::NFTNL_EXPR_NAT_FAMILY, Attr::U32(libc::NFPROTO_IPV4 as u32)),
+            (sys::NFTNL_EXPR_NAT_FAMILY, Attr::U32(if v6 { libc::NFPROTO_IPV6 } else { libc::NFPROTO_IPV4 } as u32)),
         ];
         let mut flags = 0;
         // registers: address(es) from 1, port(s) after them
@@ -762,7 +1029,6 @@ impl Builder<'_> {
                 reg += 1;
             }
             reg += 1;
-            flags |= 1; // NF_NAT_RANGE_MAP_IPS
         } else {
             return unsupported(j);
         }
@@ -777,7 +1043,9 @@ impl Builder<'_> {
             flags |= 2; // NF_NAT_RANGE_PROTO_SPECIFIED
         }
         flags |= nat_flags(j, n)?;
-        attrs.push((sys::NFTNL_EXPR_NAT_FLAGS, Attr::U32(flags)));
+        if flags != 0 {
+            attrs.push((sys::NFTNL_EXPR_NAT_FLAGS, Attr::U32(flags)));
+        }
         self.out.push(Low { name: "nat", attrs });
         Ok(())
     }
