@@ -68,7 +68,9 @@ fn unsupported<T>(what: &Json) -> R<T> {
 // nft's datatypes (nftables `include/datatype.h`): what `nft list` prints set elements as
 const TYPE_INTEGER: u32 = 4;
 const TYPE_TCP_FLAG: u32 = 15;
+const TYPE_ETHERADDR: u32 = 9;
 const TYPE_TIME: u32 = 18;
+const TYPE_DSCP: u32 = 36;
 const TYPE_CLASSID: u32 = 23;
 const TYPE_UID: u32 = 24;
 const TYPE_GID: u32 = 25;
@@ -119,6 +121,14 @@ enum Load {
     Meta(u32),
     /// A conntrack key, and the direction (0 original, 1 reply) for the keys that have one.
     Ct(u32, Option<u8>),
+    /// A payload field narrower than its bytes (`ip dscp`): loaded, then masked.
+    Masked {
+        base: u32,
+        offset: u32,
+        mask: Vec<u8>,
+    },
+    /// An Ethernet header field, at this offset of the link-layer header.
+    Ether(u32),
     /// `tcp option KIND`: whether the option is present.
     TcpOption(u8),
     /// `fib FLAGS type`: its `NFTA_FIB_F_*` flags.
@@ -126,8 +136,32 @@ enum Load {
 }
 
 impl KeyDesc {
-    fn load(&self, dreg: u32) -> Low {
-        self.load_len(dreg, self.len, 0)
+    /// The expressions that put the key in `dreg`: a load, and for some keys a mask or a
+    /// dependency test before it.
+    fn load(&self, dreg: u32) -> Vec<Low> {
+        match self.load {
+            Load::Masked { base, offset, ref mask } => {
+                let load = Load::Payload { base, offset };
+                let k = KeyDesc { load, ..self.clone() };
+                vec![k.load_len(dreg, self.len, 0), bitwise_reg(dreg, self.len, mask.clone(), vec![0; mask.len()])]
+            }
+            Load::Ether(offset) => {
+                // nft tests the interface type first: only Ethernet frames have these bytes
+                let iiftype = KeyDesc {
+                    load: Load::Meta(libc::NFT_META_IIFTYPE as u32),
+                    len: 2,
+                    host_order: true,
+                    type_id: TYPE_INTEGER,
+                };
+                let load = Load::Payload { base: 0, offset };
+                let k = KeyDesc { load, ..self.clone() };
+                let mut out = iiftype.load(REG_1);
+                out.push(cmp(libc::NFT_CMP_EQ as u32, 1u16.to_ne_bytes().to_vec())); // ARPHRD_ETHER
+                out.push(k.load_len(dreg, self.len, 0));
+                out
+            }
+            _ => vec![self.load_len(dreg, self.len, 0)],
+        }
     }
 
     /// Loads `len` bytes from `skip` bytes in (a prefix test loads only the prefix's bytes).
@@ -142,6 +176,7 @@ impl KeyDesc {
                     (sys::NFTNL_EXPR_PAYLOAD_LEN, Attr::U32(len)),
                 ],
             ),
+            Load::Masked { .. } | Load::Ether(_) => unreachable_load(),
             Load::Meta(key) => {
                 low("meta", [(sys::NFTNL_EXPR_META_KEY, Attr::U32(key)), (sys::NFTNL_EXPR_META_DREG, Attr::U32(dreg))])
             }
@@ -195,6 +230,16 @@ impl KeyDesc {
 
     /// A value of this key's type, as the kernel compares it.
     fn value(&self, v: &Json) -> R<Vec<u8>> {
+        if self.type_id == TYPE_DSCP
+            && let Some(n) =
+                v.as_u64().or_else(|| v.as_str().and_then(|s| u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()))
+        {
+            // the six DSCP bits, where they sit in the loaded bytes
+            if n > 63 {
+                return unsupported(v);
+            }
+            return Ok(self.int(n << if self.len == 1 { 2 } else { 6 }));
+        }
         if let Some(n) = v.as_u64() {
             if self.len > 8 || (self.len < 8 && n >> (8 * self.len) != 0) {
                 return unsupported(v);
@@ -215,6 +260,13 @@ impl KeyDesc {
         }
         let Some(s) = v.as_str() else { return unsupported(v) };
         match self.type_id {
+            TYPE_ETHERADDR => {
+                let bytes: Vec<u8> = s.split(':').filter_map(|b| u8::from_str_radix(b, 16).ok()).collect();
+                if bytes.len() != 6 || s.split(':').count() != 6 {
+                    return unsupported(v);
+                }
+                Ok(bytes)
+            }
             TYPE_TIME => {
                 let ms = s.strip_suffix("ms").and_then(|n| n.parse::<u64>().ok());
                 ms.map(|n| self.int(n)).ok_or_else(|| Unsupported(v.to_string()))
@@ -275,16 +327,9 @@ impl KeyDesc {
                 ("timestamp-request", 13),
                 ("timestamp-reply", 14),
             ],
-            TYPE_TCP_FLAG => &[
-                ("fin", 1),
-                ("syn", 2),
-                ("rst", 4),
-                ("psh", 8),
-                ("ack", 16),
-                ("urg", 32),
-                ("ecn", 64),
-                ("cwr", 128),
-            ],
+            TYPE_TCP_FLAG => {
+                &[("fin", 1), ("syn", 2), ("rst", 4), ("psh", 8), ("ack", 16), ("urg", 32), ("ecn", 64), ("cwr", 128)]
+            }
             TYPE_PKTTYPE => &[("host", 0), ("unicast", 0), ("broadcast", 1), ("multicast", 2), ("other", 3)],
             TYPE_CT_DIR => &[("original", 0), ("reply", 1)],
             TYPE_ICMP6_TYPE => &[
@@ -320,6 +365,11 @@ impl KeyDesc {
     }
 }
 
+/// `load_len` is called by `load` with these turned into plain payload loads first.
+fn unreachable_load() -> Low {
+    Low { name: "payload", attrs: Vec::new() }
+}
+
 fn low<const N: usize>(name: &'static str, attrs: [(u32, Attr); N]) -> Low {
     Low { name, attrs: attrs.into() }
 }
@@ -327,6 +377,12 @@ fn low<const N: usize>(name: &'static str, attrs: [(u32, Attr); N]) -> Low {
 fn key(j: &Json) -> R<KeyDesc> {
     let payload =
         |base, offset, len, type_id| KeyDesc { load: Load::Payload { base, offset }, len, host_order: false, type_id };
+    let masked = |base, offset, len, mask: &[u8], type_id| KeyDesc {
+        load: Load::Masked { base, offset, mask: mask.to_vec() },
+        len,
+        host_order: false,
+        type_id,
+    };
     const NH: u32 = 1; // NFT_PAYLOAD_NETWORK_HEADER
     const TH: u32 = 2; // NFT_PAYLOAD_TRANSPORT_HEADER
     if let Some(p) = j.get("payload")
@@ -339,6 +395,9 @@ fn key(j: &Json) -> R<KeyDesc> {
             "th" => TH,
             _ => return unsupported(j),
         };
+        // whole bytes only: nft 1.0.6 shifts bits that straddle bytes with the kernel's
+        // host-order `>>`, which on a little-endian host moves the wrong bits (its rule for
+        // `@nh,4,8 & 0x3f == 0x10` compares a byte that is always 0)
         if offset % 8 != 0 || len % 8 != 0 || len == 0 || len > 64 {
             return unsupported(j);
         }
@@ -358,7 +417,9 @@ fn key(j: &Json) -> R<KeyDesc> {
         ];
         let kind = match (o["name"].as_str(), o["base"].as_u64()) {
             (Some(name), _) => NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k),
-            (None, Some(base)) if o["offset"].as_u64() == Some(0) && o["len"].as_u64() == Some(8) => u8::try_from(base).ok(),
+            (None, Some(base)) if o["offset"].as_u64() == Some(0) && o["len"].as_u64() == Some(8) => {
+                u8::try_from(base).ok()
+            }
             _ => None,
         };
         let Some(kind) = kind else { return unsupported(j) };
@@ -371,6 +432,10 @@ fn key(j: &Json) -> R<KeyDesc> {
             ("ip", "daddr") => payload(NH, 16, 4, TYPE_IPADDR),
             ("ip", "protocol") => payload(NH, 9, 1, TYPE_INET_PROTOCOL),
             ("ip", "ttl") => payload(NH, 8, 1, TYPE_INTEGER),
+            ("ip", "dscp") => masked(NH, 1, 1, &[0xfc], TYPE_DSCP),
+            ("ip6", "dscp") => masked(NH, 0, 2, &[0x0f, 0xc0], TYPE_DSCP),
+            ("ether", "saddr") => KeyDesc { load: Load::Ether(6), len: 6, host_order: false, type_id: TYPE_ETHERADDR },
+            ("ether", "daddr") => KeyDesc { load: Load::Ether(0), len: 6, host_order: false, type_id: TYPE_ETHERADDR },
             ("ip", "length") => payload(NH, 2, 2, TYPE_INTEGER),
             ("ip", "frag-off") => payload(NH, 6, 2, TYPE_INTEGER),
             ("ip6", "hoplimit") => payload(NH, 7, 1, TYPE_INTEGER),
@@ -429,20 +494,19 @@ fn key(j: &Json) -> R<KeyDesc> {
             Some("reply") => Some(1),
             Some(_) => return unsupported(j),
         };
-        let with_dir = |key: i32, len, host_order, type_id| KeyDesc {
-            load: Load::Ct(key as u32, dir),
-            len,
-            host_order,
-            type_id,
-        };
+        let with_dir =
+            |key: i32, len, host_order, type_id| KeyDesc { load: Load::Ct(key as u32, dir), len, host_order, type_id };
         return Ok(match (c["key"].as_str(), dir) {
             (Some("state"), None) => ct(libc::NFT_CT_STATE as u32, TYPE_CT_STATE),
             (Some("status"), None) => ct(libc::NFT_CT_STATUS as u32, TYPE_CT_STATUS),
             (Some("mark"), None) => ct(libc::NFT_CT_MARK as u32, TYPE_MARK),
             (Some("expiration"), None) => ct(libc::NFT_CT_EXPIRATION as u32, TYPE_TIME),
-            (Some("direction"), None) => {
-                KeyDesc { load: Load::Ct(libc::NFT_CT_DIRECTION as u32, None), len: 1, host_order: true, type_id: TYPE_CT_DIR }
-            }
+            (Some("direction"), None) => KeyDesc {
+                load: Load::Ct(libc::NFT_CT_DIRECTION as u32, None),
+                len: 1,
+                host_order: true,
+                type_id: TYPE_CT_DIR,
+            },
             (Some("protocol"), Some(_)) => with_dir(libc::NFT_CT_PROTOCOL, 1, false, TYPE_INET_PROTOCOL),
             (Some("proto-src"), Some(_)) => with_dir(libc::NFT_CT_PROTO_SRC, 2, false, TYPE_INET_SERVICE),
             (Some("proto-dst"), Some(_)) => with_dir(libc::NFT_CT_PROTO_DST, 2, false, TYPE_INET_SERVICE),
@@ -482,11 +546,15 @@ fn cmp(op: u32, data: Vec<u8>) -> Low {
 }
 
 fn bitwise(len: u32, mask: Vec<u8>, xor: Vec<u8>) -> Low {
+    bitwise_reg(REG_1, len, mask, xor)
+}
+
+fn bitwise_reg(reg: u32, len: u32, mask: Vec<u8>, xor: Vec<u8>) -> Low {
     low(
         "bitwise",
         [
-            (sys::NFTNL_EXPR_BITWISE_SREG, Attr::U32(REG_1)),
-            (sys::NFTNL_EXPR_BITWISE_DREG, Attr::U32(REG_1)),
+            (sys::NFTNL_EXPR_BITWISE_SREG, Attr::U32(reg)),
+            (sys::NFTNL_EXPR_BITWISE_DREG, Attr::U32(reg)),
             (sys::NFTNL_EXPR_BITWISE_LEN, Attr::U32(len)),
             (sys::NFTNL_EXPR_BITWISE_MASK, Attr::Data(mask)),
             (sys::NFTNL_EXPR_BITWISE_XOR, Attr::Data(xor)),
@@ -589,7 +657,7 @@ impl Builder<'_> {
             let k = key(k)?;
             let Some(op) = cmp_op(op) else { return unsupported(j) };
             let mask = k.value(mask)?;
-            self.out.push(k.load(REG_1));
+            self.out.extend(k.load(REG_1));
             self.out.push(bitwise(k.len, mask, vec![0; k.len as usize]));
             self.out.push(cmp(op, k.value(right)?));
             return Ok(());
@@ -611,7 +679,7 @@ impl Builder<'_> {
                 "!=" => true,
                 _ => return unsupported(j),
             };
-            self.out.push(k.load(REG_1));
+            self.out.extend(k.load(REG_1));
             if !neg {
                 // nft writes `KEY LO-HI` as two comparisons, of network-order bytes
                 let (lo, hi) = if k.host_order && k.len > 1 {
@@ -643,7 +711,7 @@ impl Builder<'_> {
             "in" | "!" if bitmask => {
                 // any of the flags set (`in`), or none of them (`!`)
                 let v = k.value(right)?;
-                self.out.push(k.load(REG_1));
+                self.out.extend(k.load(REG_1));
                 self.out.push(bitwise(k.len, v, vec![0; k.len as usize]));
                 let cmp_op = if op == "in" { libc::NFT_CMP_NEQ } else { libc::NFT_CMP_EQ } as u32;
                 self.out.push(cmp(cmp_op, vec![0; k.len as usize]));
@@ -660,16 +728,16 @@ impl Builder<'_> {
                     if prefix.is_empty() {
                         return unsupported(j);
                     }
-                    self.out.push(k.load(REG_1));
+                    self.out.extend(k.load(REG_1));
                     self.out.push(cmp(cmp_op, prefix.as_bytes().to_vec()));
                     return Ok(());
                 }
-                self.out.push(k.load(REG_1));
+                self.out.extend(k.load(REG_1));
                 self.out.push(cmp(cmp_op, k.value(right)?));
                 Ok(())
             }
             "<" | ">" | "<=" | ">=" => {
-                self.out.push(k.load(REG_1));
+                self.out.extend(k.load(REG_1));
                 let v = if k.host_order && k.len > 1 {
                     self.out.push(hton(k.len));
                     k.value_be(right)?
@@ -699,7 +767,7 @@ impl Builder<'_> {
                 })
                 .collect();
             let data: Vec<u8> = addr.iter().zip(&mask).map(|(a, m)| a & m).collect();
-            self.out.push(k.load(REG_1));
+            self.out.extend(k.load(REG_1));
             self.out.push(bitwise(k.len, mask, vec![0; k.len as usize]));
             self.out.push(cmp(cmp_op, data));
             return Ok(());
@@ -730,9 +798,12 @@ impl Builder<'_> {
         if keys.is_empty() {
             return unsupported(j);
         }
+        if keys.len() > 1 && keys.iter().any(|k| matches!(k.load, Load::Ether(_))) {
+            return unsupported(j);
+        }
         let mut reg32 = 0;
         for k in &keys {
-            self.out.push(k.load(if reg32 == 0 { REG_1 } else { REG32_00 + reg32 }));
+            self.out.extend(k.load(if reg32 == 0 { REG_1 } else { REG32_00 + reg32 }));
             reg32 += k.len.div_ceil(4);
         }
         Ok(keys)
@@ -956,6 +1027,9 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
+        if let Some(p) = m["key"].get("payload") {
+            return self.header_write(j, p, value);
+        }
         if target.type_id != TYPE_MARK {
             return unsupported(j);
         }
@@ -968,7 +1042,7 @@ impl Builder<'_> {
             if src.type_id != TYPE_MARK {
                 return unsupported(j);
             }
-            self.out.push(src.load(REG_1));
+            self.out.extend(src.load(REG_1));
             self.out.push(bitwise(4, src.value(mask)?, src.value(flip)?));
         } else if value.is_u64() {
             self.out.push(low(
@@ -983,7 +1057,7 @@ impl Builder<'_> {
             if src.type_id != TYPE_MARK {
                 return unsupported(j);
             }
-            self.out.push(src.load(REG_1));
+            self.out.extend(src.load(REG_1));
         }
         self.out.push(match target.load {
             Load::Meta(k) => {
@@ -1087,12 +1161,62 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// `ip ttl set N`, `ip dscp set N` (the 16-bit word around the field, with the IPv4 header
+    /// checksum fixed up), `ip6 hoplimit set N`, `ip6 dscp set N` (no checksum), as nft writes them.
+    fn header_write(&mut self, j: &Json, p: &Json, value: &Json) -> R<()> {
+        let Some(n) =
+            value.as_u64().or_else(|| value.as_str().and_then(|s| u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()))
+        else {
+            return unsupported(j);
+        };
+        let (Ok(n), field) = (u8::try_from(n), (p["protocol"].as_str(), p["field"].as_str())) else {
+            return unsupported(j);
+        };
+        let (offset, mask, xor, csum): (u32, Vec<u8>, Vec<u8>, bool) = match field {
+            (Some("ip"), Some("ttl")) => (8, vec![0x00, 0xff], vec![n, 0], true),
+            (Some("ip"), Some("dscp")) if n < 64 => (0, vec![0xff, 0x03], vec![0, n << 2], true),
+            (Some("ip6"), Some("dscp")) if n < 64 => {
+                let v = u16::from(n) << 6;
+                (0, vec![0xf0, 0x3f], v.to_be_bytes().to_vec(), false)
+            }
+            (Some("ip6"), Some("hoplimit")) => {
+                self.imm(REG_1, vec![n]);
+                self.out.push(payload_write(7, 1, false));
+                return Ok(());
+            }
+            _ => return unsupported(j),
+        };
+        let word =
+            KeyDesc { load: Load::Payload { base: 1, offset }, len: 2, host_order: false, type_id: TYPE_INTEGER };
+        self.out.extend(word.load(REG_1));
+        self.out.push(bitwise(2, mask, xor));
+        self.out.push(payload_write(offset, 2, csum));
+        Ok(())
+    }
+
     fn imm(&mut self, reg: u32, data: Vec<u8>) {
         self.out.push(low(
             "immediate",
             [(sys::NFTNL_EXPR_IMM_DREG, Attr::U32(reg)), (sys::NFTNL_EXPR_IMM_DATA, Attr::Data(data))],
         ));
     }
+}
+
+/// `payload write reg 1 => LEN @ network header + OFFSET`, with the IPv4 header checksum (at
+/// offset 10) fixed up when `csum`.
+fn payload_write(offset: u32, len: u32, csum: bool) -> Low {
+    low(
+        "payload",
+        [
+            (sys::NFTNL_EXPR_PAYLOAD_SREG, Attr::U32(REG_1)),
+            (sys::NFTNL_EXPR_PAYLOAD_BASE, Attr::U32(1)),
+            (sys::NFTNL_EXPR_PAYLOAD_OFFSET, Attr::U32(offset)),
+            (sys::NFTNL_EXPR_PAYLOAD_LEN, Attr::U32(len)),
+            (sys::NFTNL_EXPR_PAYLOAD_CSUM_TYPE, Attr::U32(u32::from(csum))), // NFT_PAYLOAD_CSUM_INET
+            (sys::NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, Attr::U32(if csum { 10 } else { 0 })),
+            (sys::NFTNL_EXPR_PAYLOAD_FLAGS, Attr::U32(0)),
+        ],
+    )
 }
 
 /// `random` 4, `fully-random` 16, `persistent` 8 (`NF_NAT_RANGE_*`).

@@ -180,7 +180,10 @@ fn a_batch_the_kernel_refuses_changes_nothing_and_names_the_iptables_line() {
 #[test]
 fn check_validates_and_changes_nothing() {
     require_nft();
-    let kube = std::env::temp_dir().join(format!("ipt-apply-check-{}.rules", std::process::id()));
+    // the process id in the directory: a digit 6 in a file's name can make it read as IPv6
+    let dir = std::env::temp_dir().join(format!("ipt-apply-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kube = dir.join("kube.rules");
     std::fs::write(&kube, kube_dump::kube_dump(100, 3)).expect("kube dump written");
     let kube = kube.to_string_lossy();
     let (out, err, ok) = in_netns(
