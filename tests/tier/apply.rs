@@ -211,3 +211,28 @@ fn dry_run_opens_no_socket_and_counts_the_messages() {
     assert!(text.contains("ip ipt-filter"), "{text}");
     assert!(text.contains("9 add rule"), "{text}");
 }
+
+/// The big batch: the 10 000-service kube-proxy dump is one batch of about 120 000
+/// messages (far past the 128 KiB page and the default socket buffers); it commits, ipt says
+/// so, and nft lists what `nft -f` of the translation makes.
+#[test]
+fn a_120000_message_batch_commits_and_reports_success() {
+    require_nft();
+    let dir = std::env::temp_dir().join(format!("ipt-apply-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kube = dir.join("kube.rules");
+    std::fs::write(&kube, kube_dump::kube_dump(10000, 3)).expect("kube dump written");
+    let kube = kube.to_string_lossy();
+    let (applied, err, ok) = in_netns(&format!("$IPT apply '{kube}' && nft list ruleset | sha256sum"), &[]);
+    assert!(ok, "{err}");
+    let messages: usize = err
+        .split_once("one transaction (")
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("ipt apply does not say it applied: {err}"));
+    assert!(messages > 100_000, "only {messages} messages");
+    let (by_nft, err, ok) =
+        in_netns(&format!("$IPT translate '{kube}' | nft -f - && nft list ruleset | sha256sum"), &[]);
+    assert!(ok, "{err}");
+    assert_eq!(applied, by_nft, "ipt apply and nft -f list different rulesets");
+}
