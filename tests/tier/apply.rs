@@ -236,3 +236,36 @@ fn a_120000_message_batch_commits_and_reports_success() {
     assert!(ok, "{err}");
     assert_eq!(applied, by_nft, "ipt apply and nft -f list different rulesets");
 }
+
+/// Killing ipt in the middle of an apply leaves the old ruleset or the new one, never a mix:
+/// a small dump is applied, then a big one, killed (SIGKILL) after a delay; the listing is then
+/// one of the two.
+#[test]
+fn killing_ipt_during_an_apply_leaves_the_old_or_the_new_ruleset() {
+    require_nft();
+    let dir = std::env::temp_dir().join(format!("ipt-apply-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (small, big) = (dir.join("small.rules"), dir.join("big.rules"));
+    std::fs::write(&small, kube_dump::kube_dump(100, 3)).expect("written");
+    std::fs::write(&big, kube_dump::kube_dump(10000, 3)).expect("written");
+    let (small, big) = (small.to_string_lossy(), big.to_string_lossy());
+    let sum = "nft list ruleset | sha256sum";
+    let (old, err, ok) = in_netns(&format!("$IPT apply '{small}' 2>/dev/null && {sum}"), &[]);
+    assert!(ok, "{err}");
+    let (new, err, ok) = in_netns(&format!("$IPT apply '{big}' 2>/dev/null && {sum}"), &[]);
+    assert!(ok, "{err}");
+    let mut seen = Vec::new();
+    for delay in ["0.5", "2", "4", "6", "8", "10"] {
+        let (after, err, ok) = in_netns(
+            &format!(
+                "$IPT apply '{small}' 2>/dev/null || exit 1; $IPT apply '{big}' 2>/dev/null & pid=$!; sleep {delay}; \
+                 kill -9 $pid 2>/dev/null; wait $pid; {sum}"
+            ),
+            &[],
+        );
+        assert!(ok, "{err}");
+        assert!(after == old || after == new, "killed after {delay} s: the ruleset is neither the old nor the new one");
+        seen.push(if after == old { "old" } else { "new" });
+    }
+    eprintln!("killed after 0.5, 2, 4, 6, 8, 10 s: {seen:?}");
+}
