@@ -66,6 +66,7 @@ fn unsupported<T>(what: &Json) -> R<T> {
 }
 
 // nft's datatypes (nftables `include/datatype.h`): what `nft list` prints set elements as
+const TYPE_NFPROTO: u32 = 2;
 const TYPE_INTEGER: u32 = 4;
 const TYPE_TCP_FLAG: u32 = 15;
 const TYPE_ETHERADDR: u32 = 9;
@@ -332,6 +333,7 @@ impl KeyDesc {
             }
             TYPE_PKTTYPE => &[("host", 0), ("unicast", 0), ("broadcast", 1), ("multicast", 2), ("other", 3)],
             TYPE_CT_DIR => &[("original", 0), ("reply", 1)],
+            TYPE_NFPROTO => &[("ipv4", 2), ("ipv6", 10)],
             TYPE_ICMP6_TYPE => &[
                 ("destination-unreachable", 1),
                 ("packet-too-big", 2),
@@ -460,6 +462,7 @@ fn key(j: &Json) -> R<KeyDesc> {
             Some("mark") => meta(libc::NFT_META_MARK as u32, 4, true, TYPE_MARK),
             Some("iifname") => meta(libc::NFT_META_IIFNAME as u32, 16, true, TYPE_IFNAME),
             Some("oifname") => meta(libc::NFT_META_OIFNAME as u32, 16, true, TYPE_IFNAME),
+            Some("nfproto") => meta(libc::NFT_META_NFPROTO as u32, 1, true, TYPE_NFPROTO),
             Some("skuid") => meta(libc::NFT_META_SKUID as u32, 4, true, TYPE_UID),
             Some("skgid") => meta(libc::NFT_META_SKGID as u32, 4, true, TYPE_GID),
             Some("pkttype") => meta(libc::NFT_META_PKTTYPE as u32, 1, true, TYPE_PKTTYPE),
@@ -581,6 +584,9 @@ pub struct Builder<'a> {
     pub next_id: &'a mut u32,
     pub out: Vec<Low>,
     pub family: crate::nft::ir::NftFamily,
+    /// The `meta nfproto` tests this rule already holds (inet tables): nft tests the family
+    /// once, before the first IPv4 or IPv6 header field a rule reads.
+    pub families: Vec<u8>,
 }
 
 /// `jump CHAIN` (for the fault a test injects).
@@ -597,6 +603,21 @@ pub fn jump_to(chain: &str) -> Low {
 
 impl Builder<'_> {
     pub fn statement(&mut self, j: &Json) -> R<()> {
+        if self.family == crate::nft::ir::NftFamily::Inet {
+            for nfproto in header_families(j) {
+                if !self.families.contains(&nfproto) {
+                    self.families.push(nfproto);
+                    self.out.push(low(
+                        "meta",
+                        [
+                            (sys::NFTNL_EXPR_META_KEY, Attr::U32(libc::NFT_META_NFPROTO as u32)),
+                            (sys::NFTNL_EXPR_META_DREG, Attr::U32(REG_1)),
+                        ],
+                    ));
+                    self.out.push(cmp(libc::NFT_CMP_EQ as u32, vec![nfproto]));
+                }
+            }
+        }
         let Some((kind, body)) = j.as_object().and_then(|o| o.iter().next()) else { return unsupported(j) };
         match kind.as_str() {
             "match" => self.matches(j, body),
@@ -1217,6 +1238,35 @@ fn payload_write(offset: u32, len: u32, csum: bool) -> Low {
             (sys::NFTNL_EXPR_PAYLOAD_FLAGS, Attr::U32(0)),
         ],
     )
+}
+
+/// The families (`NFPROTO_IPV4` 2, `NFPROTO_IPV6` 10) whose network header a statement reads,
+/// in the order it reads them.
+fn header_families(j: &Json) -> Vec<u8> {
+    let mut out = Vec::new();
+    fn walk(j: &Json, out: &mut Vec<u8>) {
+        match j {
+            Json::Object(o) => {
+                if let Some(p) = o.get("payload") {
+                    let family = match p["protocol"].as_str() {
+                        Some("ip") => Some(2),
+                        Some("ip6") => Some(10),
+                        _ => None,
+                    };
+                    if let Some(f) = family
+                        && !out.contains(&f)
+                    {
+                        out.push(f);
+                    }
+                }
+                o.values().for_each(|v| walk(v, out));
+            }
+            Json::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    walk(j, &mut out);
+    out
 }
 
 /// `random` 4, `fully-random` 16, `persistent` 8 (`NF_NAT_RANGE_*`).

@@ -90,8 +90,13 @@ impl Plan {
                         }
                     };
                     let mut sets = Vec::new();
-                    let mut b =
-                        low::Builder { sets: &mut sets, next_id: &mut next_id, out: Vec::new(), family: table.family };
+                    let mut b = low::Builder {
+                        sets: &mut sets,
+                        next_id: &mut next_id,
+                        out: Vec::new(),
+                        family: table.family,
+                        families: Vec::new(),
+                    };
 
                     if let Err(Unsupported(fragment)) = json.iter().try_for_each(|j| b.statement(j)) {
                         refusals.push(refuse(fragment));

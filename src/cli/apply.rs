@@ -43,6 +43,10 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
         let Some(o) = o else { return "(ipt's own table or chain)".into() };
         let Some(source) = sources.get(o.input) else { return String::new() };
         let line = o.line.0;
+        if line == 0 {
+            // the rules ipt adds itself (an inet table's dispatch to each family's chains)
+            return format!("{}: (a rule ipt adds for this file's tables)", source.name());
+        }
         let text = source.text().lines().nth(line.saturating_sub(1) as usize).unwrap_or_default();
         format!("{}:{line}: {text}", source.name())
     };

@@ -44,7 +44,15 @@ fn objects(listing: &str) -> Vec<Value> {
 /// Listings separated by this line in a script's output.
 const SEP: &str = "=====";
 
-fn dumps() -> Vec<(String, std::path::PathBuf)> {
+fn dumps() -> Vec<(String, String)> {
+    let quote = |p: &std::path::Path| format!("'{}'", p.to_string_lossy());
+    let mut out: Vec<(String, String)> = single_dumps().into_iter().map(|(name, path)| (name, quote(&path))).collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate");
+    out.push(("dual.v4 + dual.v6".into(), format!("{} {}", quote(&dir.join("dual.v4")), quote(&dir.join("dual.v6")))));
+    out
+}
+
+fn single_dumps() -> Vec<(String, std::path::PathBuf)> {
     let dir = std::env::temp_dir().join(format!("ipt-apply-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut out = Vec::new();
@@ -82,22 +90,21 @@ fn apply_makes_the_ruleset_nft_f_makes_and_is_idempotent_and_leaves_other_tables
     require_nft();
     let mut failures = Vec::new();
     let mut applied = 0;
-    for (name, path) in dumps() {
-        let file = path.to_string_lossy().into_owned();
-        for flags in ["", "--no-optimize"] {
-            let (script, _, translates) = in_netns(&format!("$IPT translate {flags} '{file}'"), &[]);
+    for (name, files) in dumps() {
+        for flags in ["", "--no-optimize", "--family inet"] {
+            let (script, _, translates) = in_netns(&format!("$IPT translate {flags} {files}"), &[]);
             if !translates {
                 continue;
             }
             // what nft -f makes of the translation
-            let by_nft = in_netns(&format!("$IPT translate {flags} '{file}' | nft -f - && nft -j list ruleset"), &[]);
+            let by_nft = in_netns(&format!("$IPT translate {flags} {files} | nft -f - && nft -j list ruleset"), &[]);
             // ipt apply, next to a table it does not own; then again
             let by_apply = in_netns(
                 &format!(
                     "nft add table ip other && nft add chain ip other c '{{ type filter hook input priority 5; }}' && \
                      nft add rule ip other c tcp dport 22 accept && nft -j list table ip other && echo {SEP} && \
-                     $IPT apply {flags} '{file}' && nft -j list ruleset && echo {SEP} && \
-                     $IPT apply {flags} '{file}' && nft -j list ruleset"
+                     $IPT apply {flags} {files} && nft -j list ruleset && echo {SEP} && \
+                     $IPT apply {flags} {files} && nft -j list ruleset"
                 ),
                 &[],
             );
