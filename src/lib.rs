@@ -11,6 +11,8 @@
 extern crate alloc;
 
 pub mod analysis;
+#[cfg(feature = "netlink")]
+pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod diag;

@@ -1,6 +1,9 @@
 //! The kernel tier: ipt's answers compared with a real kernel's, in private network namespaces
 //! (`cargo test --features kernel-tests --test kernel`, as root; `.ci/run` does it).
 
+#[cfg(feature = "netlink")]
+#[path = "tier/apply.rs"]
+mod apply;
 #[path = "tier/explain_gen.rs"]
 mod explain_gen;
 #[path = "tier/explain_kernel.rs"]

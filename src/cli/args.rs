@@ -90,6 +90,19 @@ pub enum Command {
     /// Example: ipt translate rules.v4 rules.v6 --family inet > ruleset.nft && nft -f ruleset.nft
     Translate(TranslateArgs),
 
+    /// Apply dumps to this host's kernel through netlink, as one transaction (needs the cargo
+    /// feature `netlink`).
+    ///
+    /// Translates as `ipt translate` does, then replaces ipt's own tables in one netlink batch:
+    /// the kernel applies all of it or nothing. Every other table is left alone. `--check` asks
+    /// the kernel to validate the batch and abort it; `--dry-run` only says what would be sent.
+    ///
+    /// Exit status: 0 when applied (or checked), 1 when a file does not load, a rule cannot be
+    /// translated or applied, or the kernel refused the batch, 2 when a file cannot be read.
+    ///
+    /// Example: ipt apply --check rules.v4 && ipt apply rules.v4
+    Apply(ApplyArgs),
+
     /// Print the typed model of a dump as JSON, for tools.
     ///
     /// Example: ipt parse rules.v4 | jq '.tables[].chains[].name'
@@ -137,6 +150,34 @@ pub struct TranslateArgs {
     /// packet is tested against.
     #[arg(long)]
     pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Dumps to apply (an IPv4 and an IPv6 one together, for `--family inet`); `-` reads
+    /// standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The nft family, as for `ipt translate`.
+    #[arg(long, value_enum)]
+    pub family: Option<NftFamilyArg>,
+
+    /// Put this before each table's name, as for `ipt translate`.
+    #[arg(long, value_name = "P", default_value = "ipt-")]
+    pub table_prefix: String,
+
+    /// One nft rule per iptables rule.
+    #[arg(long)]
+    pub no_optimize: bool,
+
+    /// Send the batch for validation only: the kernel checks every message, then aborts.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+
+    /// Print what would be sent (messages per kind, and the tables); open no socket.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! The `ipt` command: each subcommand reads its files, runs the library, prints, and says how it
 //! went as an exit status (0 clean, 1 findings, 2 bad usage or unreadable input).
 
+mod apply;
 pub mod args;
 mod check;
 mod explain;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Status {
         args::Command::Fmt(a) => fmt::run(&a, &out),
         args::Command::Parse(a) => parse::run(&a, &out),
         args::Command::Translate(a) => translate::run(&a, &out),
+        args::Command::Apply(a) => apply::run(&a, &out),
         args::Command::Explain(a) => explain::run(&a, &out),
         args::Command::Lint(a) => lint::run(&a, &out),
         args::Command::Rule(a) => lint::rule(&a),

@@ -74,6 +74,16 @@ fn chain_json(table: &Table, chain: &Chain) -> Json {
 }
 
 fn rule_json(table: &Table, chain: &Chain, rule: &Rule) -> Json1 {
+    let expr = rule_exprs(rule)?;
+    let mut out = json!({"family": table.family.as_str(), "table": table.name, "chain": chain.name, "expr": expr});
+    if let Some(comment) = &rule.comment {
+        out["comment"] = comment.as_str().into();
+    }
+    Ok(out)
+}
+
+/// A rule's statements in libnftables JSON (its `expr` list): what `ipt apply` builds from.
+pub fn rule_exprs(rule: &Rule) -> Result<Vec<Json>, UnknownFragment> {
     let mut expr = Vec::new();
     for e in &rule.exprs {
         expr.push(expr_json(e)?);
@@ -91,11 +101,7 @@ fn rule_json(table: &Table, chain: &Chain, rule: &Rule) -> Json1 {
         // as in the text: a rule that only counts
         expr.push(json!({"counter": null}));
     }
-    let mut out = json!({"family": table.family.as_str(), "table": table.name, "chain": chain.name, "expr": expr});
-    if let Some(comment) = &rule.comment {
-        out["comment"] = comment.as_str().into();
-    }
-    Ok(out)
+    Ok(expr)
 }
 
 fn verdict_json(verdict: &Verdict) -> Json {

@@ -1,0 +1,271 @@
+//! `ipt apply`: the translated ruleset sent to the kernel as one netlink transaction (cargo
+//! feature `netlink`, over libnftnl and libmnl).
+//!
+//! For each of ipt's tables the batch adds the table (so that it exists), deletes it, and adds it
+//! again with its chains, anonymous sets and rules; every other table is left alone. The kernel
+//! applies the batch whole or not at all. Each message's sequence number is kept with the
+//! iptables line its rule came from, so that an error the kernel returns is shown on that line.
+
+mod low;
+mod send;
+mod sys;
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+
+use nftnl::{Batch, Chain, ChainType, Hook, MsgType, Policy as NftPolicy, ProtoFamily, Rule, Table};
+
+use crate::model::Policy;
+use crate::nft::ir::{NftFamily, Origin, Script};
+use crate::nft::rule_exprs;
+
+pub use low::Unsupported;
+pub use send::{Outcome, SendError};
+
+/// A rule `ipt apply` cannot build yet, and the fragment it stops at.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub origin: Option<Origin>,
+    pub table: String,
+    pub chain: String,
+    pub fragment: String,
+}
+
+/// The whole ruleset as kernel objects, ready to be written into a batch.
+pub struct Plan {
+    tables: Vec<PlanTable>,
+}
+
+struct PlanTable {
+    family: NftFamily,
+    name: String,
+    chains: Vec<PlanChain>,
+}
+
+struct PlanChain {
+    name: String,
+    base: Option<crate::nft::ir::Base>,
+    rules: Vec<PlanRule>,
+}
+
+struct PlanRule {
+    exprs: Vec<low::Low>,
+    sets: Vec<low::SetSpec>,
+    comment: Option<String>,
+    origin: Option<Origin>,
+}
+
+/// How many messages of each kind a batch holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub messages: BTreeMap<&'static str, usize>,
+    pub tables: Vec<String>,
+}
+
+/// Elements per `NEWSETELEM` message: well under the 64 KiB a netlink message can hold.
+const ELEMENTS_PER_MESSAGE: usize = 256;
+
+impl Plan {
+    /// Builds every rule, or says which ones cannot be built yet (all of them, not just the first).
+    pub fn new(script: &Script) -> Result<Plan, Vec<Refusal>> {
+        let mut refusals = Vec::new();
+        let mut next_id = 0;
+        let mut tables = Vec::new();
+        for table in &script.tables {
+            let mut chains = Vec::new();
+            for chain in &table.chains {
+                let mut rules = Vec::new();
+                for rule in &chain.rules {
+                    let refuse = |fragment: String| Refusal {
+                        origin: rule.origins.first().copied(),
+                        table: format!("{} {}", table.family.as_str(), table.name),
+                        chain: chain.name.clone(),
+                        fragment,
+                    };
+                    let json = match rule_exprs(rule) {
+                        Ok(j) => j,
+                        Err(e) => {
+                            refusals.push(refuse(e.0));
+                            continue;
+                        }
+                    };
+                    let mut sets = Vec::new();
+                    let mut b = low::Builder {
+                        sets: &mut sets,
+                        next_id: &mut next_id,
+                        out: Vec::new(),
+                        family: table.family,
+                        families: Vec::new(),
+                    };
+
+                    if let Err(Unsupported(fragment)) = json.iter().try_for_each(|j| b.statement(j)) {
+                        refusals.push(refuse(fragment));
+                        continue;
+                    }
+                    let exprs = b.out;
+                    rules.push(PlanRule {
+                        exprs,
+                        sets,
+                        comment: rule.comment.clone(),
+                        origin: rule.origins.first().copied(),
+                    });
+                }
+                chains.push(PlanChain { name: chain.name.clone(), base: chain.base, rules });
+            }
+            tables.push(PlanTable { family: table.family, name: table.name.clone(), chains });
+        }
+        if refusals.is_empty() { Ok(Plan { tables }) } else { Err(refusals) }
+    }
+
+    /// What the batch would hold, without building it.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        let mut count = |kind: &'static str, n: usize| *s.messages.entry(kind).or_default() += n;
+        for t in &self.tables {
+            count("add table", 2);
+            count("delete table", 1);
+            count("add chain", t.chains.len());
+            for c in &t.chains {
+                count("add rule", c.rules.len());
+                for r in &c.rules {
+                    count("add set", r.sets.len());
+                    count(
+                        "add set elements",
+                        r.sets.iter().map(|s| s.elements.len().div_ceil(ELEMENTS_PER_MESSAGE)).sum(),
+                    );
+                }
+            }
+        }
+        s.tables = self.tables.iter().map(|t| format!("{} {}", t.family.as_str(), t.name)).collect();
+        s
+    }
+
+    /// Writes the batch. Returns it with, per sequence number, the rule's origin (for mapping
+    /// the kernel's errors back), and the first and last sequence numbers.
+    fn batch(&self, fault: Option<Fault>) -> (Batch, BTreeMap<u32, Option<Origin>>, u32) {
+        let mut batch = Batch::new();
+        // `Batch` numbers the batch begin 1 when the kernel acks batch ends (6.10 and later),
+        // 0 otherwise, and each message after it with the next number
+        let mut seq = first_seq();
+        let mut seqs = BTreeMap::new();
+        let mut add = |batch: &mut Batch, msg: &dyn Fn(&mut Batch), origin: Option<Origin>| {
+            msg(batch);
+            seqs.insert(seq, origin);
+            seq += 1;
+        };
+        let mut injected = false;
+        for t in &self.tables {
+            let name = cstr(&t.name);
+            let table = Table::new(&name, family(t.family));
+            add(&mut batch, &|b| b.add(&sys::NoAck(&table), MsgType::Add), None);
+            add(&mut batch, &|b| b.add(&sys::NoAck(&table), MsgType::Del), None);
+            add(&mut batch, &|b| b.add(&sys::NoAck(&table), MsgType::Add), None);
+            let chains: Vec<Chain> = t
+                .chains
+                .iter()
+                .map(|c| {
+                    let mut chain = Chain::new(cstr(&c.name), &table);
+                    if let Some(base) = &c.base {
+                        chain.set_hook(hook(base.hook), base.priority);
+                        chain.set_type(match base.kind {
+                            "nat" => ChainType::Nat,
+                            "route" => ChainType::Route,
+                            _ => ChainType::Filter,
+                        });
+                        chain.set_policy(match base.policy {
+                            Policy::Accept => NftPolicy::Accept,
+                            Policy::Drop => NftPolicy::Drop,
+                        });
+                    }
+                    chain
+                })
+                .collect();
+            for chain in &chains {
+                add(&mut batch, &|b| b.add(&sys::NoAck(chain), MsgType::Add), None);
+            }
+            for (c, chain) in t.chains.iter().zip(&chains) {
+                for r in &c.rules {
+                    for set in &r.sets {
+                        let fam = family(t.family) as u16;
+                        let msg = sys::SetMsg { spec: set, family: fam, table: &t.name, elements: None };
+                        add(&mut batch, &|b| b.add(&msg, MsgType::Add), r.origin);
+                        let mut start = 0;
+                        while start < set.elements.len() {
+                            let end = (start + ELEMENTS_PER_MESSAGE).min(set.elements.len());
+                            let msg =
+                                sys::SetMsg { spec: set, family: fam, table: &t.name, elements: Some(start..end) };
+                            add(&mut batch, &|b| b.add(&msg, MsgType::Add), r.origin);
+                            start = end;
+                        }
+                    }
+                    let mut rule = Rule::new(chain);
+                    for e in &r.exprs {
+                        rule.add_expr(e);
+                    }
+                    if fault == Some(Fault::BadJump) && !injected && r.origin.is_some() {
+                        injected = true;
+                        rule.add_expr(&low::jump_to("ipt-no-such-chain"));
+                    }
+                    if let Some(comment) = &r.comment {
+                        // comments are at most 128 bytes (translate shortens them)
+                        let _ = sys::set_comment(&mut rule, comment);
+                    }
+                    add(&mut batch, &|b| b.add(&sys::NoAck(&rule), MsgType::Add), r.origin);
+                }
+            }
+        }
+        let end = first_seq() + seqs.len() as u32;
+        (batch, seqs, end)
+    }
+}
+
+/// The sequence number of the first message after the batch begin.
+fn first_seq() -> u32 {
+    if send::kernel_acks_batch_end() { 2 } else { 1 }
+}
+
+/// A fault `ipt apply` can be told to put in its batch, to test that the kernel's refusal is
+/// mapped back and nothing changes (environment `IPT_APPLY_FAULT=bad-jump`: the first rule also
+/// jumps to a chain that does not exist).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    BadJump,
+}
+
+impl Fault {
+    pub fn from_env() -> Option<Fault> {
+        match std::env::var("IPT_APPLY_FAULT").as_deref() {
+            Ok("bad-jump") => Some(Fault::BadJump),
+            _ => None,
+        }
+    }
+}
+
+/// Sends the plan as one transaction. `check`: the kernel validates every message and aborts
+/// (no batch end, as `nft -c`), changing nothing.
+pub fn apply(plan: &Plan, check: bool, fault: Option<Fault>) -> Result<Outcome, SendError> {
+    let (batch, seqs, end_seq) = plan.batch(fault);
+    send::send(batch, &seqs, end_seq, check)
+}
+
+fn cstr(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
+fn family(f: NftFamily) -> ProtoFamily {
+    match f {
+        NftFamily::Ip => ProtoFamily::Ipv4,
+        NftFamily::Ip6 => ProtoFamily::Ipv6,
+        NftFamily::Inet => ProtoFamily::Inet,
+    }
+}
+
+fn hook(name: &str) -> Hook {
+    match name {
+        "prerouting" => Hook::PreRouting,
+        "input" => Hook::In,
+        "forward" => Hook::Forward,
+        "output" => Hook::Out,
+        _ => Hook::PostRouting,
+    }
+}

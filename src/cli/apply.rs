@@ -1,0 +1,110 @@
+//! `ipt apply`.
+
+use std::io::Write;
+
+use super::Status;
+use super::args::ApplyArgs;
+use super::output::Output;
+
+#[cfg(not(feature = "netlink"))]
+pub fn run(_args: &ApplyArgs, _out: &Output) -> Status {
+    let _ = writeln!(
+        std::io::stderr(),
+        "ipt apply needs the cargo feature `netlink` (apt-get install libnftnl-dev libmnl-dev pkg-config, then \
+         cargo install --features netlink); meanwhile: ipt translate FILE | nft -f -"
+    );
+    Status::Trouble
+}
+
+#[cfg(feature = "netlink")]
+pub fn run(args: &ApplyArgs, out: &Output) -> Status {
+    use super::args::{NftFamilyArg, TranslateArgs, TranslateFormat};
+    use crate::apply::{Fault, Outcome, Plan, SendError, apply};
+
+    let targs = TranslateArgs {
+        files: args.files.clone(),
+        format: TranslateFormat::Nft,
+        family: args.family.map(|f| match f {
+            NftFamilyArg::Ip => NftFamilyArg::Ip,
+            NftFamilyArg::Ip6 => NftFamilyArg::Ip6,
+            NftFamilyArg::Inet => NftFamilyArg::Inet,
+        }),
+        table_prefix: args.table_prefix.clone(),
+        optimize: false,
+        no_optimize: args.no_optimize,
+        stats: false,
+    };
+    let (sources, script) = match super::translate::script(&targs, out) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    let mut err = std::io::stderr().lock();
+    let place = |o: Option<crate::nft::ir::Origin>| -> String {
+        let Some(o) = o else { return "(ipt's own table or chain)".into() };
+        let Some(source) = sources.get(o.input) else { return String::new() };
+        let line = o.line.0;
+        if line == 0 {
+            // the rules ipt adds itself (an inet table's dispatch to each family's chains)
+            return format!("{}: (a rule ipt adds for this file's tables)", source.name());
+        }
+        let text = source.text().lines().nth(line.saturating_sub(1) as usize).unwrap_or_default();
+        format!("{}:{line}: {text}", source.name())
+    };
+    let plan = match Plan::new(&script) {
+        Ok(p) => p,
+        Err(refusals) => {
+            for r in &refusals {
+                let _ = writeln!(
+                    err,
+                    "error: {}\n  in table {}, chain {}: `{}` is not supported by ipt apply yet; use `ipt translate | nft -f -`",
+                    place(r.origin),
+                    r.table,
+                    r.chain,
+                    r.fragment
+                );
+            }
+            let _ = writeln!(err, "not applied: {} rule(s) ipt apply cannot build yet (nothing sent)", refusals.len());
+            return Status::Findings;
+        }
+    };
+    let summary = plan.summary();
+    if args.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "would send one batch replacing {}:", summary.tables.join(", "));
+        for (kind, n) in &summary.messages {
+            let _ = writeln!(stdout, "  {n:>7} {kind}");
+        }
+        return Status::Clean;
+    }
+    match apply(&plan, args.check, Fault::from_env()) {
+        Ok(Outcome::Applied) => {
+            let n: usize = summary.messages.values().sum();
+            let _ = writeln!(err, "applied {} in one transaction ({n} messages)", summary.tables.join(", "));
+            Status::Clean
+        }
+        Ok(Outcome::Checked) => {
+            let _ = writeln!(err, "checked: the kernel accepts the batch (nothing changed)");
+            Status::Clean
+        }
+        Err(SendError::Refused { errors, lost }) => {
+            // a rule's set refused, its elements and the rule itself fail too: the first says why
+            let mut shown = Vec::new();
+            for e in &errors {
+                if e.origin.is_some() && shown.contains(&e.origin) {
+                    continue;
+                }
+                shown.push(e.origin);
+                let _ = writeln!(err, "error: {}\n  the kernel refused it: {}", place(e.origin), e.message());
+            }
+            if lost {
+                let _ = writeln!(err, "error: some of the kernel's answers were lost (receive buffer overflow)");
+            }
+            let _ = writeln!(err, "not applied: the kernel refused the batch and rolled it back (nothing changed)");
+            Status::Findings
+        }
+        Err(e @ SendError::Socket(_)) => {
+            let _ = writeln!(err, "not applied: {e}");
+            Status::Trouble
+        }
+    }
+}

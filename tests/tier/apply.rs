@@ -1,0 +1,278 @@
+//! `ipt apply` against the kernel, each case in a private network namespace of its own (`unshare
+//! -n`): what nft lists after the apply equals what it lists after `nft -f` of `ipt translate`'s
+//! script; a second apply changes nothing; a table ipt does not own survives; a batch the kernel
+//! refuses changes nothing and names the iptables line; `--check` changes nothing. Never touches
+//! the host's ruleset.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::kube_dump;
+use super::nft_json::require_nft;
+
+const IPT: &str = env!("CARGO_BIN_EXE_ipt");
+
+/// Runs `script` under `sh` in a fresh network namespace; its stdout, stderr and success.
+fn in_netns(script: &str, env: &[(&str, &str)]) -> (String, String, bool) {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["300", "unshare", "-n", "sh", "-c", script]).env("IPT", IPT);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("unshare runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// A listing without handles, one object per element.
+fn objects(listing: &str) -> Vec<Value> {
+    let doc: Value = serde_json::from_str(listing).unwrap_or_else(|e| panic!("nft lists no JSON ({e}): {listing}"));
+    let mut objects = doc["nftables"].as_array().cloned().unwrap_or_default();
+    objects.retain(|o| o.get("metainfo").is_none());
+    for object in &mut objects {
+        if let Some(inner) = object.as_object_mut().and_then(|o| o.values_mut().next()).and_then(Value::as_object_mut) {
+            inner.remove("handle");
+        }
+    }
+    objects
+}
+
+/// Listings separated by this line in a script's output.
+const SEP: &str = "=====";
+
+fn dumps() -> Vec<(String, String)> {
+    let quote = |p: &std::path::Path| format!("'{}'", p.to_string_lossy());
+    let mut out: Vec<(String, String)> = single_dumps().into_iter().map(|(name, path)| (name, quote(&path))).collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate");
+    out.push(("dual.v4 + dual.v6".into(), format!("{} {}", quote(&dir.join("dual.v4")), quote(&dir.join("dual.v6")))));
+    out
+}
+
+fn single_dumps() -> Vec<(String, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("ipt-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut out = Vec::new();
+    for path in super::fixture_files("translate") {
+        out.push((path.file_name().unwrap_or_default().to_string_lossy().into_owned(), path));
+    }
+    let mut extra = Vec::new();
+    // each fixture also without the rules ipt apply refuses, so that what it builds of them is
+    // compared too
+    for path in super::fixture_files("translate") {
+        let run = Command::new(IPT).args(["apply", "--dry-run"]).arg(&path).output().expect("ipt runs");
+        let err = String::from_utf8_lossy(&run.stderr);
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let refused: Vec<usize> =
+            err.lines().filter_map(|l| l.strip_prefix("error: ")?.split(':').nth(1)?.parse().ok()).collect();
+        if refused.is_empty() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        let kept: Vec<&str> =
+            text.lines().enumerate().filter(|(i, _)| !refused.contains(&(i + 1))).map(|(_, l)| l).collect();
+        let trimmed = dir.join(format!("supported-{name}"));
+        std::fs::write(&trimmed, kept.join("\n") + "\n").expect("written");
+        extra.push((format!("{name} without the {} rules ipt apply refuses", refused.len()), trimmed));
+    }
+    let kube = dir.join("kube-1000.rules");
+    std::fs::write(&kube, kube_dump::kube_dump(1000, 3)).expect("kube dump written");
+    out.push(("kube-proxy dump, 1000 services".into(), kube));
+    out.extend(extra);
+    out
+}
+
+#[test]
+fn apply_makes_the_ruleset_nft_f_makes_and_is_idempotent_and_leaves_other_tables() {
+    require_nft();
+    let mut failures = Vec::new();
+    let mut applied = 0;
+    for (name, files) in dumps() {
+        for flags in ["", "--no-optimize", "--family inet"] {
+            let (script, _, translates) = in_netns(&format!("$IPT translate {flags} {files}"), &[]);
+            if !translates {
+                continue;
+            }
+            // what nft -f makes of the translation
+            let by_nft = in_netns(&format!("$IPT translate {flags} {files} | nft -f - && nft -j list ruleset"), &[]);
+            // ipt apply, next to a table it does not own; then again
+            let by_apply = in_netns(
+                &format!(
+                    "nft add table ip other && nft add chain ip other c '{{ type filter hook input priority 5; }}' && \
+                     nft add rule ip other c tcp dport 22 accept && nft -j list table ip other && echo {SEP} && \
+                     $IPT apply {flags} {files} && nft -j list ruleset && echo {SEP} && \
+                     $IPT apply {flags} {files} && nft -j list ruleset"
+                ),
+                &[],
+            );
+            let _ = script;
+            let (out, err, ok) = by_apply;
+            if !ok && err.contains("not supported by ipt apply yet") {
+                eprintln!("{name} {flags}: refused up front: {}", err.lines().nth(1).unwrap_or_default().trim());
+                assert!(!err.contains("the kernel refused"), "{name}: nothing may be sent when a rule is refused");
+                continue;
+            }
+            if !ok {
+                failures.push(format!("{name} {flags}: ipt apply failed: {err}"));
+                continue;
+            }
+            assert!(by_nft.2, "{name} {flags}: nft -f refuses the translation: {}", by_nft.1);
+            let parts: Vec<&str> = out.split(&format!("{SEP}\n")).collect();
+            let [other, first, second] = parts.as_slice() else { panic!("{name}: unexpected output {out}") };
+            let (first, second, expected) = (objects(first), objects(second), objects(&by_nft.0));
+            let other = objects(other);
+            // the other table, exactly as it was, then ipt's tables as nft -f makes them
+            let ours: Vec<Value> = first.iter().filter(|o| !other.contains(o)).cloned().collect();
+            if ours != expected {
+                let diff: Vec<String> = ours
+                    .iter()
+                    .zip(&expected)
+                    .filter(|(a, b)| a != b)
+                    .take(3)
+                    .map(|(a, b)| format!("\n  ipt apply: {a}\n  nft -f:    {b}"))
+                    .collect();
+                failures.push(format!(
+                    "{name} {flags}: {} objects from ipt apply, {} from nft -f{}",
+                    ours.len(),
+                    expected.len(),
+                    diff.join("")
+                ));
+            }
+            if !other.iter().all(|o| first.contains(o)) || !other.iter().all(|o| second.contains(o)) {
+                failures.push(format!("{name} {flags}: the table ipt does not own changed"));
+            }
+            if first != second {
+                failures.push(format!("{name} {flags}: a second apply changed the ruleset"));
+            }
+            applied += 1;
+            eprintln!("{name} {flags}: applied, the same as nft -f");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(applied >= 4, "only {applied} dumps applied");
+}
+
+#[test]
+fn a_batch_the_kernel_refuses_changes_nothing_and_names_the_iptables_line() {
+    require_nft();
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate/web.rules");
+    let web = web.to_string_lossy();
+    // a first apply, then one with a jump to a missing chain put into its first rule
+    let (out, err, ok) = in_netns(
+        &format!(
+            "$IPT apply '{web}' && nft -j list ruleset && echo {SEP} && \
+             ! IPT_APPLY_FAULT=bad-jump $IPT apply '{web}' && nft -j list ruleset"
+        ),
+        &[],
+    );
+    assert!(ok, "{err}");
+    let parts: Vec<&str> = out.split(&format!("{SEP}\n")).collect();
+    assert_eq!(parts.len(), 2, "{out}");
+    assert_eq!(objects(parts[0]), objects(parts[1]), "a refused batch changed the ruleset");
+    // the first rule of web.rules is on line 6
+    let first_rule = std::fs::read_to_string(web.as_ref())
+        .expect("fixture")
+        .lines()
+        .position(|l| l.starts_with("-A"))
+        .expect("a rule")
+        + 1;
+    assert!(err.contains(&format!("web.rules:{first_rule}: -A")), "the error names another line: {err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    assert!(err.contains("not applied"), "{err}");
+}
+
+#[test]
+fn check_validates_and_changes_nothing() {
+    require_nft();
+    // the process id in the directory: a digit 6 in a file's name can make it read as IPv6
+    let dir = std::env::temp_dir().join(format!("ipt-apply-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kube = dir.join("kube.rules");
+    std::fs::write(&kube, kube_dump::kube_dump(100, 3)).expect("kube dump written");
+    let kube = kube.to_string_lossy();
+    let (out, err, ok) = in_netns(
+        &format!(
+            "nft add table ip other && $IPT apply --check '{kube}' && nft -j list ruleset && echo {SEP} && \
+             ! IPT_APPLY_FAULT=bad-jump $IPT apply --check '{kube}' && nft -j list ruleset"
+        ),
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("checked"), "{err}");
+    assert!(err.contains("the kernel refused it"), "--check must report what the kernel refuses: {err}");
+    for listing in out.split(&format!("{SEP}\n")) {
+        let objects = objects(listing);
+        assert_eq!(objects.len(), 1, "--check changed the ruleset: {objects:?}");
+    }
+}
+
+#[test]
+fn dry_run_opens_no_socket_and_counts_the_messages() {
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate/web.rules");
+    let out = Command::new(IPT).args(["apply", "--dry-run"]).arg(&web).output().expect("ipt runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ip ipt-filter"), "{text}");
+    assert!(text.contains("9 add rule"), "{text}");
+}
+
+/// The issue's big batch: the 10 000-service kube-proxy dump is one batch of about 120 000
+/// messages (far past the 128 KiB page and the default socket buffers); it commits, ipt says
+/// so, and nft lists what `nft -f` of the translation makes.
+#[test]
+fn a_120000_message_batch_commits_and_reports_success() {
+    require_nft();
+    let dir = std::env::temp_dir().join(format!("ipt-apply-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kube = dir.join("kube.rules");
+    std::fs::write(&kube, kube_dump::kube_dump(10000, 3)).expect("kube dump written");
+    let kube = kube.to_string_lossy();
+    let (applied, err, ok) = in_netns(&format!("$IPT apply '{kube}' && nft list ruleset | sha256sum"), &[]);
+    assert!(ok, "{err}");
+    let messages: usize = err
+        .split_once("one transaction (")
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("ipt apply does not say it applied: {err}"));
+    assert!(messages > 100_000, "only {messages} messages");
+    let (by_nft, err, ok) =
+        in_netns(&format!("$IPT translate '{kube}' | nft -f - && nft list ruleset | sha256sum"), &[]);
+    assert!(ok, "{err}");
+    assert_eq!(applied, by_nft, "ipt apply and nft -f list different rulesets");
+}
+
+/// Killing ipt in the middle of an apply leaves the old ruleset or the new one, never a mix:
+/// a small dump is applied, then a big one, killed (SIGKILL) after a delay; the listing is then
+/// one of the two.
+#[test]
+fn killing_ipt_during_an_apply_leaves_the_old_or_the_new_ruleset() {
+    require_nft();
+    let dir = std::env::temp_dir().join(format!("ipt-apply-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (small, big) = (dir.join("small.rules"), dir.join("big.rules"));
+    std::fs::write(&small, kube_dump::kube_dump(100, 3)).expect("written");
+    std::fs::write(&big, kube_dump::kube_dump(10000, 3)).expect("written");
+    let (small, big) = (small.to_string_lossy(), big.to_string_lossy());
+    let sum = "nft list ruleset | sha256sum";
+    let (old, err, ok) = in_netns(&format!("$IPT apply '{small}' 2>/dev/null && {sum}"), &[]);
+    assert!(ok, "{err}");
+    let (new, err, ok) = in_netns(&format!("$IPT apply '{big}' 2>/dev/null && {sum}"), &[]);
+    assert!(ok, "{err}");
+    let mut seen = Vec::new();
+    for delay in ["0.5", "2", "4", "6", "8", "10"] {
+        let (after, err, ok) = in_netns(
+            &format!(
+                "$IPT apply '{small}' 2>/dev/null || exit 1; $IPT apply '{big}' 2>/dev/null & pid=$!; sleep {delay}; \
+                 kill -9 $pid 2>/dev/null; wait $pid; {sum}"
+            ),
+            &[],
+        );
+        assert!(ok, "{err}");
+        assert!(after == old || after == new, "killed after {delay} s: the ruleset is neither the old nor the new one");
+        seen.push(if after == old { "old" } else { "new" });
+    }
+    eprintln!("killed after 0.5, 2, 4, 6, 8, 10 s: {seen:?}");
+}
