@@ -21,6 +21,7 @@ pub mod ext;
 pub mod fmt;
 pub mod lint;
 pub mod load;
+pub mod lockout;
 pub mod model;
 pub mod nft;
 pub mod source;

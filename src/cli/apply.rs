@@ -20,6 +20,7 @@ pub fn run(_args: &ApplyArgs, _out: &Output) -> Status {
 pub fn run(args: &ApplyArgs, out: &Output) -> Status {
     use super::args::{NftFamilyArg, TranslateArgs, TranslateFormat};
     use crate::apply::{Fault, Outcome, Plan, SendError, apply};
+    use crate::lockout;
 
     let targs = TranslateArgs {
         files: args.files.clone(),
@@ -34,10 +35,18 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
         no_optimize: args.no_optimize,
         stats: false,
     };
-    let (sources, script) = match super::translate::script(&targs, out) {
+    let sessions = match sessions(args) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e);
+            return Status::Trouble;
+        }
+    };
+    let (files, script) = match super::translate::script(&targs, out) {
         Ok(x) => x,
         Err(status) => return status,
     };
+    let sources: Vec<crate::source::Source> = files.iter().map(|(s, _)| s.clone()).collect();
     let mut err = std::io::stderr().lock();
     let place = |o: Option<crate::nft::ir::Origin>| -> String {
         let Some(o) = o else { return "(ipt's own table or chain)".into() };
@@ -67,6 +76,42 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
             return Status::Findings;
         }
     };
+    // the lockout guard: before anything is sent
+    let mut status = Status::Clean;
+    if !sessions.is_empty() {
+        let families: &[crate::model::Family] = match args.family {
+            Some(NftFamilyArg::Ip) => &[crate::model::Family::Ipv4],
+            Some(NftFamilyArg::Ip6) => &[crate::model::Family::Ipv6],
+            _ => &[crate::model::Family::Ipv4, crate::model::Family::Ipv6],
+        };
+        let inputs: Vec<lockout::Input<'_>> = files
+            .iter()
+            .filter(|(_, f)| f.ruleset.tables.iter().any(|t| families.contains(&t.family)))
+            .map(|(source, f)| lockout::Input { source, ruleset: &f.ruleset })
+            .collect();
+        let report = lockout::check(&inputs, &sessions, &host());
+        for note in &report.notes {
+            let _ = writeln!(err, "note: {note}");
+        }
+        let level = if args.force { "warning" } else { "error" };
+        for threat in &report.threats {
+            let _ = writeln!(err, "{level}: {threat}");
+        }
+        if report.refuses() {
+            if args.force {
+                let _ = writeln!(err, "warning: the new ruleset may cut off a kept session; applying anyway (--force)");
+            } else if args.dry_run || args.check {
+                let _ = writeln!(err, "the lockout guard would refuse this ruleset (--force applies it anyway)");
+                status = Status::Findings;
+            } else {
+                let _ = writeln!(
+                    err,
+                    "not applied: the new ruleset would cut off a kept session (nothing sent); --force applies it anyway"
+                );
+                return Status::Findings;
+            }
+        }
+    }
     let summary = plan.summary();
     if args.dry_run {
         let mut stdout = std::io::stdout().lock();
@@ -74,7 +119,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
         for (kind, n) in &summary.messages {
             let _ = writeln!(stdout, "  {n:>7} {kind}");
         }
-        return Status::Clean;
+        return status;
     }
     match apply(&plan, args.check, Fault::from_env()) {
         Ok(Outcome::Applied) => {
@@ -84,7 +129,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
         }
         Ok(Outcome::Checked) => {
             let _ = writeln!(err, "checked: the kernel accepts the batch (nothing changed)");
-            Status::Clean
+            status
         }
         Err(SendError::Refused { errors, lost }) => {
             // a rule's set refused, its elements and the rule itself fail too: the first says why
@@ -107,4 +152,35 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
             Status::Trouble
         }
     }
+}
+
+/// The sessions the lockout guard keeps: `SSH_CONNECTION` (when set and not empty) and each
+/// `--keep`.
+#[cfg(feature = "netlink")]
+fn sessions(args: &ApplyArgs) -> Result<Vec<crate::lockout::Session>, crate::lockout::SessionError> {
+    use crate::lockout::Session;
+    let mut sessions = Vec::new();
+    if let Ok(text) = std::env::var("SSH_CONNECTION")
+        && !text.trim().is_empty()
+    {
+        sessions.push(Session::parse_ssh_connection(&text)?);
+    }
+    for keep in &args.keep {
+        sessions.push(Session::parse_keep(keep)?);
+    }
+    Ok(sessions)
+}
+
+/// This host's addresses and routes, for the interface a client is reached by (none when `ip`
+/// cannot run: interface tests are then undecided, and a drop that depends on one is reported).
+#[cfg(feature = "netlink")]
+fn host() -> crate::lockout::Host {
+    use super::explain::{host_addresses, run_tool};
+    let mut routes = Vec::new();
+    for family in ["-4", "-6"] {
+        if let Ok(text) = run_tool("ip", &[family, "route"]) {
+            routes.extend(crate::explain::routes::parse(&text).unwrap_or_default());
+        }
+    }
+    crate::lockout::Host { local: host_addresses().unwrap_or_default(), routes }
 }

@@ -97,8 +97,14 @@ pub enum Command {
     /// the kernel applies all of it or nothing. Every other table is left alone. `--check` asks
     /// the kernel to validate the batch and abort it; `--dry-run` only says what would be sent.
     ///
+    /// Lockout guard: the operator's session (`SSH_CONNECTION`, `--keep ADDR:PORT`) is explained
+    /// against the new ruleset first: its packets in, a new connection from the same client, and
+    /// the replies out. A ruleset that drops any of them is refused (the rule is named) unless
+    /// `--force`; `--check` and `--dry-run` report it too.
+    ///
     /// Exit status: 0 when applied (or checked), 1 when a file does not load, a rule cannot be
-    /// translated or applied, or the kernel refused the batch, 2 when a file cannot be read.
+    /// translated or applied, the lockout guard refuses, or the kernel refused the batch, 2 when
+    /// a file cannot be read or a session cannot be read.
     ///
     /// Example: ipt apply --check rules.v4 && ipt apply rules.v4
     Apply(ApplyArgs),
@@ -178,6 +184,15 @@ pub struct ApplyArgs {
     /// Print what would be sent (messages per kind, and the tables); open no socket.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// A session the new ruleset must keep: a client address and this host's port
+    /// (`198.51.100.7:22`, `[2001:db8::7]:22`); repeatable. `SSH_CONNECTION` is kept too.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub keep: Vec<String>,
+
+    /// Apply even when the lockout guard finds that the new ruleset drops a kept session.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -170,7 +170,7 @@ fn stdin_has_input() -> bool {
 }
 
 /// Runs a tool of the host and returns its output.
-fn run_tool(tool: &str, args: &[&str]) -> Result<String, String> {
+pub(super) fn run_tool(tool: &str, args: &[&str]) -> Result<String, String> {
     let output = Command::new(tool).args(args).output().map_err(|e| format!("`{tool}` cannot run: {e}"))?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
@@ -180,7 +180,7 @@ fn run_tool(tool: &str, args: &[&str]) -> Result<String, String> {
 }
 
 /// The host's addresses, from `ip -o addr`.
-fn host_addresses() -> Result<Vec<std::net::IpAddr>, String> {
+pub(super) fn host_addresses() -> Result<Vec<std::net::IpAddr>, String> {
     let text = run_tool("ip", &["-o", "addr", "show"])?;
     let mut found = Vec::new();
     for line in text.lines() {

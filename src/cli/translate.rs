@@ -48,7 +48,7 @@ pub fn run(args: &TranslateArgs, out: &Output) -> Status {
     Status::Clean
 }
 
-type Files = &'static [(Source, Loaded)];
+pub type Files = &'static [(Source, Loaded)];
 
 /// Reads, loads and translates the files; `Err` is the exit status when that failed (the
 /// diagnostics are printed).
@@ -102,9 +102,10 @@ fn translated(args: &TranslateArgs, out: &Output) -> Result<(Files, Translation<
     Ok((loaded, translation))
 }
 
-/// The translation of the files as an nft IR script, with the sources (for `ipt apply`).
+/// The translation of the files as an nft IR script, with the sources and their models (for
+/// `ipt apply`, which maps errors back to lines and explains the operator's session).
 #[cfg_attr(not(feature = "netlink"), allow(dead_code))]
-pub fn script(args: &TranslateArgs, out: &Output) -> Result<(Vec<Source>, Script), Status> {
+pub fn script(args: &TranslateArgs, out: &Output) -> Result<(Files, Script), Status> {
     let (loaded, translation) = translated(args, out)?;
-    Ok((loaded.iter().map(|(s, _)| s.clone()).collect(), translation.script))
+    Ok((loaded, translation.script))
 }

@@ -17,6 +17,8 @@ const IPT: &str = env!("CARGO_BIN_EXE_ipt");
 fn in_netns(script: &str, env: &[(&str, &str)]) -> (String, String, bool) {
     let mut cmd = Command::new("timeout");
     cmd.args(["300", "unshare", "-n", "sh", "-c", script]).env("IPT", IPT);
+    // a test run over ssh must not turn the lockout guard on for every case
+    cmd.env_remove("SSH_CONNECTION");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -212,11 +214,53 @@ fn check_validates_and_changes_nothing() {
 #[test]
 fn dry_run_opens_no_socket_and_counts_the_messages() {
     let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate/web.rules");
-    let out = Command::new(IPT).args(["apply", "--dry-run"]).arg(&web).output().expect("ipt runs");
+    let out = Command::new(IPT)
+        .args(["apply", "--dry-run"])
+        .arg(&web)
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .expect("ipt runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("ip ipt-filter"), "{text}");
     assert!(text.contains("9 add rule"), "{text}");
+}
+
+/// The lockout guard: with `SSH_CONNECTION` set, a ruleset that drops the session is refused
+/// before anything is sent (the tables stay as they were) and the error names the rule;
+/// `--force` applies it; one that keeps the session is applied.
+#[test]
+fn the_lockout_guard_refuses_a_ruleset_that_drops_the_session_and_sends_nothing() {
+    require_nft();
+    let fixture = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/guard")
+            .join(name)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (keeps, drops) = (fixture("keeps-ssh.rules"), fixture("drops-client.rules"));
+    let (out, err, ok) = in_netns(
+        &format!(
+            "$IPT apply '{keeps}' && nft -j list ruleset && echo {SEP} && \
+             ! $IPT apply '{drops}' && nft -j list ruleset && echo {SEP} && \
+             $IPT apply --force '{drops}' && nft -j list ruleset"
+        ),
+        &[("SSH_CONNECTION", "198.51.100.7 50022 192.0.2.1 22")],
+    );
+    assert!(ok, "{err}");
+    let parts: Vec<&str> = out.split(&format!("{SEP}\n")).collect();
+    assert_eq!(parts.len(), 3, "{out}");
+    assert!(objects(parts[0]).len() > 1, "the ruleset that keeps the session was not applied: {err}");
+    assert_eq!(objects(parts[0]), objects(parts[1]), "a refused ruleset changed the tables");
+    assert_ne!(objects(parts[1]), objects(parts[2]), "--force did not apply");
+    assert!(
+        err.contains("error: ")
+            && err.contains("drops-client.rules:6: -A INPUT -s 198.51.100.7/32 -p tcp -m tcp --dport 22 -j DROP"),
+        "{err}"
+    );
+    assert!(err.contains("not applied: the new ruleset would cut off a kept session (nothing sent)"), "{err}");
+    assert!(err.contains("applying anyway (--force)"), "{err}");
 }
 
 /// The issue's big batch: the 10 000-service kube-proxy dump is one batch of about 120 000
