@@ -68,8 +68,8 @@ pub struct Rule {
     /// Statements in order (`meta mark set ...`, `log ...`, `dnat to ...`), before the verdict.
     pub stmts: Vec<String>,
     pub verdict: Option<Verdict>,
-    /// A verdict map, in place of `verdict`.
-    pub vmap: Option<Vmap>,
+    /// A verdict map, in place of `verdict` (boxed: few rules have one, and rules are moved a lot).
+    pub vmap: Option<Box<Vmap>>,
     pub comment: Option<String>,
     /// The iptables rules this one stands for (several once merged).
     pub origins: smallvec::SmallVec<[Origin; 1]>,

@@ -66,6 +66,10 @@ pub fn inline(table: &mut super::ir::Table) {
     }
     let names: HashSet<&str> = inlined.iter().map(String::as_str).collect();
     for chain in &mut kept {
+        // most chains call none of them: leave their rules where they are
+        if !chain.rules.iter().any(|r| inline_target(r, &chain.name, &names).is_some()) {
+            continue;
+        }
         let rules = std::mem::take(&mut chain.rules);
         chain.rules = expand(rules, &chain.name, &names, &mut bodies);
     }
@@ -371,13 +375,13 @@ fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Option<Rule> {
         merged.exprs.insert(at, test);
     } else {
         merged.exprs = common;
-        merged.vmap = Some(Vmap {
+        merged.vmap = Some(Box::new(Vmap {
             keys,
             elements: elements
                 .into_iter()
                 .map(|(v, r, _)| (v, r.verdict.clone().expect("a verdict map's rules all have a verdict")))
                 .collect(),
-        });
+        }));
     }
     Some(merged)
 }
