@@ -114,6 +114,13 @@ impl Pkt {
     /// multicast) and its route (local) apart, so a local unicast address is both.
     fn addr_types(&self, a: Option<IpAddr>, local: bool) -> Option<u128> {
         let t = self.addr_type(a, local)?;
+        // ip6tables judges UNICAST from the address (`__ipv6_addr_type`), which gives an
+        // IPv4-mapped address (::ffff:a.b.c.d) no UNICAST bit (docs/dev/addrtype6.md)
+        if let Some(IpAddr::V6(v6)) = a
+            && v6.to_ipv4_mapped().is_some()
+        {
+            return Some(if local { 1 << 2 } else { 0 });
+        }
         let bits = 1u128 << t;
         let unicast_v6 = matches!(a, Some(IpAddr::V6(v6)) if !v6.is_multicast() && !v6.is_unspecified());
         Some(if local && unicast_v6 { bits | 1 << 1 } else { bits })
