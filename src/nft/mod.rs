@@ -240,7 +240,7 @@ fn translate_table(
         let prefix = if inet { if table.family == Family::Ipv4 { "ip." } else { "ip6." } } else { "" };
         for chain in &table.chains {
             let wanted = format!("{prefix}{}", chain.name);
-            if names::chain_name(&wanted, &taken) == wanted {
+            if names::is_valid(&wanted) {
                 taken.insert(wanted);
             }
         }
@@ -254,11 +254,8 @@ fn translate_table(
                 continue;
             }
             let wanted = format!("{prefix}{}", chain.name);
-            let nft = if taken.contains(&wanted) && names::is_valid(&wanted) {
-                wanted.clone() // reserved above for this very chain
-            } else {
-                names::chain_name(&wanted, &taken)
-            };
+            // a valid name was reserved above for this very chain
+            let nft = if names::is_valid(&wanted) { wanted.clone() } else { names::chain_name(&wanted, &taken) };
             taken.insert(nft.clone());
             if nft != wanted && !chain.is_builtin() {
                 diagnostics.push(Diagnostic::new(

@@ -102,15 +102,7 @@ fn expand(
 ) -> Vec<Rule> {
     let mut out = Vec::with_capacity(rules.len());
     for rule in rules {
-        let target = match &rule.verdict {
-            Some(Verdict::Jump(callee))
-                if rule.exprs.is_empty() && rule.stmts.is_empty() && rule.vmap.is_none() && callee != chain =>
-            {
-                inlined.contains(callee.as_str()).then(|| callee.clone())
-            }
-            _ => None,
-        };
-        let Some(callee) = target else {
+        let Some(callee) = inline_target(&rule, chain, inlined).map(str::to_string) else {
             out.push(rule);
             continue;
         };
