@@ -6,8 +6,10 @@
 //! applies the batch whole or not at all. Each message's sequence number is kept with the
 //! iptables line its rule came from, so that an error the kernel returns is shown on that line.
 
+pub mod confirm;
 mod low;
 mod send;
+mod snapshot;
 mod sys;
 
 use std::collections::BTreeMap;
@@ -21,6 +23,7 @@ use crate::nft::rule_exprs;
 
 pub use low::Unsupported;
 pub use send::{Outcome, SendError};
+pub use snapshot::{Snapshot, TableId};
 
 /// A rule `ipt apply` cannot build yet, and the fragment it stops at.
 #[derive(Clone, Debug)]
@@ -115,6 +118,11 @@ impl Plan {
             tables.push(PlanTable { family: table.family, name: table.name.clone(), chains });
         }
         if refusals.is_empty() { Ok(Plan { tables }) } else { Err(refusals) }
+    }
+
+    /// The tables the batch replaces.
+    pub fn tables(&self) -> Vec<TableId> {
+        self.tables.iter().map(|t| TableId { family: family(t.family) as u8, name: t.name.clone() }).collect()
     }
 
     /// What the batch would hold, without building it.
@@ -227,25 +235,45 @@ fn first_seq() -> u32 {
 /// A fault `ipt apply` can be told to put in its batch, to test that the kernel's refusal is
 /// mapped back and nothing changes (environment `IPT_APPLY_FAULT=bad-jump`: the first rule also
 /// jumps to a chain that does not exist).
+///
+/// `IPT_APPLY_FAULT=race`: with `--confirm`, ipt itself commits a table `ip ipt-race` between
+/// reading the ruleset and its first apply, to prove that the generation check refuses an apply
+/// whose rollback would not be the state it replaced (and that ipt then reads it again).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     BadJump,
+    Race,
 }
 
 impl Fault {
     pub fn from_env() -> Option<Fault> {
         match std::env::var("IPT_APPLY_FAULT").as_deref() {
             Ok("bad-jump") => Some(Fault::BadJump),
+            Ok("race") => Some(Fault::Race),
             _ => None,
         }
     }
 }
 
 /// Sends the plan as one transaction. `check`: the kernel validates every message and aborts
-/// (no batch end, as `nft -c`), changing nothing.
-pub fn apply(plan: &Plan, check: bool, fault: Option<Fault>) -> Result<Outcome, SendError> {
+/// (no batch end, as `nft -c`), changing nothing. `generation`: only if the ruleset is still at
+/// that generation (the one a [`Snapshot`] was read at), else [`SendError::Raced`].
+pub fn apply(plan: &Plan, check: bool, fault: Option<Fault>, generation: Option<u32>) -> Result<Outcome, SendError> {
     let (batch, seqs, end_seq) = plan.batch(fault);
-    send::send(batch, &seqs, end_seq, check)
+    send::send(batch, &seqs, end_seq, check, generation)
+}
+
+/// Puts ipt's tables back as `snapshot` read them, in one transaction: the tables `applied`
+/// are deleted and the snapshot's re-created.
+pub fn roll_back(snapshot: &Snapshot, applied: &[TableId]) -> Result<Outcome, SendError> {
+    let (bytes, end_seq) = snapshot.rollback(applied, first_seq() - 1);
+    send::send_bytes(&bytes, end_seq)
+}
+
+/// [`Fault::Race`]: commits an empty table `ip ipt-race`, which moves the ruleset's generation.
+pub fn commit_race_table() -> Result<Outcome, SendError> {
+    let race = TableId { family: libc::NFPROTO_IPV4 as u8, name: "ipt-race".into() };
+    roll_back(&Snapshot::empty_table(race), &[])
 }
 
 fn cstr(s: &str) -> CString {

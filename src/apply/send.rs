@@ -32,6 +32,10 @@ pub enum SendError {
     /// The kernel refused messages (each with its origin, when a rule sent it) and rolled back.
     #[error("the kernel refused the ruleset and changed nothing")]
     Refused { errors: Vec<KernelError>, lost: bool },
+    /// The batch was built against a ruleset generation that is no longer the kernel's: something
+    /// committed since (`ERESTART` on the batch begin). Nothing changed.
+    #[error("the ruleset changed since ipt read it; nothing was applied")]
+    Raced,
 }
 
 #[derive(Debug, Clone)]
@@ -57,8 +61,46 @@ pub fn kernel_acks_batch_end() -> bool {
 /// Socket buffers: big enough for a batch of any size ipt makes, as nft raises them.
 const BUFFER: i32 = 1 << 30;
 
+/// Sends `batch`; with `generation`, the kernel applies it only if the ruleset is still at that
+/// generation.
 pub fn send(
     mut batch: Batch,
+    seqs: &BTreeMap<u32, Option<Origin>>,
+    end_seq: u32,
+    check: bool,
+    generation: Option<u32>,
+) -> Result<Outcome, SendError> {
+    if !check {
+        sys::write_end(&mut batch, end_seq);
+    }
+    let pages = sys::pages(&batch);
+    let mut begin = Vec::new();
+    let pages = match generation {
+        None => pages,
+        Some(generation) => {
+            // a batch begin with NFNL_BATCH_GENID: header (filled from the bare one), nfgenmsg, attribute
+            begin.extend_from_slice(&28u32.to_ne_bytes());
+            begin.extend_from_slice(&[0; 12]);
+            begin.extend_from_slice(&[0, 0]);
+            begin.extend_from_slice(&(libc::NFNL_SUBSYS_NFTABLES as u16).to_be_bytes());
+            begin.extend_from_slice(&8u16.to_ne_bytes());
+            begin.extend_from_slice(&(libc::NFNL_BATCH_GENID as u16).to_ne_bytes());
+            begin.extend_from_slice(&generation.to_be_bytes());
+            sys::replace_begin(&pages, &mut begin)
+                .ok_or_else(|| SendError::Socket(std::io::Error::other("unexpected batch begin")))?
+        }
+    };
+    exchange(&pages, seqs, end_seq, check)
+}
+
+/// Sends a batch written as bytes (begin to end, the end asking for an ack).
+pub fn send_bytes(batch: &[u8], end_seq: u32) -> Result<Outcome, SendError> {
+    let page = libc::iovec { iov_base: batch.as_ptr().cast_mut().cast(), iov_len: batch.len() };
+    exchange(&[page], &BTreeMap::new(), end_seq, false)
+}
+
+fn exchange(
+    pages: &[libc::iovec],
     seqs: &BTreeMap<u32, Option<Origin>>,
     end_seq: u32,
     check: bool,
@@ -66,16 +108,12 @@ pub fn send(
     let socket = mnl::Socket::new(mnl::Bus::Netfilter).map_err(SendError::Socket)?;
     let fd = socket.as_raw_fd();
     let acked_end = kernel_acks_batch_end();
-    if !check {
-        sys::write_end(&mut batch, end_seq);
-    }
-    let pages = sys::pages(&batch);
     let size: usize = pages.iter().map(|p| p.iov_len).sum();
     let snd = i32::try_from(size).unwrap_or(i32::MAX).saturating_mul(2).min(BUFFER);
     sys::set_option(fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, snd.max(1 << 20)).map_err(SendError::Socket)?;
     sys::set_option(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 1 << 24).map_err(SendError::Socket)?;
     // one sendmsg: the kernel reads a batch from one message, a page alone is rolled back
-    let sent = sys::send_pages(fd, &pages).map_err(SendError::Socket)?;
+    let sent = sys::send_pages(fd, pages).map_err(SendError::Socket)?;
     if sent != size {
         return Err(SendError::Socket(std::io::Error::other(format!("sent {sent} of {size} bytes"))));
     }
@@ -102,6 +140,10 @@ pub fn send(
                 errors.push(KernelError { seq, errno, origin: seqs.get(&seq).copied().flatten() });
             }
         }
+    }
+    // the generation check answers on the batch begin, which is no rule's message
+    if errors.iter().any(|e| e.errno == libc::ERESTART && !seqs.contains_key(&e.seq)) {
+        return Err(SendError::Raced);
     }
     if !errors.is_empty() || lost {
         return Err(SendError::Refused { errors, lost });

@@ -249,3 +249,99 @@ pub fn recv_now(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     let e = io::Error::last_os_error();
     if e.kind() == io::ErrorKind::WouldBlock { Ok(0) } else { Err(e) }
 }
+
+/// One `send` of a whole request (a dump request, or a batch built as bytes).
+pub fn send_bytes(fd: RawFd, bytes: &[u8]) -> io::Result<()> {
+    let page = libc::iovec { iov_base: bytes.as_ptr().cast_mut().cast::<c_void>(), iov_len: bytes.len() };
+    let sent = send_pages(fd, &[page])?;
+    if sent == bytes.len() { Ok(()) } else { Err(io::Error::other(format!("sent {sent} of {} bytes", bytes.len()))) }
+}
+
+/// One blocking `recv` (a dump's answers come as the reader asks for them).
+pub fn recv_wait(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast::<c_void>(), buf.len(), 0) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The batch's pages with its batch begin replaced by `begin` (one that carries the ruleset
+/// generation the batch was built against). `Batch` writes a bare begin (`nlmsghdr` and
+/// `nfgenmsg`, 20 bytes) at the start of its first page; the returned iovecs point at `begin`,
+/// then at the rest of that page, then at the other pages.
+pub fn replace_begin(pages: &[libc::iovec], begin: &mut Vec<u8>) -> Option<Vec<libc::iovec>> {
+    const BARE: usize = 20;
+    let first = pages.first()?;
+    if first.iov_len < BARE || begin.len() < BARE {
+        return None;
+    }
+    // the bare begin's header (length, type, flags, sequence number, port) is kept but for its length
+    let bare = unsafe { std::slice::from_raw_parts(first.iov_base.cast::<u8>(), BARE) };
+    if u32::from_ne_bytes([bare[0], bare[1], bare[2], bare[3]]) as usize != BARE
+        || u16::from_ne_bytes([bare[4], bare[5]]) != libc::NFNL_MSG_BATCH_BEGIN as u16
+    {
+        return None;
+    }
+    begin[4..16].copy_from_slice(&bare[4..16]);
+    let mut out = vec![
+        libc::iovec { iov_base: begin.as_mut_ptr().cast::<c_void>(), iov_len: begin.len() },
+        libc::iovec { iov_base: first.iov_base.wrapping_byte_add(BARE), iov_len: first.iov_len - BARE },
+    ];
+    out.extend_from_slice(&pages[1..]);
+    Some(out)
+}
+
+/// The write end of the pipe [`catch_signals`] makes; -1 before.
+static SIGNAL_PIPE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+extern "C" fn note_signal(signal: libc::c_int) {
+    let fd = SIGNAL_PIPE.load(std::sync::atomic::Ordering::Relaxed);
+    let byte = signal as u8;
+    // write(2) is async-signal-safe; a full pipe already holds a signal
+    unsafe { libc::write(fd, (&raw const byte).cast::<c_void>(), 1) };
+}
+
+/// From now on SIGHUP, SIGINT and SIGTERM no longer end the process: each writes its number into
+/// a pipe, whose read end is returned (for [`wait_readable`]).
+pub fn catch_signals() -> io::Result<RawFd> {
+    let mut fds = [0; 2];
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    SIGNAL_PIPE.store(fds[1], std::sync::atomic::Ordering::Relaxed);
+    for signal in [libc::SIGHUP, libc::SIGINT, libc::SIGTERM] {
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = note_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        if unsafe { libc::sigemptyset(&raw mut action.sa_mask) } < 0
+            || unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) } < 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(fds[0])
+}
+
+/// Waits at most `timeout_ms` for any of `fds` to be readable (or closed); which ones are.
+pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
+    let mut polled: Vec<libc::pollfd> =
+        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    let n = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, timeout_ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        // a signal: its byte is in the pipe, seen at the next wait
+        return if e.kind() == io::ErrorKind::Interrupted { Ok(vec![false; fds.len()]) } else { Err(e) };
+    }
+    Ok(polled.iter().map(|p| p.revents != 0).collect())
+}
+
+/// One `read` from a file descriptor (standard input, or the signal pipe).
+pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast::<c_void>(), buf.len()) };
+    if n >= 0 { Ok(n as usize) } else { Err(io::Error::last_os_error()) }
+}

@@ -19,8 +19,16 @@ pub fn run(_args: &ApplyArgs, _out: &Output) -> Status {
 #[cfg(feature = "netlink")]
 pub fn run(args: &ApplyArgs, out: &Output) -> Status {
     use super::args::{NftFamilyArg, TranslateArgs, TranslateFormat};
-    use crate::apply::{Fault, Outcome, Plan, SendError, apply};
+    use crate::apply::{Fault, Outcome, Plan, SendError, Snapshot, apply, commit_race_table};
     use crate::lockout;
+
+    if args.confirm.is_some() && args.files.iter().any(|f| f.as_os_str() == "-") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: --confirm reads the operator's answer from standard input: give the dump as a file, not `-`"
+        );
+        return Status::Trouble;
+    }
 
     let targs = TranslateArgs {
         files: args.files.clone(),
@@ -121,11 +129,40 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
         }
         return status;
     }
-    match apply(&plan, args.check, Fault::from_env()) {
+    let applied = plan.tables();
+    let fault = Fault::from_env();
+    let mut attempts = 0;
+    let (result, snapshot) = loop {
+        // --confirm: ipt's tables as they are now, for the rollback; the apply then carries the
+        // generation they were read at, so that nothing can commit in between unnoticed
+        let snapshot = match args.confirm.map(|_| Snapshot::take(&applied)) {
+            None => None,
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                let _ = writeln!(err, "not applied: cannot read ipt's tables as they are, for the rollback: {e}");
+                return Status::Trouble;
+            }
+        };
+        if fault == Some(Fault::Race) && attempts == 0 && snapshot.is_some() {
+            let _ = commit_race_table();
+        }
+        let result = apply(&plan, args.check, fault, snapshot.as_ref().map(|s| s.generation));
+        if matches!(result, Err(SendError::Raced)) && attempts < 3 {
+            attempts += 1;
+            let _ =
+                writeln!(err, "note: the ruleset changed while ipt read it (nothing was applied); reading it again");
+            continue;
+        }
+        break (result, snapshot);
+    };
+    match result {
         Ok(Outcome::Applied) => {
             let n: usize = summary.messages.values().sum();
             let _ = writeln!(err, "applied {} in one transaction ({n} messages)", summary.tables.join(", "));
-            Status::Clean
+            match (snapshot, args.confirm) {
+                (Some(snapshot), Some(seconds)) => confirm(&snapshot, &applied, seconds, &mut err),
+                _ => Status::Clean,
+            }
         }
         Ok(Outcome::Checked) => {
             let _ = writeln!(err, "checked: the kernel accepts the batch (nothing changed)");
@@ -147,8 +184,81 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
             let _ = writeln!(err, "not applied: the kernel refused the batch and rolled it back (nothing changed)");
             Status::Findings
         }
+        Err(e @ SendError::Raced) => {
+            let _ = writeln!(err, "not applied: {e} (the ruleset kept changing; try again)");
+            Status::Trouble
+        }
         Err(e @ SendError::Socket(_)) => {
             let _ = writeln!(err, "not applied: {e}");
+            Status::Trouble
+        }
+    }
+}
+
+/// `--confirm`: waits for the operator's "yes"; anything else puts `snapshot` back.
+#[cfg(feature = "netlink")]
+fn confirm(
+    snapshot: &crate::apply::Snapshot,
+    applied: &[crate::apply::TableId],
+    seconds: u64,
+    err: &mut std::io::StderrLock<'_>,
+) -> Status {
+    use crate::apply::confirm::{Answer, wait};
+    use crate::apply::{SendError, roll_back};
+
+    let _ = writeln!(
+        err,
+        "can you still open new connections to this host? type \"yes\" and Enter within {seconds} s to keep the \
+         new ruleset; anything else, or no answer, rolls back"
+    );
+    let answer = match wait(std::time::Duration::from_secs(seconds)) {
+        Ok(Answer::Confirmed) => {
+            let _ = writeln!(err, "confirmed: the new ruleset stays");
+            return Status::Clean;
+        }
+        Ok(answer) => answer.to_string(),
+        Err(e) => format!("cannot wait for the answer ({e})"),
+    };
+    let family = |t: &crate::apply::TableId| match i32::from(t.family) {
+        libc::NFPROTO_IPV4 => "ip",
+        libc::NFPROTO_IPV6 => "ip6",
+        _ => "inet",
+    };
+    let mut before: Vec<String> =
+        snapshot.existing.iter().map(|t| format!("{} {} as it was", family(t), t.name)).collect();
+    before.extend(
+        applied
+            .iter()
+            .filter(|t| !snapshot.existing.contains(t))
+            .map(|t| format!("{} {} deleted (it did not exist)", family(t), t.name)),
+    );
+    let before = before.join(", ");
+    // the operator may be locked out: a rollback that fails (a full socket buffer, memory) is
+    // tried again before giving up
+    let mut result = roll_back(snapshot, applied);
+    for _ in 0..2 {
+        if result.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        result = roll_back(snapshot, applied);
+    }
+    match result {
+        Ok(_) => {
+            let n = snapshot.rollback_len(applied);
+            let _ = writeln!(err, "rolled back ({answer}): {before}; in one transaction ({n} messages)");
+            Status::Findings
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: the rollback failed ({answer}): {e}; the NEW ruleset is still in place");
+            if let SendError::Refused { errors, lost } = &e {
+                if *lost {
+                    let _ = writeln!(err, "  some of the kernel's answers were lost");
+                }
+                for k in errors.iter().take(5) {
+                    let _ = writeln!(err, "  the kernel refused message {}: {}", k.seq, k.message());
+                }
+            }
             Status::Trouble
         }
     }

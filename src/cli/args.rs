@@ -193,6 +193,13 @@ pub struct ApplyArgs {
     /// Apply even when the lockout guard finds that the new ruleset drops a kept session.
     #[arg(long)]
     pub force: bool,
+
+    /// Apply, then wait SECONDS for "yes" on standard input; anything else (no answer in time,
+    /// another answer, SIGHUP, SIGINT, SIGTERM) puts ipt's tables back as they were, in one
+    /// transaction.
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["check", "dry_run"],
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub confirm: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
