@@ -134,6 +134,16 @@ enum Load {
     TcpOption(u8),
     /// `fib FLAGS type`: its `NFTA_FIB_F_*` flags.
     Fib(u32),
+    /// An IPv6 extension header: its type, and either whether it is there (`exthdr frag
+    /// missing`) or a field (offset in the header, then the mask of its bits and how far they
+    /// sit from bit 0: `frag frag-off 0`).
+    Exthdr6 {
+        kind: u8,
+        offset: u32,
+        present: bool,
+        mask: Option<Vec<u8>>,
+        shift: u8,
+    },
 }
 
 impl KeyDesc {
@@ -160,6 +170,9 @@ impl KeyDesc {
                 out.push(cmp(libc::NFT_CMP_EQ as u32, 1u16.to_ne_bytes().to_vec())); // ARPHRD_ETHER
                 out.push(k.load_len(dreg, self.len, 0));
                 out
+            }
+            Load::Exthdr6 { mask: Some(ref mask), .. } => {
+                vec![self.load_len(dreg, self.len, 0), bitwise_reg(dreg, self.len, mask.clone(), vec![0; mask.len()])]
             }
             _ => vec![self.load_len(dreg, self.len, 0)],
         }
@@ -200,6 +213,17 @@ impl KeyDesc {
                     (sys::NFTNL_EXPR_EXTHDR_OP, Attr::U32(1)),    // NFT_EXTHDR_OP_TCPOPT
                 ],
             ),
+            Load::Exthdr6 { kind, offset, present, .. } => low(
+                "exthdr",
+                [
+                    (sys::NFTNL_EXPR_EXTHDR_DREG, Attr::U32(dreg)),
+                    (sys::NFTNL_EXPR_EXTHDR_TYPE, Attr::U8(kind)),
+                    (sys::NFTNL_EXPR_EXTHDR_OFFSET, Attr::U32(offset + skip)),
+                    (sys::NFTNL_EXPR_EXTHDR_LEN, Attr::U32(len)),
+                    (sys::NFTNL_EXPR_EXTHDR_FLAGS, Attr::U32(u32::from(present))), // NFT_EXTHDR_F_PRESENT
+                    (sys::NFTNL_EXPR_EXTHDR_OP, Attr::U32(0)),                     // NFT_EXTHDR_OP_IPV6
+                ],
+            ),
             Load::Fib(flags) => low(
                 "fib",
                 [
@@ -231,6 +255,16 @@ impl KeyDesc {
 
     /// A value of this key's type, as the kernel compares it.
     fn value(&self, v: &Json) -> R<Vec<u8>> {
+        if let Load::Exthdr6 { shift, .. } = self.load
+            && shift > 0
+            && let Some(n) = v.as_u64()
+        {
+            // a field narrower than its bytes: its bits, where they sit in the loaded bytes
+            if n >> (8 * self.len - u32::from(shift)) != 0 {
+                return unsupported(v);
+            }
+            return Ok(self.int(n << shift));
+        }
         if self.type_id == TYPE_DSCP
             && let Some(n) =
                 v.as_u64().or_else(|| v.as_str().and_then(|s| u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()))
@@ -468,6 +502,32 @@ fn key(j: &Json) -> R<KeyDesc> {
             Some("pkttype") => meta(libc::NFT_META_PKTTYPE as u32, 1, true, TYPE_PKTTYPE),
             Some("nftrace") => meta(libc::NFT_META_NFTRACE as u32, 1, true, TYPE_INTEGER),
             Some("priority") => meta(libc::NFT_META_PRIORITY as u32, 4, true, TYPE_CLASSID),
+            Some("length") => meta(libc::NFT_META_LEN as u32, 4, true, TYPE_INTEGER),
+            _ => return unsupported(j),
+        });
+    }
+    if let Some(e) = j.get("exthdr") {
+        const FRAGMENT: u8 = 44; // NEXTHDR_FRAGMENT
+        return Ok(match (e["name"].as_str(), e["field"].as_str()) {
+            (Some("frag"), None) => KeyDesc {
+                load: Load::Exthdr6 { kind: FRAGMENT, offset: 0, present: true, mask: None, shift: 0 },
+                len: 1,
+                host_order: false,
+                type_id: TYPE_BOOLEAN,
+            },
+            // the 13-bit offset, above the two reserved bits and the more-fragments bit
+            (Some("frag"), Some("frag-off")) => KeyDesc {
+                load: Load::Exthdr6 {
+                    kind: FRAGMENT,
+                    offset: 2,
+                    present: false,
+                    mask: Some(vec![0xff, 0xf8]),
+                    shift: 3,
+                },
+                len: 2,
+                host_order: false,
+                type_id: TYPE_INTEGER,
+            },
             _ => return unsupported(j),
         });
     }
@@ -517,6 +577,7 @@ fn key(j: &Json) -> R<KeyDesc> {
             (Some("ip daddr"), Some(_)) => with_dir(libc::NFT_CT_DST_IP, 4, false, TYPE_IPADDR),
             (Some("ip6 saddr"), Some(_)) => with_dir(libc::NFT_CT_SRC_IP6, 16, false, TYPE_IP6ADDR),
             (Some("ip6 daddr"), Some(_)) => with_dir(libc::NFT_CT_DST_IP6, 16, false, TYPE_IP6ADDR),
+            (Some("zone"), _) => with_dir(libc::NFT_CT_ZONE, 2, true, TYPE_INTEGER),
             _ => return unsupported(j),
         });
     }
@@ -1050,6 +1111,18 @@ impl Builder<'_> {
         }
         if let Some(p) = m["key"].get("payload") {
             return self.header_write(j, p, value);
+        }
+        if let Load::Ct(k, dir) = target.load
+            && k == libc::NFT_CT_ZONE as u32
+        {
+            // `ct [original|reply] zone set N`
+            self.imm(REG_1, target.value(value)?);
+            let mut attrs = vec![(sys::NFTNL_EXPR_CT_KEY, Attr::U32(k)), (sys::NFTNL_EXPR_CT_SREG, Attr::U32(REG_1))];
+            if let Some(dir) = dir {
+                attrs.push((sys::NFTNL_EXPR_CT_DIR, Attr::U8(dir)));
+            }
+            self.out.push(Low { name: "ct", attrs });
+            return Ok(());
         }
         if target.type_id != TYPE_MARK {
             return unsupported(j);
