@@ -833,41 +833,35 @@ impl Builder<'_> {
         }
     }
 
-    /// `ADDR/LEN`: nft loads only the prefix's bytes, masking the last one if it is partial.
+    /// `ADDR/LEN`: as nft 1.0.6 builds it, a prefix of whole bytes loads only those bytes and
+    /// compares them; any other (and any conntrack key) loads the whole address, masks it, then
+    /// compares (`nft --debug=netlink`: `ip saddr 172.16.0.0/12` loads 4 bytes, `/24` 3).
     fn prefix(&mut self, j: &Json, k: &KeyDesc, op: &str, p: &Json) -> R<()> {
         let (Some(len), Some(cmp_op)) = (p["len"].as_u64(), cmp_op(op)) else { return unsupported(j) };
         if !matches!(op, "==" | "!=") || len == 0 || !matches!(k.type_id, TYPE_IPADDR | TYPE_IP6ADDR) {
             return unsupported(j);
         }
         let addr = k.value(&p["addr"])?;
-        if let Load::Ct(..) = k.load {
-            // conntrack keys load whole: mask, then compare
-            let mask: Vec<u8> = (0..u64::from(k.len))
-                .map(|i| {
-                    let bits = len.saturating_sub(i * 8).min(8) as u32;
-                    if bits == 0 { 0 } else { 0xffu8 << (8 - bits) }
-                })
-                .collect();
-            let data: Vec<u8> = addr.iter().zip(&mask).map(|(a, m)| a & m).collect();
-            self.out.extend(k.load(REG_1));
-            self.out.push(bitwise(k.len, mask, vec![0; k.len as usize]));
-            self.out.push(cmp(cmp_op, data));
-            return Ok(());
+        match k.load {
+            Load::Payload { .. } if len % 8 == 0 => {
+                let bytes = (len / 8) as u32;
+                self.out.push(k.load_len(REG_1, bytes, 0));
+                self.out.push(cmp(cmp_op, addr[..bytes as usize].to_vec()));
+            }
+            Load::Payload { .. } | Load::Ct(..) => {
+                let mask: Vec<u8> = (0..u64::from(k.len))
+                    .map(|i| {
+                        let bits = len.saturating_sub(i * 8).min(8) as u32;
+                        if bits == 0 { 0 } else { 0xffu8 << (8 - bits) }
+                    })
+                    .collect();
+                let data: Vec<u8> = addr.iter().zip(&mask).map(|(a, m)| a & m).collect();
+                self.out.extend(k.load(REG_1));
+                self.out.push(bitwise(k.len, mask, vec![0; k.len as usize]));
+                self.out.push(cmp(cmp_op, data));
+            }
+            _ => return unsupported(j),
         }
-        if !matches!(k.load, Load::Payload { .. }) {
-            return unsupported(j);
-        }
-        let bytes = len.div_ceil(8) as u32;
-        let mut data = addr[..bytes as usize].to_vec();
-        self.out.push(k.load_len(REG_1, bytes, 0));
-        if len % 8 != 0 {
-            let mut mask = vec![0xffu8; bytes as usize];
-            let last = mask.len() - 1;
-            mask[last] = 0xffu8 << (8 - len % 8);
-            data[last] &= mask[last];
-            self.out.push(bitwise(bytes, mask, vec![0; bytes as usize]));
-        }
-        self.out.push(cmp(cmp_op, data));
         Ok(())
     }
 
