@@ -126,6 +126,17 @@ impl Source {
         })
     }
 
+    /// The span of a 1-based line's text, without its line end and trailing blanks; `None` past
+    /// the last line.
+    pub fn line_span(&self, line: u32) -> Option<Span> {
+        let starts = self.line_starts();
+        let start = *starts.get(line.checked_sub(1)? as usize)? as usize;
+        let rest = &self.inner.text[start..];
+        let len = rest.find('\n').unwrap_or(rest.len());
+        let text = rest[..len].trim_end();
+        Some(Span::new(start, start + text.len()))
+    }
+
     /// The 1-based line and column (counted in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
         let starts = self.line_starts();
@@ -209,6 +220,17 @@ mod tests {
         assert_eq!(source.line_col(3), (2, 1));
         // `f` is after a two-byte character
         assert_eq!(source.line_col(8), (2, 5));
+    }
+
+    #[test]
+    fn a_line_span_leaves_out_the_line_end_and_trailing_blanks() {
+        let source = Source::new("t", "*filter\r\n-A INPUT -j DROP  \nCOMMIT");
+        let text = |line| source.line_span(line).map(|s| source.slice(s).to_string());
+        assert_eq!(text(1).as_deref(), Some("*filter"));
+        assert_eq!(text(2).as_deref(), Some("-A INPUT -j DROP"));
+        assert_eq!(text(3).as_deref(), Some("COMMIT"));
+        assert_eq!(text(0), None);
+        assert_eq!(text(4), None);
     }
 
     #[test]

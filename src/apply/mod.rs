@@ -25,6 +25,31 @@ pub use low::Unsupported;
 pub use send::{Outcome, SendError};
 pub use snapshot::{Snapshot, TableId};
 
+/// What `ipt apply` reports on an iptables rule.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApplyError {
+    #[error("the kernel refused this rule")]
+    #[diagnostic(code(ipt::apply::kernel_refused), help("the kernel rolled the whole batch back: nothing changed"))]
+    KernelRefused {
+        #[label("{reason}")]
+        span: crate::source::Span,
+        reason: String,
+    },
+
+    #[error("ipt apply cannot build `{fragment}` yet")]
+    #[diagnostic(
+        code(ipt::apply::not_built),
+        help("nothing was sent; `ipt translate FILE | nft -f -` loads it ({table}, chain {chain})")
+    )]
+    NotBuilt {
+        #[label("this rule")]
+        span: crate::source::Span,
+        fragment: String,
+        table: String,
+        chain: String,
+    },
+}
+
 /// A rule `ipt apply` cannot build yet, and the fragment it stops at.
 #[derive(Clone, Debug)]
 pub struct Refusal {

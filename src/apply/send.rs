@@ -46,8 +46,21 @@ pub struct KernelError {
 }
 
 impl KernelError {
+    /// What the errno means for an nf_tables message, and its name.
     pub fn message(&self) -> String {
-        std::io::Error::from_raw_os_error(self.errno).to_string()
+        let (name, meaning) = match self.errno {
+            libc::ENOENT => ("ENOENT", "it names a chain, set, table or expression the kernel does not have"),
+            libc::EOPNOTSUPP => ("EOPNOTSUPP", "this kernel does not support part of it (a module missing?)"),
+            libc::EINVAL => ("EINVAL", "the kernel finds part of it invalid"),
+            libc::ELOOP => ("ELOOP", "a jump in it would make a loop, or chains nest too deep"),
+            libc::ERANGE => ("ERANGE", "a value in it is out of range"),
+            libc::EEXIST => ("EEXIST", "it adds something that exists already"),
+            libc::EBUSY => ("EBUSY", "it changes something in use"),
+            libc::ENOMEM => ("ENOMEM", "the kernel ran out of memory"),
+            libc::EPERM => ("EPERM", "not permitted (ipt apply needs CAP_NET_ADMIN)"),
+            _ => return std::io::Error::from_raw_os_error(self.errno).to_string(),
+        };
+        format!("{meaning} ({name})")
     }
 }
 

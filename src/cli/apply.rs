@@ -19,8 +19,9 @@ pub fn run(_args: &ApplyArgs, _out: &Output) -> Status {
 #[cfg(feature = "netlink")]
 pub fn run(args: &ApplyArgs, out: &Output) -> Status {
     use super::args::{NftFamilyArg, TranslateArgs, TranslateFormat};
-    use crate::apply::{Fault, Outcome, Plan, SendError, Snapshot, apply, commit_race_table};
+    use crate::apply::{ApplyError, Fault, Outcome, Plan, SendError, Snapshot, apply, commit_race_table};
     use crate::lockout;
+    use crate::source::Span;
 
     if args.confirm.is_some() && args.files.iter().any(|f| f.as_os_str() == "-") {
         let _ = writeln!(
@@ -67,17 +68,34 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
         let text = source.text().lines().nth(line.saturating_sub(1) as usize).unwrap_or_default();
         format!("{}:{line}: {text}", source.name())
     };
+    // a problem on an iptables rule is shown on its line, as the other commands show theirs;
+    // one on a rule or chain ipt adds itself, in words
+    let report = |origin: Option<crate::nft::ir::Origin>, problem: &dyn Fn(Span) -> ApplyError, words: &str| {
+        let line = origin.and_then(|o| Some((sources.get(o.input)?, o.line.0)));
+        match line.and_then(|(source, line)| Some((source, source.line_span(line).filter(|_| line > 0)?))) {
+            Some((source, span)) => out.diagnostics([&crate::diag::Diagnostic::new(source, problem(span))]),
+            None => {
+                let _ = writeln!(std::io::stderr(), "error: {}\n  {words}", place(origin));
+            }
+        }
+    };
     let plan = match Plan::new(&script) {
         Ok(p) => p,
         Err(refusals) => {
             for r in &refusals {
-                let _ = writeln!(
-                    err,
-                    "error: {}\n  in table {}, chain {}: `{}` is not supported by ipt apply yet; use `ipt translate | nft -f -`",
-                    place(r.origin),
-                    r.table,
-                    r.chain,
-                    r.fragment
+                let (fragment, table, chain) = (r.fragment.clone(), r.table.clone(), r.chain.clone());
+                report(
+                    r.origin,
+                    &|span| ApplyError::NotBuilt {
+                        span,
+                        fragment: fragment.clone(),
+                        table: table.clone(),
+                        chain: chain.clone(),
+                    },
+                    &format!(
+                        "in table {}, chain {}: `{}` is not supported by ipt apply yet; use `ipt translate | nft -f -`",
+                        r.table, r.chain, r.fragment
+                    ),
                 );
             }
             let _ = writeln!(err, "not applied: {} rule(s) ipt apply cannot build yet (nothing sent)", refusals.len());
@@ -176,7 +194,12 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Status {
                     continue;
                 }
                 shown.push(e.origin);
-                let _ = writeln!(err, "error: {}\n  the kernel refused it: {}", place(e.origin), e.message());
+                let reason = e.message();
+                report(
+                    e.origin,
+                    &|span| ApplyError::KernelRefused { span, reason: reason.clone() },
+                    &format!("the kernel refused it: {reason}"),
+                );
             }
             if lost {
                 let _ = writeln!(err, "error: some of the kernel's answers were lost (receive buffer overflow)");
