@@ -95,12 +95,16 @@ fn ctstate_with_dnat_splits_into_disjoint_rules() {
 #[test]
 fn a_jump_repeated_on_the_same_values_is_not_merged() {
     let dump = format!(
-        "{FILTER}:A - [0:0]\n:B - [0:0]\n-A INPUT -s 192.0.2.1/32 -j A\n-A INPUT -s 192.0.2.2/32 -j A\n-A INPUT -s 192.0.2.1/32 -j B\nCOMMIT\n"
+        "{FILTER}:A - [0:0]\n:B - [0:0]\n-A INPUT -s 192.0.2.1/32 -j A\n-A INPUT -s 192.0.2.2/32 -j A\n-A INPUT -s 192.0.2.1/32 -j B\n-A A -j NFLOG\n-A B -j NFLOG\nCOMMIT\n"
     );
     let run = translate_text(&dump, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let rules = rule_lines(&run.stdout);
-    assert_eq!(rules, ["ip saddr { 192.0.2.1, 192.0.2.2 } jump A", "ip saddr 192.0.2.1 jump B"]);
+    // (A and B log: a jump to an empty chain would be dropped)
+    assert_eq!(
+        rules,
+        ["log group 0", "log group 0", "ip saddr { 192.0.2.1, 192.0.2.2 } jump A", "ip saddr 192.0.2.1 jump B"]
+    );
 }
 
 #[test]
