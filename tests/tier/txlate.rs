@@ -332,7 +332,10 @@ fn run_ipt(dump: &Dump) -> Ipt {
         let errors = loaded.diagnostics.iter().filter(|d| d.severity() == Severity::Error);
         return Ipt::Refused(errors.map(|d| format!("does not load: {}", reason(d))).collect());
     }
-    let translation = translate(&[Input { source: &source, ruleset: &loaded.ruleset }], &Options::default());
+    // one rule's translation, as iptables-translate's: not the optimiser's (which drops a jump
+    // into the empty chain a vector's dump declares for its target)
+    let options = Options { optimize: false, ..Default::default() };
+    let translation = translate(&[Input { source: &source, ruleset: &loaded.ruleset }], &options);
     if !translation.complete() {
         let errors = translation.diagnostics.iter().filter(|d| d.severity() == Severity::Error);
         return Ipt::Refused(errors.map(reason).collect());
