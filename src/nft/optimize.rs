@@ -27,10 +27,10 @@ use rustc_hash::FxHashSet as HashSet;
 ///   alone: its `meta mark set` in 20 000 rules instead of a jump made the script load 8 %
 ///   slower.)
 /// - a chain that only unconditional `jump`s call (nothing but the jump in the rule) is inlined
-///   at each, when that adds no rule: called once, or one rule long, or two rules long and called
-///   twice; and a verdict map is never copied. Exact when the chain has no `return` and no `goto` (which would leave the caller, not
-///   the chain, once inlined): a packet meets the same rules in the same order, and goes on after
-///   them as it would after the jump.
+///   at each, when that adds no rule (called once, or one rule long, or two rules long and
+///   called twice) and copies no verdict map. Exact when the chain has no `return` and no
+///   `goto` (which would leave the caller, not the chain, once inlined): a packet meets the
+///   same rules in the same order, and goes on after them as it would after the jump.
 ///
 /// A chain every reference to which is replaced is dropped; a chain nothing referred to is kept.
 pub fn inline(table: &mut super::ir::Table) {
