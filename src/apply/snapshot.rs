@@ -3,9 +3,11 @@
 //!
 //! The kernel's dump of an object is, attribute for attribute, the message that creates it, less
 //! a few attributes only the kernel sets (handles, use counts, a rule's position, an element's
-//! time left). So the snapshot keeps each dumped message's attributes as the kernel wrote them
-//! (expressions, set elements and counters included: nothing is re-encoded by ipt) and drops
-//! only those. The rollback batch deletes the tables the apply wrote and re-creates the
+//! time left, a set's backend and size). So the snapshot keeps each dumped message's attributes
+//! as the kernel wrote them (expressions, set elements and counters included: nothing is
+//! re-encoded by ipt) and drops only those; an attribute in neither list, which a newer kernel
+//! may add, makes it refuse rather than guess (see [`role`]). A new set also gets the batch-local
+//! ID the kernel requires. The rollback batch deletes the tables the apply wrote and re-creates the
 //! snapshot's in dependency order: tables, chains, stateful objects, flowtables, sets, their
 //! elements, then rules (appended, in the order they were listed).
 //!
