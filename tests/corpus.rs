@@ -47,6 +47,16 @@ fn manifest() -> Vec<Entry> {
         .collect()
 }
 
+/// Every restore file of the corpus that loads: its entry, source and what it loads as.
+fn loadable_restore_files() -> impl Iterator<Item = (Entry, Source, ipt::load::Loaded)> {
+    manifest().into_iter().filter(|e| e.format == "restore").filter_map(|entry| {
+        let text = String::from_utf8_lossy(&read(&entry)).into_owned();
+        let source = Source::new(entry.path.clone(), text);
+        let loaded = load(&source, &LoadOptions::default());
+        loaded.loads().then_some((entry, source, loaded))
+    })
+}
+
 fn read(entry: &Entry) -> Vec<u8> {
     std::fs::read(corpus().join(&entry.path)).unwrap_or_else(|e| panic!("{}: {e}", entry.path))
 }
@@ -358,13 +368,7 @@ fn lint_runs_on_every_file_and_its_findings_are_reviewed() {
         config.set(category.as_str(), ipt::lint::Level::Warn).expect("a category");
     }
     let mut summary = String::new();
-    for entry in manifest().iter().filter(|e| e.format == "restore") {
-        let text = String::from_utf8_lossy(&read(entry)).into_owned();
-        let source = Source::new(entry.path.clone(), text);
-        let loaded = load(&source, &LoadOptions::default());
-        if !loaded.loads() {
-            continue;
-        }
+    for (entry, source, loaded) in loadable_restore_files() {
         let found = std::panic::catch_unwind(|| ipt::lint::run(&source, &loaded.ruleset, &config))
             .unwrap_or_else(|_| panic!("lint panics on {}", entry.path));
         let mut counts = std::collections::BTreeMap::<String, usize>::new();
@@ -434,13 +438,7 @@ fn every_loadable_file_translates_to_nft_that_loads_or_is_refused_with_reasons()
     netns::require_nft();
     let (mut translated, mut refused) = (0, 0);
     let mut failures = Vec::new();
-    for entry in manifest().iter().filter(|e| e.format == "restore") {
-        let text = String::from_utf8_lossy(&read(entry)).into_owned();
-        let source = Source::new(entry.path.clone(), text);
-        let loaded = load(&source, &LoadOptions::default());
-        if !loaded.loads() {
-            continue;
-        }
+    for (entry, source, loaded) in loadable_restore_files() {
         for optimize in [true, false] {
             let options = ipt::nft::Options { optimize, ..Default::default() };
             let t = ipt::nft::translate(&[ipt::nft::Input { source: &source, ruleset: &loaded.ruleset }], &options);
@@ -558,13 +556,7 @@ fn apply_of_every_translated_file_lists_as_nft_f_does_and_a_refused_confirm_puts
     let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate/forms.rules");
     let mut failures = Vec::new();
     let mut applied = 0;
-    for entry in manifest().iter().filter(|e| e.format == "restore") {
-        let text = String::from_utf8_lossy(&read(entry)).into_owned();
-        let source = Source::new(entry.path.clone(), text);
-        let loaded = load(&source, &LoadOptions::default());
-        if !loaded.loads() {
-            continue;
-        }
+    for (entry, source, loaded) in loadable_restore_files() {
         let t = ipt::nft::translate(
             &[ipt::nft::Input { source: &source, ruleset: &loaded.ruleset }],
             &ipt::nft::Options::default(),
