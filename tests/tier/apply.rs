@@ -43,6 +43,11 @@ fn objects(listing: &str) -> Vec<Value> {
     objects
 }
 
+/// The first three objects where two listings differ, each pair on two lines named `a` and `b`.
+fn first_differences(left: &[Value], right: &[Value], a: &str, b: &str) -> Vec<String> {
+    left.iter().zip(right).filter(|(l, r)| l != r).take(3).map(|(l, r)| format!("\n  {a} {l}\n  {b} {r}")).collect()
+}
+
 /// Listings separated by this line in a script's output.
 const SEP: &str = "=====";
 
@@ -129,13 +134,7 @@ fn apply_makes_the_ruleset_nft_f_makes_and_is_idempotent_and_leaves_other_tables
             // the other table, exactly as it was, then ipt's tables as nft -f makes them
             let ours: Vec<Value> = first.iter().filter(|o| !other.contains(o)).cloned().collect();
             if ours != expected {
-                let diff: Vec<String> = ours
-                    .iter()
-                    .zip(&expected)
-                    .filter(|(a, b)| a != b)
-                    .take(3)
-                    .map(|(a, b)| format!("\n  ipt apply: {a}\n  nft -f:    {b}"))
-                    .collect();
+                let diff = first_differences(&ours, &expected, "ipt apply:", "nft -f:   ");
                 failures.push(format!(
                     "{name} {flags}: {} objects from ipt apply, {} from nft -f{}",
                     ours.len(),
@@ -379,13 +378,7 @@ fn confirm_answered_no_puts_every_fixtures_tables_back_exactly() {
         }
         let (before, after) = (by_table(before), by_table(after));
         if before != after {
-            let diff: Vec<String> = before
-                .iter()
-                .zip(&after)
-                .filter(|(a, b)| a != b)
-                .take(3)
-                .map(|(a, b)| format!("\n  before:      {a}\n  rolled back: {b}"))
-                .collect();
+            let diff = first_differences(&before, &after, "before:     ", "rolled back:");
             failures.push(format!("{name}: {} objects before, {} after{}", before.len(), after.len(), diff.join("")));
         }
         checked += 1;
