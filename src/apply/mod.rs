@@ -11,6 +11,7 @@ mod low;
 mod send;
 mod snapshot;
 mod sys;
+pub mod watchdog;
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -288,11 +289,30 @@ pub fn apply(plan: &Plan, check: bool, fault: Option<Fault>, generation: Option<
     send::send(batch, &seqs, end_seq, check, generation)
 }
 
-/// Puts ipt's tables back as `snapshot` read them, in one transaction: the tables `applied`
-/// are deleted and the snapshot's re-created.
+/// The one transaction that puts ipt's tables back as `snapshot` read them: the tables
+/// `applied` are deleted and the snapshot's re-created.
+pub fn rollback_batch(snapshot: &Snapshot, applied: &[TableId]) -> Vec<u8> {
+    snapshot.rollback(applied, first_seq() - 1).0
+}
+
+/// Sends a batch from [`rollback_batch`]. The operator may be locked out: a rollback that fails
+/// (a full socket buffer, memory) is tried twice more, a second apart, before giving up.
+pub fn send_rollback(batch: &[u8]) -> Result<Outcome, SendError> {
+    let end_seq = snapshot::last_seq(batch);
+    let mut result = send::send_bytes(batch, end_seq);
+    for _ in 0..2 {
+        if result.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        result = send::send_bytes(batch, end_seq);
+    }
+    result
+}
+
+/// [`rollback_batch`], sent by [`send_rollback`].
 pub fn roll_back(snapshot: &Snapshot, applied: &[TableId]) -> Result<Outcome, SendError> {
-    let (bytes, end_seq) = snapshot.rollback(applied, first_seq() - 1);
-    send::send_bytes(&bytes, end_seq)
+    send_rollback(&rollback_batch(snapshot, applied))
 }
 
 /// [`Fault::Race`]: commits an empty table `ip ipt-race`, which moves the ruleset's generation.

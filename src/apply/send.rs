@@ -38,6 +38,22 @@ pub enum SendError {
     Raced,
 }
 
+impl SendError {
+    /// The error, with the kernel's first refusals on lines of their own.
+    pub fn detail(&self) -> String {
+        let mut out = self.to_string();
+        if let SendError::Refused { errors, lost } = self {
+            if *lost {
+                out.push_str("\n  some of the kernel's answers were lost");
+            }
+            for k in errors.iter().take(5) {
+                out.push_str(&format!("\n  the kernel refused message {}: {}", k.seq, k.message()));
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct KernelError {
     pub seq: u32,

@@ -199,6 +199,11 @@ impl Snapshot {
     }
 }
 
+/// The sequence number of a batch's last message (its end).
+pub(super) fn last_seq(batch: &[u8]) -> u32 {
+    messages(batch).last().map_or(0, |m| m.seq)
+}
+
 /// A message type of the nf_tables subsystem.
 fn nft(kind: u16) -> u16 {
     ((libc::NFNL_SUBSYS_NFTABLES as u16) << 8) | kind

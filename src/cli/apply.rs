@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::Status;
-use super::args::ApplyArgs;
+use super::args::{ApplyArgs, WatchdogArgs};
 use super::output::Output;
 
 #[cfg(not(feature = "netlink"))]
@@ -13,6 +13,20 @@ pub fn run(_args: &ApplyArgs, _out: &Output) -> Status {
         "ipt apply needs the cargo feature `netlink` (apt-get install libnftnl-dev libmnl-dev pkg-config, then \
          cargo install --features netlink); meanwhile: ipt translate FILE | nft -f -"
     );
+    Status::Trouble
+}
+
+/// `ipt __rollback-watchdog FILE MS` (started by `ipt apply --confirm`).
+#[cfg(feature = "netlink")]
+pub fn watchdog(args: &WatchdogArgs) -> Status {
+    match crate::apply::watchdog::run(&args.file, args.limit_ms) {
+        0 => Status::Clean,
+        _ => Status::Trouble,
+    }
+}
+
+#[cfg(not(feature = "netlink"))]
+pub fn watchdog(_args: &WatchdogArgs) -> Status {
     Status::Trouble
 }
 
@@ -227,20 +241,39 @@ fn confirm(
     err: &mut std::io::StderrLock<'_>,
 ) -> Status {
     use crate::apply::confirm::{Answer, wait};
-    use crate::apply::{SendError, roll_back};
+    use crate::apply::watchdog::{self, Report, Watchdog};
+    use crate::apply::{rollback_batch, send_rollback};
 
     let _ = writeln!(
         err,
         "can you still open new connections to this host? type \"yes\" and Enter within {seconds} s to keep the \
          new ruleset; anything else, or no answer, rolls back"
     );
-    let answer = match wait(std::time::Duration::from_secs(seconds)) {
-        Ok(Answer::Confirmed) => {
-            let _ = writeln!(err, "confirmed: the new ruleset stays");
-            return Status::Clean;
+    let batch = rollback_batch(snapshot, applied);
+    // a process of its own holds the rollback: it happens even if ipt is killed while it waits
+    let limit = std::time::Duration::from_secs(seconds);
+    let watchdog = match Watchdog::start(&batch, limit + watchdog::MARGIN) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "warning: cannot start the rollback watchdog ({e}); ipt rolls back itself, but not if it is killed"
+            );
+            None
         }
-        Ok(answer) => answer.to_string(),
-        Err(e) => format!("cannot wait for the answer ({e})"),
+    };
+    let answer = match wait(limit) {
+        Ok(Answer::Confirmed) => None,
+        Ok(answer) => Some(answer.to_string()),
+        Err(e) => Some(format!("cannot wait for the answer ({e})")),
+    };
+    let result = match (watchdog, &answer) {
+        (Some(w), _) => w.finish(answer.is_none()),
+        (None, None) => Report::Kept,
+        (None, Some(_)) => match send_rollback(&batch) {
+            Ok(_) => Report::RolledBack,
+            Err(e) => Report::Failed(e.detail()),
+        },
     };
     let family = |t: &crate::apply::TableId| match i32::from(t.family) {
         libc::NFPROTO_IPV4 => "ip",
@@ -256,32 +289,28 @@ fn confirm(
             .map(|t| format!("{} {} deleted (it did not exist)", family(t), t.name)),
     );
     let before = before.join(", ");
-    // the operator may be locked out: a rollback that fails (a full socket buffer, memory) is
-    // tried again before giving up
-    let mut result = roll_back(snapshot, applied);
-    for _ in 0..2 {
-        if result.is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        result = roll_back(snapshot, applied);
-    }
+    let confirmed = answer.is_none();
+    let answer = answer.unwrap_or_else(|| "confirmed, too late".into());
     match result {
-        Ok(_) => {
+        Report::Kept => {
+            let _ = writeln!(err, "confirmed: the new ruleset stays");
+            Status::Clean
+        }
+        Report::RolledBack => {
             let n = snapshot.rollback_len(applied);
             let _ = writeln!(err, "rolled back ({answer}): {before}; in one transaction ({n} messages)");
             Status::Findings
         }
-        Err(e) => {
-            let _ = writeln!(err, "error: the rollback failed ({answer}): {e}; the NEW ruleset is still in place");
-            if let SendError::Refused { errors, lost } = &e {
-                if *lost {
-                    let _ = writeln!(err, "  some of the kernel's answers were lost");
-                }
-                for k in errors.iter().take(5) {
-                    let _ = writeln!(err, "  the kernel refused message {}: {}", k.seq, k.message());
-                }
-            }
+        Report::Failed(why) if confirmed => {
+            let _ = writeln!(
+                err,
+                "warning: the rollback watchdog did not answer as expected ({why}); the new ruleset should stay: \
+                 check with `nft list ruleset`"
+            );
+            Status::Trouble
+        }
+        Report::Failed(why) => {
+            let _ = writeln!(err, "error: the rollback failed ({answer}): {why}\nthe NEW ruleset is still in place");
             Status::Trouble
         }
     }

@@ -102,17 +102,33 @@ pub enum Command {
     /// the replies out. A ruleset that drops any of them is refused (the rule is named) unless
     /// `--force`; `--check` and `--dry-run` report it too.
     ///
-    /// Exit status: 0 when applied (or checked), 1 when a file does not load, a rule cannot be
-    /// translated or applied, the lockout guard refuses, or the kernel refused the batch, 2 when
-    /// a file cannot be read or a session cannot be read.
+    /// `--confirm SECONDS`: ipt first reads its tables as they are, applies, then waits for
+    /// "yes" on standard input; anything else puts the old tables back in one transaction. A
+    /// watchdog process holds that rollback, so it happens even if ipt is killed.
     ///
-    /// Example: ipt apply --check rules.v4 && ipt apply rules.v4
+    /// Exit status: 0 when applied (or checked, or confirmed), 1 when a file does not load, a
+    /// rule cannot be translated or applied, the lockout guard refuses, the kernel refused the
+    /// batch, or `--confirm` rolled back, 2 when a file or a session cannot be read, or a
+    /// rollback failed.
+    ///
+    /// Example: ipt apply --check rules.v4 && ipt apply --confirm 60 rules.v4
     Apply(ApplyArgs),
 
     /// Print the typed model of a dump as JSON, for tools.
     ///
     /// Example: ipt parse rules.v4 | jq '.tables[].chains[].name'
     Parse(ParseArgs),
+
+    /// (Internal) `ipt apply --confirm`'s rollback watchdog: docs/apply.md.
+    #[command(name = "__rollback-watchdog", hide = true)]
+    RollbackWatchdog(WatchdogArgs),
+}
+
+/// The rollback watchdog's arguments: the batch file, and how long to wait.
+#[derive(Debug, Args)]
+pub struct WatchdogArgs {
+    pub file: PathBuf,
+    pub limit_ms: u64,
 }
 
 /// Options shared by the commands that read dumps.

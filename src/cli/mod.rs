@@ -68,5 +68,6 @@ pub fn run(cli: Cli) -> Status {
         args::Command::Explain(a) => explain::run(&a, &out),
         args::Command::Lint(a) => lint::run(&a, &out),
         args::Command::Rule(a) => lint::rule(&a),
+        args::Command::RollbackWatchdog(a) => apply::watchdog(&a),
     }
 }

@@ -481,3 +481,39 @@ fn a_commit_between_the_snapshot_and_the_apply_is_caught_and_the_snapshot_taken_
     expected.push(serde_json::json!({"table": {"family": "ip", "name": "ipt-race"}}));
     assert_eq!(by_table(after), sorted(expected), "{err}");
 }
+
+/// The rollback is held by a watchdog process of its own: ipt killed with SIGKILL while it waits
+/// for "yes" (which nothing can catch) still leaves the old tables, put back by the watchdog as
+/// soon as ipt is gone.
+#[test]
+fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
+    require_nft();
+    let (old, new) = (fixture("web.rules"), fixture("forms.rules"));
+    let dir = std::env::temp_dir().join(format!("ipt-apply-kill9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let d = dir.to_string_lossy();
+    // forms.rules adds ipt-raw, which web.rules has not: gone again means rolled back
+    let (out, err, ok) = in_netns(
+        &format!(
+            "$IPT apply '{old}' 2>/dev/null && nft -j list ruleset && echo {SEP} && mkfifo '{d}/in' && \
+             {{ $IPT apply --confirm 60 '{new}' < '{d}/in' 2> '{d}/err' & }} ; pid=$!; exec 3> '{d}/in'; \
+             n=0; until grep -q 'can you still' '{d}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+             nft list table ip ipt-raw >/dev/null && echo applied; kill -KILL $pid; wait $pid; exec 3>&-; \
+             n=0; while nft list table ip ipt-raw >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; \
+             echo {SEP} && nft -j list ruleset"
+        ),
+        &[],
+    );
+    assert!(ok, "{err}");
+    let parts: Vec<&str> = out.split(&format!("{SEP}\n")).collect();
+    let [before, applied, after] = parts.as_slice() else { panic!("unexpected output {out}\n{err}") };
+    assert_eq!(applied.trim(), "applied", "the new ruleset was not in place during the wait: {err}");
+    assert_eq!(by_table(after), by_table(before), "the watchdog did not put the tables back");
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .expect("temp dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("ipt-rollback-"))
+        .collect();
+    assert!(leftovers.is_empty(), "a watchdog left its batch file: {leftovers:?}");
+}
