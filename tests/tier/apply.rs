@@ -499,7 +499,7 @@ fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
             "$IPT apply '{old}' 2>/dev/null && nft -j list ruleset && echo {SEP} && mkfifo '{d}/in' && \
              {{ $IPT apply --confirm 60 '{new}' < '{d}/in' 2> '{d}/err' & }} ; pid=$!; exec 3> '{d}/in'; \
              n=0; until grep -q 'can you still' '{d}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
-             nft list table ip ipt-raw >/dev/null && echo applied; kill -KILL $pid; wait $pid; exec 3>&-; \
+             nft list table ip ipt-raw >/dev/null && echo applied $pid; kill -KILL $pid; wait $pid; exec 3>&-; \
              n=0; while nft list table ip ipt-raw >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; \
              echo {SEP} && nft -j list ruleset"
         ),
@@ -508,12 +508,15 @@ fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
     assert!(ok, "{err}");
     let parts: Vec<&str> = out.split(&format!("{SEP}\n")).collect();
     let [before, applied, after] = parts.as_slice() else { panic!("unexpected output {out}\n{err}") };
-    assert_eq!(applied.trim(), "applied", "the new ruleset was not in place during the wait: {err}");
+    let pid = applied.trim().strip_prefix("applied ").unwrap_or_else(|| {
+        panic!("the new ruleset was not in place during the wait: {applied} {err}");
+    });
     assert_eq!(by_table(after), by_table(before), "the watchdog did not put the tables back");
+    // the batch file is named after the ipt that wrote it
     let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
         .expect("temp dir")
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("ipt-rollback-"))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("ipt-rollback-{pid}-")))
         .collect();
     assert!(leftovers.is_empty(), "a watchdog left its batch file: {leftovers:?}");
 }
