@@ -345,3 +345,26 @@ pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast::<c_void>(), buf.len()) };
     if n >= 0 { Ok(n as usize) } else { Err(io::Error::last_os_error()) }
 }
+
+/// Makes a FIFO at `path` (mode 0600) and opens it for reading without ever seeing its end:
+/// opened read-write, it always has a writer (this process), so a writer that comes and goes
+/// leaves data, not a hang-up.
+pub fn open_fifo(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+/// Opens a FIFO for writing if a process reads it; `Ok(None)` when none does (`ENXIO`).
+pub fn open_fifo_writer(path: &std::path::Path) -> io::Result<Option<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -16,6 +16,38 @@ pub fn run(_args: &ApplyArgs, _out: &Output) -> Status {
     Status::Trouble
 }
 
+/// `ipt confirm`: keeps the new ruleset of every `ipt apply --confirm` waiting on this host.
+#[cfg(feature = "netlink")]
+pub fn confirm_command() -> Status {
+    let mut err = std::io::stderr().lock();
+    match crate::apply::confirm::confirm_waiting() {
+        Ok(pids) if pids.is_empty() => {
+            let _ = writeln!(err, "no ipt apply --confirm is waiting on this host");
+            Status::Findings
+        }
+        Ok(pids) => {
+            for pid in pids {
+                let _ = writeln!(err, "confirmed: ipt apply (process {pid}) keeps its new ruleset");
+            }
+            Status::Clean
+        }
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "error: cannot reach the waiting applies in {}: {e}",
+                crate::apply::confirm::run_dir().display()
+            );
+            Status::Trouble
+        }
+    }
+}
+
+#[cfg(not(feature = "netlink"))]
+pub fn confirm_command() -> Status {
+    let _ = writeln!(std::io::stderr(), "ipt confirm needs the cargo feature `netlink`, as ipt apply does");
+    Status::Trouble
+}
+
 /// `ipt __rollback-watchdog FILE MS` (started by `ipt apply --confirm`).
 #[cfg(feature = "netlink")]
 pub fn watchdog(args: &WatchdogArgs) -> Status {
@@ -240,14 +272,27 @@ fn confirm(
     seconds: u64,
     err: &mut std::io::StderrLock<'_>,
 ) -> Status {
-    use crate::apply::confirm::{Answer, wait};
+    use crate::apply::confirm::{Answer, Channel, run_dir, wait};
     use crate::apply::watchdog::{self, Report, Watchdog};
     use crate::apply::{rollback_batch, send_rollback};
 
+    // another session may confirm: `ipt confirm`, over a new connection, proves it works
+    let channel = match Channel::open() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "warning: `ipt confirm` cannot reach this apply (no FIFO in {}: {e})",
+                run_dir().display()
+            );
+            None
+        }
+    };
+    let elsewhere = if channel.is_some() { " (or run `ipt confirm` from a new session)" } else { "" };
     let _ = writeln!(
         err,
-        "can you still open new connections to this host? type \"yes\" and Enter within {seconds} s to keep the \
-         new ruleset; anything else, or no answer, rolls back"
+        "can you still open new connections to this host? type \"yes\" and Enter within {seconds} s{elsewhere} to \
+         keep the new ruleset; anything else, or no answer, rolls back"
     );
     let batch = rollback_batch(snapshot, applied);
     // a process of its own holds the rollback: it happens even if ipt is killed while it waits
@@ -262,8 +307,8 @@ fn confirm(
             None
         }
     };
-    let answer = match wait(limit) {
-        Ok(Answer::Confirmed) => None,
+    let answer = match wait(limit, channel.as_ref()) {
+        Ok(Answer::Confirmed | Answer::ConfirmedElsewhere) => None,
         Ok(answer) => Some(answer.to_string()),
         Err(e) => Some(format!("cannot wait for the answer ({e})")),
     };

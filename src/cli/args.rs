@@ -114,6 +114,15 @@ pub enum Command {
     /// Example: ipt apply --check rules.v4 && ipt apply --confirm 60 rules.v4
     Apply(ApplyArgs),
 
+    /// Keep the new ruleset of an `ipt apply --confirm` that is waiting on this host: run it
+    /// from a new session (a new SSH connection that works is the proof the wait asks for).
+    ///
+    /// Exit status: 0 when an apply was confirmed, 1 when none is waiting, 2 when the run
+    /// directory (`/run/ipt`, or `IPT_RUN_DIR`) cannot be read.
+    ///
+    /// Example: ssh root@host ipt confirm
+    Confirm,
+
     /// Print the typed model of a dump as JSON, for tools.
     ///
     /// Example: ipt parse rules.v4 | jq '.tables[].chains[].name'

@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> Status {
         args::Command::Parse(a) => parse::run(&a, &out),
         args::Command::Translate(a) => translate::run(&a, &out),
         args::Command::Apply(a) => apply::run(&a, &out),
+        args::Command::Confirm => apply::confirm_command(),
         args::Command::Explain(a) => explain::run(&a, &out),
         args::Command::Lint(a) => lint::run(&a, &out),
         args::Command::Rule(a) => lint::rule(&a),

@@ -19,6 +19,8 @@ fn in_netns(script: &str, env: &[(&str, &str)]) -> (String, String, bool) {
     cmd.args(["300", "unshare", "-n", "sh", "-c", script]).env("IPT", IPT);
     // a test run over ssh must not turn the lockout guard on for every case
     cmd.env_remove("SSH_CONNECTION");
+    // `--confirm`'s FIFOs in a directory of this run's, not the host's /run/ipt
+    cmd.env("IPT_RUN_DIR", std::env::temp_dir().join(format!("ipt-run-{}", std::process::id())));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -519,4 +521,44 @@ fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("ipt-rollback-{pid}-")))
         .collect();
     assert!(leftovers.is_empty(), "a watchdog left its batch file: {leftovers:?}");
+}
+
+/// `ipt confirm` from another session keeps the new ruleset of a waiting `ipt apply --confirm`
+/// (whose standard input stays silent); with nothing waiting it says so and exits 1.
+#[test]
+fn ipt_confirm_from_another_session_keeps_the_new_ruleset() {
+    require_nft();
+    let (old, new) = (fixture("web.rules"), fixture("forms.rules"));
+    let dir = std::env::temp_dir().join(format!("ipt-apply-elsewhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let d = dir.to_string_lossy();
+    let (out, err, ok) = in_netns(
+        &format!(
+            "$IPT confirm 2> '{d}/none'; echo \"none=$?\"; echo {SEP}; \
+             $IPT apply '{old}' 2>/dev/null && mkfifo '{d}/in' && \
+             {{ $IPT apply --confirm 60 '{new}' < '{d}/in' 2> '{d}/err' & }} ; pid=$!; exec 3> '{d}/in'; \
+             n=0; until grep -q 'can you still' '{d}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+             $IPT confirm 2> '{d}/confirm'; echo \"confirm=$?\"; wait $pid; echo \"exit=$? pid=$pid\"; exec 3>&-; \
+             echo {SEP} && nft -j list ruleset && echo {SEP} && ls \"$IPT_RUN_DIR\""
+        ),
+        &[("IPT_RUN_DIR", &format!("{d}/run"))],
+    );
+    assert!(ok, "{err}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let parts: Vec<&str> = out.split(&format!("{SEP}\n")).collect();
+    let [none, statuses, after, left] = parts.as_slice() else { panic!("unexpected output {out}\n{err}") };
+    assert_eq!(none.trim(), "none=1", "{}", read("none"));
+    assert_eq!(read("none").trim(), "no ipt apply --confirm is waiting on this host");
+    let pid = statuses.lines().find_map(|l| l.strip_prefix("exit=0 pid=")).unwrap_or_else(|| {
+        panic!("ipt apply did not exit 0: {statuses}\n{}", read("err"));
+    });
+    assert!(statuses.contains("confirm=0"), "{statuses}\n{}", read("confirm"));
+    assert_eq!(read("confirm").trim(), format!("confirmed: ipt apply (process {pid}) keeps its new ruleset"));
+    assert!(read("err").contains("(or run `ipt confirm` from a new session)"), "{}", read("err"));
+    assert!(read("err").contains("confirmed: the new ruleset stays"), "{}", read("err"));
+    let (by_nft, nft_err, ok) = in_netns(&format!("$IPT translate '{new}' | nft -f - && nft -j list ruleset"), &[]);
+    assert!(ok, "{nft_err}");
+    assert_eq!(by_table(after), by_table(&by_nft), "the confirmed ruleset did not stay");
+    assert_eq!(left.trim(), "", "the apply left its FIFO behind");
 }
