@@ -575,6 +575,8 @@ fn apply_of_every_translated_file_lists_as_nft_f_does_and_a_refused_confirm_puts
         let out = std::process::Command::new("timeout")
             .args(["120", "unshare", "-n", "sh", "-c", &script])
             .env_remove("SSH_CONNECTION")
+            // `--confirm`'s FIFO in a directory of this run's, not the host's /run/ipt
+            .env("IPT_RUN_DIR", std::env::temp_dir().join(format!("ipt-run-corpus-{}", std::process::id())))
             .output()
             .expect("unshare runs");
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
