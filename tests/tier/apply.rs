@@ -340,6 +340,17 @@ fn sorted(mut objects: Vec<Value>) -> Vec<Value> {
     objects
 }
 
+/// Shell that starts `ipt apply --confirm 60 NEW` in the background, its standard input a FIFO
+/// in `dir` that stays open and silent (descriptor 3), its standard error in `dir/err`, and
+/// waits until it asks its question; `$pid` is then its process id.
+fn waiting_apply(dir: &str, new: &str) -> String {
+    format!(
+        "mkfifo '{dir}/in' && {{ $IPT apply --confirm 60 '{new}' < '{dir}/in' 2> '{dir}/err' & }} ; pid=$!; \
+         exec 3> '{dir}/in'; \
+         n=0; until grep -q 'can you still' '{dir}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done;"
+    )
+}
+
 fn fixture(name: &str) -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/translate")
@@ -437,11 +448,10 @@ fn a_hangup_or_a_terminate_during_the_wait_rolls_back() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let d = dir.to_string_lossy();
+        let waiting = waiting_apply(&d, &new);
         let (out, err, ok) = in_netns(
             &format!(
-                "$IPT apply '{old}' 2>/dev/null && nft -j list ruleset && echo {SEP} && mkfifo '{d}/in' && \
-                 {{ $IPT apply --confirm 60 '{new}' < '{d}/in' 2> '{d}/err' & }} ; pid=$!; exec 3> '{d}/in'; \
-                 n=0; until grep -q 'can you still' '{d}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+                "$IPT apply '{old}' 2>/dev/null && nft -j list ruleset && echo {SEP} && {waiting} \
                  kill -{signal} $pid; wait $pid; echo \"exit=$?\"; exec 3>&-; echo {SEP} && nft -j list ruleset"
             ),
             &[],
@@ -495,12 +505,11 @@ fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let d = dir.to_string_lossy();
+    let waiting = waiting_apply(&d, &new);
     // forms.rules adds ipt-raw, which web.rules has not: gone again means rolled back
     let (out, err, ok) = in_netns(
         &format!(
-            "$IPT apply '{old}' 2>/dev/null && nft -j list ruleset && echo {SEP} && mkfifo '{d}/in' && \
-             {{ $IPT apply --confirm 60 '{new}' < '{d}/in' 2> '{d}/err' & }} ; pid=$!; exec 3> '{d}/in'; \
-             n=0; until grep -q 'can you still' '{d}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+            "$IPT apply '{old}' 2>/dev/null && nft -j list ruleset && echo {SEP} && {waiting} \
              nft list table ip ipt-raw >/dev/null && echo applied $pid; kill -KILL $pid; wait $pid; exec 3>&-; \
              n=0; while nft list table ip ipt-raw >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; \
              echo {SEP} && nft -j list ruleset"
@@ -533,12 +542,11 @@ fn ipt_confirm_from_another_session_keeps_the_new_ruleset() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let d = dir.to_string_lossy();
+    let waiting = waiting_apply(&d, &new);
     let (out, err, ok) = in_netns(
         &format!(
             "$IPT confirm 2> '{d}/none'; echo \"none=$?\"; echo {SEP}; \
-             $IPT apply '{old}' 2>/dev/null && mkfifo '{d}/in' && \
-             {{ $IPT apply --confirm 60 '{new}' < '{d}/in' 2> '{d}/err' & }} ; pid=$!; exec 3> '{d}/in'; \
-             n=0; until grep -q 'can you still' '{d}/err' || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+             $IPT apply '{old}' 2>/dev/null && {waiting} \
              $IPT confirm 2> '{d}/confirm'; echo \"confirm=$?\"; wait $pid; echo \"exit=$? pid=$pid\"; exec 3>&-; \
              echo {SEP} && nft -j list ruleset && echo {SEP} && ls \"$IPT_RUN_DIR\""
         ),
