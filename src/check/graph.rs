@@ -22,7 +22,7 @@ pub struct Edge {
 }
 
 /// The walk's results for one table.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Graph {
     /// For each rule of each chain, one after the other, the hooks whose walk reaches it (a
     /// bit per [`Hook`]).
@@ -47,28 +47,27 @@ struct Frame {
     entered_by: Option<Edge>,
 }
 
+/// What the walk does at one rule, found once for every hook's walk: a chain index to enter,
+/// [`ENDS`] (the rule ends its chain) or [`GOES_ON`] (on to the next rule).
+type Step = u32;
+const ENDS: Step = u32::MAX;
+const GOES_ON: Step = u32::MAX - 1;
+
 impl Graph {
     pub fn new(table: &Table) -> Graph {
-        // a jump names its chain by the chain's own shared name, so the name's address finds it
-        // without hashing the text; a table built otherwise falls back on the text
-        let by_address: HashMap<*const u8, usize> =
-            table.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr(), i)).collect();
-        let by_name: std::cell::OnceCell<HashMap<&str, usize>> = std::cell::OnceCell::new();
-        let target_chain = |rule: &Rule| match &rule.target.kind {
-            TargetKind::Jump(name) | TargetKind::Goto(name) => by_address.get(&name.as_ptr()).copied().or_else(|| {
-                by_name
-                    .get_or_init(|| table.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect())
-                    .get(&**name)
-                    .copied()
-            }),
-            _ => None,
-        };
+        Graph::walk(table, crate::threads::count())
+    }
+
+    /// The walks, with the rules read on up to `threads` threads.
+    fn walk(table: &Table, threads: usize) -> Graph {
         let mut first_rule = Vec::with_capacity(table.chains.len());
         let mut rules = 0;
         for chain in &table.chains {
             first_rule.push(rules);
             rules += chain.rules.len();
         }
+        let steps = steps(table, threads);
+        debug_assert_eq!(steps.len(), rules);
         let mut graph = Graph {
             rule_hooks: vec![0; rules],
             first_rule,
@@ -85,32 +84,39 @@ impl Graph {
             let mut stack = vec![Frame { chain: start, next: 0, entered_by: None }];
             while let Some(frame) = stack.last_mut() {
                 let (c, i) = (frame.chain, frame.next);
-                let Some(rule) = table.chains[c].rules.get(i) else {
+                let first = graph.first_rule[c];
+                let end = graph.first_rule.get(c + 1).copied().unwrap_or(rules);
+                if first + i == end {
                     // the chain's end: its policy, or a user chain's return
                     on_path[c] = false;
                     stack.pop();
                     continue;
-                };
+                }
                 frame.next += 1;
-                graph.rule_hooks[graph.first_rule[c] + i] |= hook.bit();
-                if let Some(to) = target_chain(rule) {
-                    let edge = Edge { from_chain: c, rule: i, to_chain: to };
-                    if on_path[to] {
-                        let from = stack.iter().position(|f| f.chain == to).expect("a chain on the path");
-                        let mut cycle: Vec<Edge> = stack[from + 1..].iter().filter_map(|f| f.entered_by).collect();
-                        cycle.push(edge);
-                        if !graph.loops.iter().any(|l| same_cycle(l, &cycle)) {
-                            graph.loops.push(cycle);
-                        }
-                    } else if !visited[to] {
-                        visited[to] = true;
-                        on_path[to] = true;
-                        graph.reached_by[to][hook as usize] = (c as u32, i as u32);
-                        stack.push(Frame { chain: to, next: 0, entered_by: Some(edge) });
+                graph.rule_hooks[first + i] |= hook.bit();
+                match steps[first + i] {
+                    GOES_ON => {}
+                    ENDS => {
+                        on_path[c] = false;
+                        stack.pop();
                     }
-                } else if ends_chain(rule, table.family) {
-                    on_path[c] = false;
-                    stack.pop();
+                    to => {
+                        let to = to as usize;
+                        let edge = Edge { from_chain: c, rule: i, to_chain: to };
+                        if on_path[to] {
+                            let from = stack.iter().position(|f| f.chain == to).expect("a chain on the path");
+                            let mut cycle: Vec<Edge> = stack[from + 1..].iter().filter_map(|f| f.entered_by).collect();
+                            cycle.push(edge);
+                            if !graph.loops.iter().any(|l| same_cycle(l, &cycle)) {
+                                graph.loops.push(cycle);
+                            }
+                        } else if !visited[to] {
+                            visited[to] = true;
+                            on_path[to] = true;
+                            graph.reached_by[to][hook as usize] = (c as u32, i as u32);
+                            stack.push(Frame { chain: to, next: 0, entered_by: Some(edge) });
+                        }
+                    }
                 }
             }
         }
@@ -156,6 +162,33 @@ impl Graph {
     }
 }
 
+/// Every rule's [`Step`], chain after chain: a table's rules are read once, on up to `threads`
+/// threads, rather than once per hook.
+fn steps(table: &Table, threads: usize) -> Vec<Step> {
+    // a jump names its chain by the chain's own shared name, so the name's address finds it
+    // without hashing the text; a table built otherwise falls back on the text
+    let by_address: HashMap<usize, usize> =
+        table.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr() as usize, i)).collect();
+    let by_name: std::sync::OnceLock<HashMap<&str, usize>> = std::sync::OnceLock::new();
+    let step = |rule: &Rule| match &rule.target.kind {
+        TargetKind::Jump(name) | TargetKind::Goto(name) => by_address
+            .get(&(name.as_ptr() as usize))
+            .copied()
+            .or_else(|| {
+                by_name
+                    .get_or_init(|| table.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect())
+                    .get(&**name)
+                    .copied()
+            })
+            .map_or(GOES_ON, |to| to as Step),
+        _ if ends_chain(rule, table.family) => ENDS,
+        _ => GOES_ON,
+    };
+    crate::threads::over_chains(table, threads, |chains| {
+        table.chains[chains].iter().flat_map(|c| c.rules.iter().map(step)).collect()
+    })
+}
+
 /// A rule the walk does not go past: no condition, and a verdict that ends the chain.
 fn ends_chain(rule: &Rule, family: Family) -> bool {
     matches!(rule.target.kind, TargetKind::Accept | TargetKind::Drop | TargetKind::Return | TargetKind::Queue)
@@ -165,4 +198,48 @@ fn ends_chain(rule: &Rule, family: Family) -> bool {
 /// The same loop met from another chain or hook: the same edges, in any rotation.
 fn same_cycle(a: &[Edge], b: &[Edge]) -> bool {
     a.len() == b.len() && a.iter().all(|e| b.contains(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LoadOptions, read};
+    use crate::source::Source;
+
+    #[test]
+    fn a_big_table_read_on_several_threads_gives_the_walk_of_one() {
+        // more rules than [`crate::threads::PARALLEL_RULES`], jumps forward and back, a goto,
+        // a loop, chains ended early by an unconditional verdict, and unreached chains
+        let mut text = String::from("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        let chains = 3000;
+        for c in 0..chains {
+            text.push_str(&format!(":C{c} - [0:0]\n"));
+        }
+        text.push_str("-A INPUT -p tcp -j C0\n-A OUTPUT -g C1500\n-A FORWARD -j C2999\n");
+        for c in 0..chains {
+            for r in 0..8 {
+                let rule = match (c % 7, r) {
+                    (0, 6) => "-j ACCEPT".to_string(),
+                    (_, 5) if c + 1 < chains => format!("-p udp -j C{}", c + 1),
+                    (3, 6) => format!("-s 192.0.2.{r} -j C{}", c / 2),
+                    _ => format!("-s 192.0.2.{r} -j RETURN"),
+                };
+                text.push_str(&format!("-A C{c} {rule}\n"));
+            }
+        }
+        text.push_str("COMMIT\n");
+        let ruleset = read(&Source::new("big.rules", text), &LoadOptions::default()).ruleset;
+        let table = &ruleset.tables[0];
+        assert!(table.rule_count() > crate::threads::PARALLEL_RULES);
+        let one = Graph::walk(table, 1);
+        assert_eq!(Graph::walk(table, 3), one);
+        assert!(!one.loops().is_empty(), "the backward jumps make loops");
+        let chain = |name: &str| table.chains.iter().position(|c| &*c.name == name).expect("declared");
+        // nothing but INPUT jumps to C0
+        assert_eq!(one.chain_hooks(chain("C0")), Hook::Input.bit());
+        assert_eq!(one.chain_hooks(chain("C2999")), Hook::Input.bit() | Hook::Forward.bit() | Hook::Output.bit());
+        // C0's unconditional ACCEPT ends its walk: the rule after it is reached by nothing
+        assert_eq!(one.hooks_of(chain("C0"), 7), 0);
+        assert_eq!(one.hooks_of(chain("C0"), 6), Hook::Input.bit());
+    }
 }
