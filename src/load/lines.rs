@@ -129,13 +129,11 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
 /// Reads the lines of one chunk, from `start` to `end`.
 fn read_chunk<'a>(
     text: &'a str,
-    start: usize,
-    end: usize,
-    first_line: u32,
+    (start, end, first_line): (usize, usize, u32),
     sections: &Sections,
     odd_bytes: bool,
+    mut out: Vec<ParsedLine<'a>>,
 ) -> Vec<ParsedLine<'a>> {
-    let mut out = Vec::with_capacity(CHUNK_LINES);
     let mut buf: Vec<Arg<'a>> = Vec::with_capacity(32);
     let (mut offset, mut line) = (start, first_line);
     while offset < end {
@@ -224,10 +222,13 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
         .collect();
     let threads = crate::threads::count();
     if threads == 1 || bounds.len() < 4 {
-        for &(start, end, line) in &bounds {
-            for parsed in read_chunk(text, start, end, line, &sections, odd_bytes).iter_mut() {
+        let mut lines = Vec::with_capacity(CHUNK_LINES);
+        for &bound in &bounds {
+            lines = read_chunk(text, bound, &sections, odd_bytes, lines);
+            for parsed in lines.iter_mut() {
                 apply(parsed, &sections);
             }
+            lines.clear();
         }
         return;
     }
@@ -235,8 +236,11 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
     struct Shared<'a> {
         slots: Vec<Option<Vec<ParsedLine<'a>>>>,
         applied: usize,
+        /// Chunks applied, emptied, for the readers to fill again: a chunk is some 240 kB, and a
+        /// new one each time would be new pages to fault in.
+        spare: Vec<Vec<ParsedLine<'a>>>,
     }
-    let shared = Mutex::new(Shared { slots: bounds.iter().map(|_| None).collect(), applied: 0 });
+    let shared = Mutex::new(Shared { slots: bounds.iter().map(|_| None).collect(), applied: 0, spare: Vec::new() });
     let changed = Condvar::new();
     let next = AtomicUsize::new(0);
     let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
@@ -245,14 +249,16 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(start, end, line)) = bounds.get(i) else { break };
+                    let Some(&bound) = bounds.get(i) else { break };
                     // do not run too far ahead of the thread that applies
                     let mut state = lock();
                     while i >= state.applied + WINDOW {
                         state = changed.wait(state).unwrap_or_else(|e| e.into_inner());
                     }
+                    let spare = state.spare.pop();
                     drop(state);
-                    let lines = read_chunk(text, start, end, line, &sections, odd_bytes);
+                    let spare = spare.unwrap_or_else(|| Vec::with_capacity(CHUNK_LINES));
+                    let lines = read_chunk(text, bound, &sections, odd_bytes, spare);
                     lock().slots[i] = Some(lines);
                     changed.notify_all();
                 }
@@ -274,6 +280,8 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
             for parsed in lines.iter_mut() {
                 apply(parsed, &sections);
             }
+            lines.clear();
+            lock().spare.push(lines);
         }
     });
 }
