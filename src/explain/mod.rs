@@ -191,8 +191,9 @@ pub fn explain(ruleset: &Ruleset, query: &Query) -> Result<Explanation, ExplainE
     let mut pending: Vec<BTreeMap<u32, bool>> = vec![BTreeMap::new()];
     let mut paths = Vec::new();
     let mut open_lines = std::collections::BTreeSet::new();
+    let chains = walk::ChainIndex::new(ruleset);
     while let Some(choices) = pending.pop() {
-        match walk::walk(ruleset, query, &choices) {
+        match walk::walk(ruleset, &chains, query, &choices) {
             Ok(path) => {
                 paths.push(path);
                 if paths.len() > MAX_PATHS {

@@ -240,8 +240,33 @@ enum Outcome {
     Unknown,
 }
 
+/// Each table's chains by name: made the first time a walk jumps in that table, and kept for
+/// every walk of one explanation (a kube-proxy host's nat table has some 40 000 chains, and one
+/// undecided `-m statistic` makes several walks).
+pub struct ChainIndex<'a> {
+    ruleset: &'a Ruleset,
+    tables: Vec<std::cell::OnceCell<rustc_hash::FxHashMap<crate::model::ChainName, usize>>>,
+}
+
+impl<'a> ChainIndex<'a> {
+    pub fn new(ruleset: &'a Ruleset) -> ChainIndex<'a> {
+        ChainIndex { ruleset, tables: ruleset.tables.iter().map(|_| std::cell::OnceCell::new()).collect() }
+    }
+
+    /// The index of the chain `name` in `table` (one of the ruleset's).
+    fn find(&self, table: &Table, name: &str) -> Option<usize> {
+        let t = self.ruleset.tables.iter().position(|t| std::ptr::eq(t, table))?;
+        let chains = &self.ruleset.tables[t].chains;
+        self.tables[t]
+            .get_or_init(|| chains.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect())
+            .get(name)
+            .copied()
+    }
+}
+
 struct Walk<'a> {
     ruleset: &'a Ruleset,
+    chains: &'a ChainIndex<'a>,
     query: &'a Query,
     choices: &'a BTreeMap<u32, bool>,
     used: Vec<Choice>,
@@ -265,7 +290,12 @@ struct Walk<'a> {
 }
 
 /// The path of the packet, given outcomes for the undecided rules met so far.
-pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> Result<Path, NeedChoice> {
+pub fn walk(
+    ruleset: &Ruleset,
+    chains: &ChainIndex<'_>,
+    query: &Query,
+    choices: &BTreeMap<u32, bool>,
+) -> Result<Path, NeedChoice> {
     let length = default_length(query.family, query.proto);
     let pkt = Pkt {
         family: query.family,
@@ -289,6 +319,7 @@ pub fn walk(ruleset: &Ruleset, query: &Query, choices: &BTreeMap<u32, bool>) -> 
     };
     let mut w = Walk {
         ruleset,
+        chains,
         query,
         choices,
         used: Vec::new(),
@@ -572,7 +603,6 @@ impl Walk<'_> {
 
     /// Runs a built-in chain and whatever it jumps to.
     fn chain(&mut self, hook: Hook, table: &Table, start: usize) -> Result<Outcome, NeedChoice> {
-        let index = table.chain_index();
         let hook_name = hook.as_str();
         let table_name = table.name.as_str();
         // return addresses of `-j` (a `-g` leaves none)
@@ -642,7 +672,7 @@ impl Walk<'_> {
                     (c, i) = stack.pop().expect("checked");
                 }
                 Step::Jump(to) | Step::Goto(to) => {
-                    let Some(&target) = index.get(to.as_str()) else {
+                    let Some(target) = self.chains.find(table, &to) else {
                         self.notes.push(format!("`{to}` is not a chain of the {table_name} table"));
                         return Ok(Outcome::Unknown);
                     };

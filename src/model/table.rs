@@ -116,11 +116,6 @@ impl Table {
         self.chains.iter().find(|c| &*c.name == name)
     }
 
-    /// A name → index map of the chains.
-    pub fn chain_index(&self) -> std::collections::HashMap<&str, usize> {
-        self.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect()
-    }
-
     /// How many rules the table holds.
     pub fn rule_count(&self) -> usize {
         self.chains.iter().map(|c| c.rules.len()).sum()
