@@ -39,11 +39,11 @@ pub fn inline(table: &mut super::ir::Table) {
 }
 
 /// How many references (jumps, gotos, verdict map elements) each chain has.
-fn references(table: &super::ir::Table) -> rustc_hash::FxHashMap<String, usize> {
-    let mut calls: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+fn references(table: &super::ir::Table) -> rustc_hash::FxHashMap<&str, usize> {
+    let mut calls: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
     for rule in table.chains.iter().flat_map(|c| &c.rules) {
         for callee in rule.callees() {
-            *calls.entry(callee.to_string()).or_default() += 1;
+            *calls.entry(callee).or_default() += 1;
         }
     }
     calls
@@ -72,15 +72,23 @@ fn inline_actions(table: &mut super::ir::Table) {
     if actions.is_empty() {
         return;
     }
-    let before = references(table);
+    // only references to the one-action chains go below: how many each has, and how many the
+    // rewritten jumps take away (a chain left with none goes too)
+    let mut references: HashMap<&str, (usize, usize)> = HashMap::default();
+    for callee in table.chains.iter().flat_map(|c| &c.rules).flat_map(Rule::callees) {
+        if let Some((name, _)) = actions.get_key_value(callee) {
+            references.entry(name.as_str()).or_default().0 += 1;
+        }
+    }
     for chain in &mut table.chains {
-        let name = chain.name.clone();
+        let name = &chain.name;
         chain.rules.retain_mut(|rule| {
             let Some(Verdict::Jump(callee)) = &rule.verdict else { return true };
-            if *callee == name {
+            if callee == name {
                 return true;
             }
-            let Some(action) = actions.get(callee.as_str()) else { return true };
+            let Some((callee, action)) = actions.get_key_value(callee.as_str()) else { return true };
+            references.entry(callee.as_str()).or_default().1 += 1;
             rule.verdict = None;
             if let Some(action) = action {
                 rule.stmts.extend(action.stmts.iter().cloned());
@@ -90,8 +98,7 @@ fn inline_actions(table: &mut super::ir::Table) {
             !(rule.stmts.is_empty() && rule.verdict.is_none() && rule.vmap.is_none())
         });
     }
-    let after = references(table);
-    table.chains.retain(|c| !before.contains_key(&c.name) || after.contains_key(&c.name));
+    table.chains.retain(|c| references.get(c.name.as_str()).is_none_or(|&(had, gone)| had > gone));
 }
 
 /// The second half of [`inline`]: chains only unconditional jumps call.
@@ -116,7 +123,7 @@ fn inline_chains(table: &mut super::ir::Table) {
     let maybe: HashSet<&str> = table
         .chains
         .iter()
-        .filter(|c| leaves_no_way_out(c) && calls.get(&c.name).is_some_and(|&n| adds_no_rule(c, n)))
+        .filter(|c| leaves_no_way_out(c) && calls.get(c.name.as_str()).is_some_and(|&n| adds_no_rule(c, n)))
         .map(|c| c.name.as_str())
         .collect();
     // of those, the chains every reference to is an unconditional jump
@@ -133,6 +140,7 @@ fn inline_chains(table: &mut super::ir::Table) {
     if inlined.is_empty() {
         return;
     }
+    let mut left: HashMap<String, usize> = inlined.iter().map(|n| (n.clone(), calls[n.as_str()])).collect();
     let mut bodies: HashMap<String, Vec<Rule>> = HashMap::default();
     let mut kept = Vec::with_capacity(table.chains.len() - inlined.len());
     for chain in std::mem::take(&mut table.chains) {
@@ -143,7 +151,6 @@ fn inline_chains(table: &mut super::ir::Table) {
         }
     }
     let names: HashSet<&str> = inlined.iter().map(String::as_str).collect();
-    let mut left: HashMap<String, usize> = names.iter().map(|n| (n.to_string(), calls[*n])).collect();
     let mut expanded = HashMap::default();
     for chain in &mut kept {
         // most chains call none of them: leave their rules where they are
