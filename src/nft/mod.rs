@@ -235,29 +235,44 @@ fn translate_table(
             taken.insert(hook.as_str().to_string());
         }
     }
-    // names nft reads as they are are kept; a renamed chain must not take one of them
-    for (_, table) in tables {
-        let prefix = if inet { if table.family == Family::Ipv4 { "ip." } else { "ip6." } } else { "" };
-        for chain in &table.chains {
-            let wanted = format!("{prefix}{}", chain.name);
-            if names::is_valid(&wanted) {
-                taken.insert(wanted);
+    let prefix_of = |table: &crate::model::Table| match (inet, table.family) {
+        (false, _) => "",
+        (true, Family::Ipv4) => "ip.",
+        (true, Family::Ipv6) => "ip6.",
+    };
+    // names nft reads as they are are kept (most are: the names are not written again); a
+    // renamed chain must not take one of them
+    let valid = |prefix: &str, name: &str| {
+        if prefix.is_empty() { names::is_valid(name) } else { names::is_valid(&format!("{prefix}{name}")) }
+    };
+    let renaming = tables.iter().any(|(_, t)| {
+        let prefix = prefix_of(t);
+        t.chains.iter().any(|c| !(c.is_builtin() && !inet) && !valid(prefix, &c.name))
+    });
+    if renaming {
+        for (_, table) in tables {
+            let prefix = prefix_of(table);
+            for chain in &table.chains {
+                let wanted = format!("{prefix}{}", chain.name);
+                if names::is_valid(&wanted) {
+                    taken.insert(wanted);
+                }
             }
         }
     }
     for (input, table) in tables {
         let source = inputs[*input].source;
-        let prefix = if inet { if table.family == Family::Ipv4 { "ip." } else { "ip6." } } else { "" };
+        let prefix = prefix_of(table);
+        // the chains whose nft name is not the prefixed iptables name
         let mut renames: HashMap<&str, String> = HashMap::default();
         for chain in &table.chains {
-            if chain.is_builtin() && !inet {
+            if (chain.is_builtin() && !inet) || !renaming || valid(prefix, &chain.name) {
                 continue;
             }
             let wanted = format!("{prefix}{}", chain.name);
-            // a valid name was reserved above for this very chain
-            let nft = if names::is_valid(&wanted) { wanted.clone() } else { names::chain_name(&wanted, &taken) };
+            let nft = names::chain_name(&wanted, &taken);
             taken.insert(nft.clone());
-            if nft != wanted && !chain.is_builtin() {
+            if !chain.is_builtin() {
                 diagnostics.push(Diagnostic::new(
                     source,
                     TranslateError::RenamedChain {
@@ -270,7 +285,7 @@ fn translate_table(
             }
             renames.insert(&chain.name, nft);
         }
-        let chain_name = |c: &str| renames.get(c).cloned().unwrap_or_else(|| c.to_string());
+        let chain_name = |c: &str| renames.get(c).cloned().unwrap_or_else(|| format!("{prefix}{c}"));
         let fragments_reach = !uses_conntrack(inputs, table.family);
         // each chain on its own: lowered (and optimised) side by side on big tables
         let lowered = crate::threads::over_chains(table, crate::threads::count(), |range| {
