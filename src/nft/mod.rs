@@ -247,7 +247,7 @@ fn translate_table(
     };
     let renaming = tables.iter().any(|(_, t)| {
         let prefix = prefix_of(t);
-        t.chains.iter().any(|c| !(c.is_builtin() && !inet) && !valid(prefix, &c.name))
+        t.chains.iter().any(|c| (!c.is_builtin() || inet) && !valid(prefix, &c.name))
     });
     if renaming {
         for (_, table) in tables {
