@@ -25,18 +25,34 @@ pub fn over_chains<T: Send>(
     if threads <= 1 || rules < PARALLEL_RULES {
         return work(0..table.chains.len());
     }
-    let mut parts = Vec::with_capacity(threads);
+    let runs = runs(table.chains.iter().map(|c| c.rules.len()), rules, threads);
+    side_by_side(runs, work).into_iter().flatten().collect()
+}
+
+/// Consecutive runs of items (given by their sizes, `total` in all) of about `total / threads`
+/// each.
+pub fn runs(sizes: impl ExactSizeIterator<Item = usize>, total: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let len = sizes.len();
+    let mut runs = Vec::with_capacity(threads);
     let (mut start, mut counted) = (0, 0);
-    for (c, chain) in table.chains.iter().enumerate() {
-        counted += chain.rules.len();
-        if counted * threads >= rules * (parts.len() + 1) || c + 1 == table.chains.len() {
-            parts.push(start..c + 1);
-            start = c + 1;
+    for (i, size) in sizes.enumerate() {
+        counted += size;
+        if counted * threads >= total * (runs.len() + 1) || i + 1 == len {
+            runs.push(start..i + 1);
+            start = i + 1;
         }
     }
+    runs
+}
+
+/// `work` over each run on a thread of its own; the results in the runs' order.
+pub fn side_by_side<T: Send>(
+    runs: Vec<std::ops::Range<usize>>,
+    work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
     let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || work(part))).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let handles: Vec<_> = runs.into_iter().map(|run| scope.spawn(move || work(run))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }

@@ -315,8 +315,13 @@ impl Script {
         String::from_utf8(out).expect("the script is text")
     }
 
-    /// [`Script::text`], written out as it is made.
+    /// [`Script::text`], written out as it is made (a big table's chains are written side by
+    /// side on the machine's cores, then in order).
     pub fn write(&self, header: &str, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.write_on(header, out, crate::threads::count())
+    }
+
+    fn write_on(&self, header: &str, out: &mut impl std::io::Write, threads: usize) -> std::io::Result<()> {
         let mut buf = String::with_capacity(4096);
         buf.push_str("#!/usr/sbin/nft -f\n");
         for line in header.lines() {
@@ -325,35 +330,112 @@ impl Script {
         for table in &self.tables {
             let (family, name) = (table.family.as_str(), &table.name);
             let _ = writeln!(buf, "\ntable {family} {name}\ndelete table {family} {name}\ntable {family} {name} {{");
-            for (i, chain) in table.chains.iter().enumerate() {
-                if i > 0 {
-                    buf.push('\n');
+            let rules: usize = table.chains.iter().map(|c| c.rules.len()).sum();
+            if threads > 1 && rules >= crate::threads::PARALLEL_RULES {
+                out.write_all(buf.as_bytes())?;
+                buf.clear();
+                for part in table.parts(threads, rules) {
+                    out.write_all(part.as_bytes())?;
                 }
-                let _ = writeln!(buf, "\tchain {} {{", chain.name);
-                if let Some(base) = &chain.base {
-                    let policy = match base.policy {
-                        Policy::Accept => "accept",
-                        Policy::Drop => "drop",
-                    };
-                    let _ = writeln!(
-                        buf,
-                        "\t\ttype {} hook {} priority {}; policy {policy};",
-                        base.kind, base.hook, base.priority
-                    );
-                }
-                for rule in &chain.rules {
-                    buf.push_str("\t\t");
-                    rule.write(&mut buf);
-                    buf.push('\n');
+            } else {
+                for (i, chain) in table.chains.iter().enumerate() {
+                    chain.write(i, &mut buf);
                     if buf.len() >= 1 << 16 {
                         out.write_all(buf.as_bytes())?;
                         buf.clear();
                     }
                 }
-                buf.push_str("\t}\n");
             }
             buf.push_str("}\n");
         }
         out.write_all(buf.as_bytes())
+    }
+}
+
+impl Table {
+    /// The text of the table's chains in `threads` runs of about as many rules each, made side
+    /// by side.
+    fn parts(&self, threads: usize, rules: usize) -> Vec<String> {
+        let runs = crate::threads::runs(self.chains.iter().map(|c| c.rules.len()), rules, threads);
+        crate::threads::side_by_side(runs, |run| {
+            let mut text = String::new();
+            for i in run {
+                self.chains[i].write(i, &mut text);
+            }
+            text
+        })
+    }
+}
+
+impl Chain {
+    /// Appends the chain's text; `index` is its place in the table (chains after the first
+    /// are set apart by an empty line).
+    fn write(&self, index: usize, buf: &mut String) {
+        if index > 0 {
+            buf.push('\n');
+        }
+        let _ = writeln!(buf, "\tchain {} {{", self.name);
+        if let Some(base) = &self.base {
+            let policy = match base.policy {
+                Policy::Accept => "accept",
+                Policy::Drop => "drop",
+            };
+            let _ =
+                writeln!(buf, "\t\ttype {} hook {} priority {}; policy {policy};", base.kind, base.hook, base.priority);
+        }
+        for rule in &self.rules {
+            buf.push_str("\t\t");
+            rule.write(buf);
+            buf.push('\n');
+        }
+        buf.push_str("\t}\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_big_table_written_on_several_threads_reads_as_written_on_one() {
+        let origin = Origin { input: 0, line: Line(1) };
+        let mut chains: Vec<Chain> = (0..3000)
+            .map(|c| Chain {
+                name: format!("C{c}"),
+                base: None,
+                rules: (0..(c % 17))
+                    .map(|r| {
+                        let mut rule = Rule::new(origin);
+                        rule.exprs.push(Expr::Text(format!("meta mark {r}")));
+                        rule.verdict =
+                            Some(if r % 2 == 0 { Verdict::Accept } else { Verdict::Jump(format!("C{}", c + 1)) });
+                        rule
+                    })
+                    .collect(),
+            })
+            .collect();
+        chains.push(Chain {
+            name: "INPUT".into(),
+            base: Some(Base { kind: "filter", hook: "input", priority: 0, policy: Policy::Drop }),
+            rules: vec![{
+                let mut rule = Rule::new(origin);
+                rule.verdict = Some(Verdict::Accept);
+                rule
+            }],
+        });
+        let table = Table { family: NftFamily::Inet, name: "ipt-filter".into(), chains };
+        assert!(table.chains.iter().map(|c| c.rules.len()).sum::<usize>() >= crate::threads::PARALLEL_RULES);
+        let script = Script { tables: vec![table.clone(), table] };
+        let text = |threads| {
+            let mut out = Vec::new();
+            script.write_on("a test", &mut out, threads).expect("written to memory");
+            String::from_utf8(out).expect("text")
+        };
+        let one = text(1);
+        assert_eq!(text(2), one);
+        assert_eq!(text(3), one);
+        assert!(one.contains("\tchain C5 {\n\t\tmeta mark 0 accept\n\t\tmeta mark 1 jump C6\n"), "{}", &one[..400]);
+        assert!(one.contains("\t}\n\n\tchain C1 {\n"));
+        assert!(one.ends_with("\t\ttype filter hook input priority 0; policy drop;\n\t\taccept\n\t}\n}\n"));
     }
 }
