@@ -8,8 +8,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::ir::{Script, Verdict};
-use crate::model::{Family, Hook, Table, TargetKind};
+use super::ir::Script;
+use crate::model::{Family, Hook, Table};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
@@ -21,23 +21,19 @@ pub struct Stats {
     pub worst_after: u64,
 }
 
-/// A rule, for the worst case: where it may jump (and come back from) or go to.
-struct Step<'a> {
-    jumps: Vec<&'a str>,
-    gotos: Vec<&'a str>,
-}
+/// The chains each chain's rules may send a packet to (by `jump`, `goto` or a verdict map), by
+/// chain name.
+type Steps<'a> = HashMap<&'a str, Vec<Vec<&'a str>>>;
 
-fn worst<'a>(chains: &HashMap<&'a str, Vec<Step<'a>>>, chain: &'a str, memo: &mut HashMap<&'a str, u64>) -> u64 {
+fn worst<'a>(chains: &Steps<'a>, chain: &'a str, memo: &mut HashMap<&'a str, u64>) -> u64 {
     if let Some(&w) = memo.get(chain) {
         return w;
     }
     memo.insert(chain, 0); // no loops in a ruleset the kernel loads; this keeps a bad one finite
     let steps = chains.get(chain).map(Vec::as_slice).unwrap_or_default();
     let mut costliest = 0u64;
-    for step in steps {
-        for callee in step.jumps.iter().chain(&step.gotos) {
-            costliest = costliest.max(worst(chains, callee, memo));
-        }
+    for callee in steps.iter().flatten() {
+        costliest = costliest.max(worst(chains, callee, memo));
     }
     let w = (steps.len() as u64).saturating_add(costliest);
     memo.insert(chain, w);
@@ -46,21 +42,10 @@ fn worst<'a>(chains: &HashMap<&'a str, Vec<Step<'a>>>, chain: &'a str, memo: &mu
 
 /// The worst case of each hook of one iptables table.
 pub fn iptables_worst(table: &Table) -> Vec<((Family, Hook), u64)> {
-    let chains: HashMap<&str, Vec<Step<'_>>> = table
+    let chains: Steps<'_> = table
         .chains
         .iter()
-        .map(|c| {
-            let steps = c
-                .rules
-                .iter()
-                .map(|r| match &r.target.kind {
-                    TargetKind::Jump(t) => Step { jumps: vec![t], gotos: vec![] },
-                    TargetKind::Goto(t) => Step { jumps: vec![], gotos: vec![t] },
-                    _ => Step { jumps: vec![], gotos: vec![] },
-                })
-                .collect();
-            (&*c.name, steps)
-        })
+        .map(|c| (&*c.name, c.rules.iter().map(|r| r.target.kind.chain().into_iter().collect()).collect()))
         .collect();
     let mut memo = HashMap::default();
     table.chains.iter().filter_map(|c| Some(((table.family, c.hook()?), worst(&chains, &c.name, &mut memo)))).collect()
@@ -74,30 +59,10 @@ fn hook_of(name: &str) -> Option<Hook> {
 fn nft_worst(script: &Script) -> HashMap<(super::NftFamily, Hook), u64> {
     let mut per_hook: HashMap<(super::NftFamily, Hook), u64> = HashMap::default();
     for table in &script.tables {
-        let chains: HashMap<&str, Vec<Step<'_>>> = table
+        let chains: Steps<'_> = table
             .chains
             .iter()
-            .map(|c| {
-                let steps = c
-                    .rules
-                    .iter()
-                    .map(|r| {
-                        let mut jumps = Vec::new();
-                        let mut gotos = Vec::new();
-                        let verdicts =
-                            r.verdict.iter().chain(r.vmap.iter().flat_map(|v| v.elements.iter().map(|(_, v)| v)));
-                        for v in verdicts {
-                            match v {
-                                Verdict::Jump(c) => jumps.push(c.as_str()),
-                                Verdict::Goto(c) => gotos.push(c.as_str()),
-                                _ => {}
-                            }
-                        }
-                        Step { jumps, gotos }
-                    })
-                    .collect();
-                (c.name.as_str(), steps)
-            })
+            .map(|c| (c.name.as_str(), c.rules.iter().map(|r| r.callees().collect()).collect()))
             .collect();
         let mut memo = HashMap::default();
         for chain in &table.chains {
