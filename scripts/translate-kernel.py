@@ -67,8 +67,7 @@ IPV6_RECVPKTINFO, IPV6_PKTINFO, IPV6_FLOWINFO = 49, 50, 11
 libc = ctypes.CDLL(None, use_errno=True)
 
 
-class Fail(Exception):
-    pass
+Fail = kt.Fail
 
 
 def log(*a):
@@ -76,15 +75,8 @@ def log(*a):
 
 
 def run(cmd, ns=None, inp=None, timeout=30, check=True):
-    if ns:
-        cmd = ["ip", "netns", "exec", ns] + cmd
-    try:
-        p = subprocess.run(cmd, input=inp, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Fail("timed out: " + " ".join(cmd))
-    if check and p.returncode != 0:
-        raise Fail("failed (rc=%d): %s\n%s%s" % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
-    return p
+    """kernel-trace.py's `run`, with more time: loading a big translation takes a while."""
+    return kt.run(cmd, ns=ns, inp=inp, timeout=timeout, check=check)
 
 
 class InNs:
