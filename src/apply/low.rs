@@ -914,6 +914,19 @@ impl Builder<'_> {
     }
 
     fn vmap(&mut self, j: &Json, v: &Json) -> R<()> {
+        if let Some(name) = v["data"].as_str().and_then(|d| d.strip_prefix('@')) {
+            // a named map of the table (made before the rules: [`Builder::named_map`])
+            self.load_keys(j, &v["key"])?;
+            self.out.push(low(
+                "lookup",
+                [
+                    (sys::NFTNL_EXPR_LOOKUP_SREG, Attr::U32(REG_1)),
+                    (sys::NFTNL_EXPR_LOOKUP_DREG, Attr::U32(REG_VERDICT)),
+                    (sys::NFTNL_EXPR_LOOKUP_SET, Attr::Str(name.to_string())),
+                ],
+            ));
+            return Ok(());
+        }
         let Some(items) = v["data"]["set"].as_array() else { return unsupported(j) };
         let keys = self.load_keys(j, &v["key"])?;
         let mut set = new_set(&mut *self.next_id, &keys, true);
@@ -937,6 +950,18 @@ impl Builder<'_> {
         ));
         self.sets.push(set);
         Ok(())
+    }
+
+    /// The set of a named verdict map, `map NAME { type ... : verdict; elements = { ... } }`,
+    /// from the map's elements written as an anonymous one (`{"vmap": {"key": ..., "data":
+    /// {"set": [...]}}}`): the same set, named, neither anonymous nor constant, as nft makes it.
+    pub fn named_map(&mut self, name: &str, anonymous: &Json) -> R<SetSpec> {
+        self.vmap(anonymous, &anonymous["vmap"])?;
+        self.out.clear();
+        let Some(mut set) = self.sets.pop() else { return unsupported(anonymous) };
+        set.name = name.to_string();
+        set.flags &= !(SET_ANONYMOUS | SET_CONSTANT);
+        Ok(set)
     }
 
     fn numgen(&mut self, j: &Json, ng: &Json, op: &str, right: &Json) -> R<()> {

@@ -69,6 +69,9 @@ struct PlanTable {
     family: NftFamily,
     name: String,
     chains: Vec<PlanChain>,
+    /// The table's named verdict maps, made after the chains (their elements jump to them) and
+    /// before the rules (which name them).
+    maps: Vec<low::SetSpec>,
 }
 
 struct PlanChain {
@@ -101,6 +104,36 @@ impl Plan {
         let mut next_id = 0;
         let mut tables = Vec::new();
         for table in &script.tables {
+            let mut maps = Vec::new();
+            for map in table.maps() {
+                let name = map.name.clone().unwrap_or_default();
+                let built = crate::nft::anonymous_vmap_json(map).map_err(|e| e.0).and_then(|json| {
+                    let mut sets = Vec::new();
+                    let mut b = low::Builder {
+                        sets: &mut sets,
+                        next_id: &mut next_id,
+                        out: Vec::new(),
+                        family: table.family,
+                        families: Vec::new(),
+                    };
+                    b.named_map(&name, &json).map_err(|Unsupported(fragment)| fragment)
+                });
+                match built {
+                    Ok(set) => maps.push(set),
+                    Err(fragment) => {
+                        // said at the first rule that names the map
+                        let user = table.chains.iter().find_map(|c| {
+                            c.rules.iter().find(|r| r.vmap.as_ref().is_some_and(|v| v.name == map.name)).map(|r| (c, r))
+                        });
+                        refusals.push(Refusal {
+                            origin: user.and_then(|(_, r)| r.origins.first().copied()),
+                            table: format!("{} {}", table.family.as_str(), table.name),
+                            chain: user.map_or_else(String::new, |(c, _)| c.name.clone()),
+                            fragment,
+                        });
+                    }
+                }
+            }
             let mut chains = Vec::new();
             for chain in &table.chains {
                 let mut rules = Vec::new();
@@ -141,7 +174,7 @@ impl Plan {
                 }
                 chains.push(PlanChain { name: chain.name.clone(), base: chain.base, rules });
             }
-            tables.push(PlanTable { family: table.family, name: table.name.clone(), chains });
+            tables.push(PlanTable { family: table.family, name: table.name.clone(), chains, maps });
         }
         if refusals.is_empty() { Ok(Plan { tables }) } else { Err(refusals) }
     }
@@ -159,6 +192,8 @@ impl Plan {
             count("add table", 2);
             count("delete table", 1);
             count("add chain", t.chains.len());
+            count("add set", t.maps.len());
+            count("add set elements", t.maps.iter().map(|s| s.elements.len().div_ceil(ELEMENTS_PER_MESSAGE)).sum());
             for c in &t.chains {
                 count("add rule", c.rules.len());
                 for r in &c.rules {
@@ -217,20 +252,14 @@ impl Plan {
             for chain in &chains {
                 add(&mut batch, &|b| b.add(&sys::NoAck(chain), MsgType::Add), None);
             }
+            let fam = family(t.family) as u16;
+            for msg in t.maps.iter().flat_map(|set| set_messages(set, fam, &t.name)) {
+                add(&mut batch, &|b| b.add(&msg, MsgType::Add), None);
+            }
             for (c, chain) in t.chains.iter().zip(&chains) {
                 for r in &c.rules {
-                    for set in &r.sets {
-                        let fam = family(t.family) as u16;
-                        let msg = sys::SetMsg { spec: set, family: fam, table: &t.name, elements: None };
+                    for msg in r.sets.iter().flat_map(|set| set_messages(set, fam, &t.name)) {
                         add(&mut batch, &|b| b.add(&msg, MsgType::Add), r.origin);
-                        let mut start = 0;
-                        while start < set.elements.len() {
-                            let end = (start + ELEMENTS_PER_MESSAGE).min(set.elements.len());
-                            let msg =
-                                sys::SetMsg { spec: set, family: fam, table: &t.name, elements: Some(start..end) };
-                            add(&mut batch, &|b| b.add(&msg, MsgType::Add), r.origin);
-                            start = end;
-                        }
                     }
                     let mut rule = Rule::new(chain);
                     for e in &r.exprs {
@@ -251,6 +280,14 @@ impl Plan {
         let end = first_seq() + seqs.len() as u32;
         (batch, seqs, end)
     }
+}
+
+/// A set's messages: the set, then its elements, [`ELEMENTS_PER_MESSAGE`] at a time.
+fn set_messages<'s>(set: &'s low::SetSpec, family: u16, table: &'s str) -> impl Iterator<Item = sys::SetMsg<'s>> {
+    let len = set.elements.len();
+    let parts =
+        (0..len).step_by(ELEMENTS_PER_MESSAGE).map(move |start| Some(start..(start + ELEMENTS_PER_MESSAGE).min(len)));
+    std::iter::once(None).chain(parts).map(move |elements| sys::SetMsg { spec: set, family, table, elements })
 }
 
 /// The sequence number of the first message after the batch begin.

@@ -112,7 +112,10 @@ unsafe impl NlMsg for SetMsg<'_> {
                         sys::nftnl_set_set_u32(s, sys::NFTNL_SET_DATA_TYPE as u16, data_type);
                         sys::nftnl_set_set_u32(s, sys::NFTNL_SET_DATA_LEN as u16, 0);
                     }
-                    sys::nftnl_set_set_u32(s, sys::NFTNL_SET_DESC_SIZE as u16, spec.elements.len() as u32);
+                    // nft gives an anonymous set its size; a named map has none (none declared)
+                    if spec.flags & 0x1 != 0 {
+                        sys::nftnl_set_set_u32(s, sys::NFTNL_SET_DESC_SIZE as u16, spec.elements.len() as u32);
+                    }
                     // the kernel takes field lengths only for a concatenation of ranges
                     if !spec.fields.is_empty() && spec.flags & 0x80 != 0 {
                         sys::nftnl_set_set_data(

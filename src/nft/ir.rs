@@ -68,8 +68,9 @@ pub struct Rule {
     /// Statements in order (`meta mark set ...`, `log ...`, `dnat to ...`), before the verdict.
     pub stmts: Vec<String>,
     pub verdict: Option<Verdict>,
-    /// A verdict map, in place of `verdict` (boxed: few rules have one, and rules are moved a lot).
-    pub vmap: Option<Box<Vmap>>,
+    /// A verdict map, in place of `verdict` (behind a pointer: few rules have one, rules are
+    /// moved a lot, and the rules that use one named map share it).
+    pub vmap: Option<std::sync::Arc<Vmap>>,
     pub comment: Option<String>,
     /// The iptables rules this one stands for (several once merged).
     pub origins: smallvec::SmallVec<[Origin; 1]>,
@@ -193,11 +194,61 @@ impl Verdict {
     }
 }
 
-/// `KEY . KEY vmap { A . B : VERDICT, ... }`.
+/// `KEY . KEY vmap { A . B : VERDICT, ... }`, or `KEY . KEY vmap @NAME` with the elements in a
+/// map of the table.
 #[derive(Clone, Debug)]
 pub struct Vmap {
     pub keys: Vec<Key>,
     pub elements: Vec<(Vec<String>, Verdict)>,
+    /// The table's map that holds the elements, shared by every rule that names it (a dispatch
+    /// chain inlined into several callers); `None`: the elements are written in the rule.
+    pub name: Option<String>,
+}
+
+impl Vmap {
+    /// The nft types of the keys, for a named map's `type` line: `None` when a key has no
+    /// type ipt writes (then the map stays anonymous).
+    pub fn key_types(&self) -> Option<Vec<&'static str>> {
+        self.keys
+            .iter()
+            .map(|k| match k {
+                Key::Addr { v6: false, .. } => Some("ipv4_addr"),
+                Key::Addr { v6: true, .. } => Some("ipv6_addr"),
+                Key::L4proto => Some("inet_proto"),
+                Key::Port { .. } => Some("inet_service"),
+                Key::Iifname | Key::Oifname => Some("ifname"),
+                Key::Other(_) => None,
+            })
+            .collect()
+    }
+
+    /// Whether the map can be a named one: typed keys, and single values (no prefix or range,
+    /// which would need `flags interval`).
+    pub fn nameable(&self) -> bool {
+        self.key_types().is_some()
+            && self.elements.iter().all(|(values, _)| {
+                values.iter().zip(&self.keys).all(|(v, k)| {
+                    let v = v.split(" comment ").next().unwrap_or(v);
+                    match k {
+                        Key::Addr { .. } => v.parse::<std::net::IpAddr>().is_ok(),
+                        Key::Port { .. } => v.parse::<u16>().is_ok(),
+                        Key::L4proto => v.bytes().all(|b| b.is_ascii_alphanumeric()),
+                        _ => !v.contains(['*', '/', '-', '{']),
+                    }
+                })
+            })
+    }
+
+    /// The elements as nft writes them: `A . B : VERDICT, ...`.
+    fn write_elements(&self, out: &mut String) {
+        for (i, (values, verdict)) in self.elements.iter().enumerate() {
+            out.push_str(if i == 0 { " " } else { ", " });
+            out.push_str(&values.join(" . "));
+            out.push_str(" : ");
+            verdict.write(out);
+        }
+        out.push(' ');
+    }
 }
 
 impl Rule {
@@ -237,14 +288,14 @@ impl Rule {
         if let Some(vmap) = &self.vmap {
             sep(out);
             write_keys(out, &vmap.keys);
-            out.push_str(" vmap {");
-            for (i, (values, verdict)) in vmap.elements.iter().enumerate() {
-                out.push_str(if i == 0 { " " } else { ", " });
-                out.push_str(&values.join(" . "));
-                out.push_str(" : ");
-                verdict.write(out);
+            if let Some(name) = &vmap.name {
+                out.push_str(" vmap @");
+                out.push_str(name);
+            } else {
+                out.push_str(" vmap {");
+                vmap.write_elements(out);
+                out.push('}');
             }
-            out.push_str(" }");
         }
         if let Some(verdict) = &self.verdict {
             sep(out);
@@ -330,6 +381,9 @@ impl Script {
         for table in &self.tables {
             let (family, name) = (table.family.as_str(), &table.name);
             let _ = writeln!(buf, "\ntable {family} {name}\ndelete table {family} {name}\ntable {family} {name} {{");
+            for map in table.maps() {
+                map.write_map(&mut buf);
+            }
             let rules: usize = table.chains.iter().map(|c| c.rules.len()).sum();
             if threads > 1 && rules >= crate::threads::PARALLEL_RULES {
                 out.write_all(buf.as_bytes())?;
@@ -353,6 +407,17 @@ impl Script {
 }
 
 impl Table {
+    /// The table's named maps, each once, in the order the chains first use them.
+    pub fn maps(&self) -> Vec<&Vmap> {
+        let mut maps: Vec<&Vmap> = Vec::new();
+        for vmap in self.chains.iter().flat_map(|c| &c.rules).filter_map(|r| r.vmap.as_deref()) {
+            if vmap.name.is_some() && !maps.iter().any(|m| m.name == vmap.name) {
+                maps.push(vmap);
+            }
+        }
+        maps
+    }
+
     /// The text of the table's chains in `threads` runs of about as many rules each, made side
     /// by side.
     fn parts(&self, threads: usize, rules: usize) -> Vec<String> {
@@ -364,6 +429,17 @@ impl Table {
             }
             text
         })
+    }
+}
+
+impl Vmap {
+    /// Appends a named map's declaration (before the chains: the rules that use it name it).
+    fn write_map(&self, buf: &mut String) {
+        let name = self.name.as_deref().unwrap_or_default();
+        let types = self.key_types().unwrap_or_default().join(" . ");
+        let _ = write!(buf, "\tmap {name} {{\n\t\ttype {types} : verdict\n\t\telements = {{");
+        self.write_elements(buf);
+        buf.push_str("}\n\t}\n\n");
     }
 }
 

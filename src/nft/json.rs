@@ -35,6 +35,10 @@ impl Script {
             for chain in &table.chains {
                 commands.push(json!({"add": {"chain": chain_json(table, chain)}}));
             }
+            // then the named maps (their elements jump to chains), then the rules that name them
+            for map in table.maps() {
+                commands.push(json!({"add": {"map": map_json(table, map)}}));
+            }
             for chain in &table.chains {
                 for rule in &chain.rules {
                     commands.push(json!({"add": {"rule": rule_json(table, chain, rule)?}}));
@@ -116,11 +120,35 @@ fn verdict_json(verdict: &Verdict) -> Json {
 
 fn vmap_json(vmap: &Vmap) -> Json1 {
     let key = keys_json(&vmap.keys)?;
-    let mut data = Vec::with_capacity(vmap.elements.len());
-    for (values, verdict) in &vmap.elements {
-        data.push(json!([element(values), verdict_json(verdict)]));
+    if let Some(name) = &vmap.name {
+        return Ok(json!({"vmap": {"key": key, "data": format!("@{name}")}}));
     }
-    Ok(json!({"vmap": {"key": key, "data": {"set": data}}}))
+    Ok(json!({"vmap": {"key": key, "data": {"set": elements_json(vmap)}}}))
+}
+
+/// A named verdict map written as an anonymous one (its key and elements in place of its
+/// name): what `ipt apply` builds the map's set from.
+pub fn anonymous_vmap_json(vmap: &Vmap) -> Json1 {
+    vmap_json(&Vmap { name: None, ..vmap.clone() })
+}
+
+/// A verdict map's elements: `[VALUE, VERDICT]` pairs.
+fn elements_json(vmap: &Vmap) -> Vec<Json> {
+    vmap.elements.iter().map(|(values, verdict)| json!([element(values), verdict_json(verdict)])).collect()
+}
+
+/// A named verdict map of the table.
+fn map_json(table: &Table, vmap: &Vmap) -> Json {
+    let types = vmap.key_types().unwrap_or_default();
+    let kind = if types.len() == 1 { json!(types[0]) } else { json!(types) };
+    json!({
+        "family": table.family.as_str(),
+        "table": table.name,
+        "name": vmap.name,
+        "type": kind,
+        "map": "verdict",
+        "elem": elements_json(vmap),
+    })
 }
 
 /// One key, or several as a concatenation.

@@ -16,7 +16,7 @@ mod stats;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub use ir::NftFamily;
-pub use json::{UnknownFragment, rule_exprs};
+pub use json::{UnknownFragment, anonymous_vmap_json, rule_exprs};
 pub use stats::Stats;
 
 use crate::diag::Diagnostic;

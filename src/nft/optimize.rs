@@ -28,9 +28,11 @@ use rustc_hash::FxHashSet as HashSet;
 ///   slower.)
 /// - a chain that only unconditional `jump`s call (nothing but the jump in the rule) is inlined
 ///   at each, when that adds no rule (called once, or one rule long, or two rules long and
-///   called twice) and copies no verdict map. Exact when the chain has no `return` and no
-///   `goto` (which would leave the caller, not the chain, once inlined): a packet meets the
-///   same rules in the same order, and goes on after them as it would after the jump.
+///   called twice). A verdict map it would copy becomes a named map of the table that every
+///   copy names; one that cannot be named (keys nft has no type for, ranges) is not copied,
+///   and its chain stays. Exact when the chain has no `return` and no `goto` (which would leave
+///   the caller, not the chain, once inlined): a packet meets the same rules in the same order,
+///   and goes on after them as it would after the jump.
 ///
 /// A chain every reference to which is replaced is dropped; a chain nothing referred to is kept.
 pub fn inline(table: &mut super::ir::Table) {
@@ -114,11 +116,13 @@ fn inline_chains(table: &mut super::ir::Table) {
             })
     };
     // inlining at every caller adds no rule: n callers of a k-rule chain become n * k rules
-    // where there were n + k
-    // (and no verdict map is copied: a second copy of kube-proxy's 10 000 services made the
-    // script load a quarter slower)
+    // where there were n + k; and no verdict map is copied (a second copy of kube-proxy's
+    // 10 000 services made the script load a quarter slower): one that would be becomes a
+    // named map of the table, which every copy of its rule names (see `expand`)
     let adds_no_rule = |c: &super::ir::Chain, n: usize| {
-        n == 1 || (n * c.rules.len() <= n + c.rules.len() && c.rules.iter().all(|r| r.vmap.is_none()))
+        n == 1
+            || (n * c.rules.len() <= n + c.rules.len()
+                && c.rules.iter().all(|r| r.vmap.as_ref().is_none_or(|v| v.name.is_some() || v.nameable())))
     };
     let maybe: HashSet<&str> = table
         .chains
@@ -151,6 +155,7 @@ fn inline_chains(table: &mut super::ir::Table) {
         }
     }
     let names: HashSet<&str> = inlined.iter().map(String::as_str).collect();
+    let mut maps: HashSet<String> = table.maps().iter().filter_map(|m| m.name.clone()).collect();
     let mut expanded = HashMap::default();
     for chain in &mut kept {
         // most chains call none of them: leave their rules where they are
@@ -158,7 +163,14 @@ fn inline_chains(table: &mut super::ir::Table) {
             continue;
         }
         let rules = std::mem::take(&mut chain.rules);
-        chain.rules = expand(rules, &chain.name, &names, &mut bodies, &mut expanded, &mut left);
+        let mut ex = Expansion {
+            inlined: &names,
+            bodies: &mut bodies,
+            expanded: &mut expanded,
+            left: &mut left,
+            maps: &mut maps,
+        };
+        chain.rules = ex.expand(rules, &chain.name);
     }
     table.chains = kept;
 }
@@ -180,44 +192,68 @@ fn inline_target<'a>(rule: &'a Rule, chain: &str, candidates: &rustc_hash::FxHas
     }
 }
 
-/// A chain's rules with each inlined jump replaced by its chain's rules, themselves expanded
-/// once (`bodies` holds them as read, `expanded` once expanded); the last caller takes the
-/// expanded body, the others a copy.
-fn expand(
-    rules: Vec<Rule>,
-    chain: &str,
-    inlined: &rustc_hash::FxHashSet<&str>,
-    bodies: &mut rustc_hash::FxHashMap<String, Vec<Rule>>,
-    expanded: &mut rustc_hash::FxHashMap<String, Vec<Rule>>,
-    left: &mut rustc_hash::FxHashMap<String, usize>,
-) -> Vec<Rule> {
-    let mut out = Vec::with_capacity(rules.len());
-    for rule in rules {
-        let Some(callee) = inline_target(&rule, chain, inlined).map(str::to_string) else {
-            out.push(rule);
-            continue;
-        };
-        if !expanded.contains_key(&callee) {
-            let body = bodies.remove(&callee).unwrap_or_default();
-            let body = expand(body, &callee, inlined, bodies, expanded, left);
-            expanded.insert(callee.clone(), body);
+/// What [`Expansion::expand`] works with: the inlined chains' names, their bodies as read
+/// (`bodies`) and once expanded (`expanded`), how many callers each has left to expand, and the
+/// names of the table's maps.
+struct Expansion<'a, 'n> {
+    inlined: &'a rustc_hash::FxHashSet<&'n str>,
+    bodies: &'a mut rustc_hash::FxHashMap<String, Vec<Rule>>,
+    expanded: &'a mut rustc_hash::FxHashMap<String, Vec<Rule>>,
+    left: &'a mut rustc_hash::FxHashMap<String, usize>,
+    maps: &'a mut rustc_hash::FxHashSet<String>,
+}
+
+impl Expansion<'_, '_> {
+    /// A chain's rules with each inlined jump replaced by its chain's rules, themselves
+    /// expanded once; the last caller takes the expanded body, the others a copy, in which a
+    /// verdict map is the one named map all copies share.
+    fn expand(&mut self, rules: Vec<Rule>, chain: &str) -> Vec<Rule> {
+        let mut out = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let Some(callee) = inline_target(&rule, chain, self.inlined).map(str::to_string) else {
+                out.push(rule);
+                continue;
+            };
+            if !self.expanded.contains_key(&callee) {
+                let body = self.bodies.remove(&callee).unwrap_or_default();
+                let body = self.expand(body, &callee);
+                self.expanded.insert(callee.clone(), body);
+            }
+            let callers_left = self.left.entry(callee.clone()).or_default();
+            *callers_left = callers_left.saturating_sub(1);
+            let mut body = if *callers_left == 0 {
+                self.expanded.remove(&callee).unwrap_or_default()
+            } else {
+                let body = self.expanded.get_mut(&callee).expect("expanded above");
+                name_maps(body, &callee, self.maps);
+                body.clone()
+            };
+            if let (Some(comment), Some(first)) = (rule.comment, body.first_mut()) {
+                first.comment = Some(match first.comment.take() {
+                    Some(own) => format!("{comment}; {own}"),
+                    None => comment,
+                });
+            }
+            out.extend(body);
         }
-        let callers_left = left.entry(callee.clone()).or_default();
-        *callers_left = callers_left.saturating_sub(1);
-        let mut body = if *callers_left == 0 {
-            expanded.remove(&callee).unwrap_or_default()
-        } else {
-            expanded.get(&callee).cloned().unwrap_or_default()
-        };
-        if let (Some(comment), Some(first)) = (rule.comment, body.first_mut()) {
-            first.comment = Some(match first.comment.take() {
-                Some(own) => format!("{comment}; {own}"),
-                None => comment,
-            });
-        }
-        out.extend(body);
+        out
     }
-    out
+}
+
+/// Makes each anonymous verdict map of `rules` that can be named a named map of the table,
+/// called after the chain the rules come from (`chain`, `chain.1`, ... where a name is taken).
+fn name_maps(rules: &mut [Rule], chain: &str, maps: &mut rustc_hash::FxHashSet<String>) {
+    for rule in rules {
+        let Some(vmap) = &mut rule.vmap else { continue };
+        if vmap.name.is_some() || !vmap.nameable() {
+            continue;
+        }
+        let name =
+            (0..).map(|i| if i == 0 { chain.to_string() } else { format!("{chain}.{i}") }).find(|n| !maps.contains(n));
+        let name = name.expect("a free name");
+        maps.insert(name.clone());
+        *vmap = std::sync::Arc::new(Vmap { name: Some(name), ..(**vmap).clone() });
+    }
 }
 
 /// Whether a test is on a field no rule of a filter chain changes (so a packet that failed it
@@ -468,12 +504,13 @@ fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Option<Rule> {
         merged.exprs.insert(at, test);
     } else {
         merged.exprs = common;
-        merged.vmap = Some(Box::new(Vmap {
+        merged.vmap = Some(std::sync::Arc::new(Vmap {
             keys,
             elements: elements
                 .into_iter()
                 .map(|(v, r, _)| (v, r.verdict.clone().expect("a verdict map's rules all have a verdict")))
                 .collect(),
+            name: None,
         }));
     }
     Some(merged)
@@ -650,5 +687,63 @@ mod tests {
         let before = listing(&t);
         inline(&mut t);
         assert_eq!(listing(&t), before);
+    }
+
+    #[test]
+    fn a_verdict_map_copied_into_several_callers_becomes_one_named_map() {
+        let jump = |c: &str| Verdict::Jump(c.into());
+        let dispatch = |name: &str| {
+            let mut rules = vec![service(1, "10.0.0.1", "tcp", "80", "A"), service(2, "10.0.0.2", "udp", "53", "B")];
+            super::rules(&mut rules);
+            chain(name, rules)
+        };
+        let mut t = table(vec![
+            chain("A", vec![tested(7, "8080", Verdict::Accept)]),
+            chain("B", vec![tested(8, "5353", Verdict::Accept)]),
+            dispatch("SERVICES"),
+            chain("PRE", vec![rule(3, vec![], jump("SERVICES"))]),
+            chain("OUT", vec![rule(4, vec![], jump("SERVICES")), tested(5, "22", Verdict::Drop)]),
+        ]);
+        inline(&mut t);
+        let named = "ip daddr . meta l4proto . th dport vmap @SERVICES".to_string();
+        assert_eq!(
+            listing(&t),
+            [
+                ("A".to_string(), vec!["tcp dport 8080 accept".to_string()]),
+                ("B".to_string(), vec!["tcp dport 5353 accept".to_string()]),
+                ("PRE".to_string(), vec![named.clone()]),
+                ("OUT".to_string(), vec![named, "tcp dport 22 drop".to_string()]),
+            ]
+        );
+        // one map, shared by both rules
+        let maps = t.maps();
+        assert_eq!(maps.len(), 1);
+        assert_eq!(maps[0].elements.len(), 2);
+        let (pre, out) = (&t.chains[2].rules[0], &t.chains[3].rules[0]);
+        assert!(std::sync::Arc::ptr_eq(pre.vmap.as_ref().unwrap(), out.vmap.as_ref().unwrap()));
+        // a map whose key has no nft type ipt writes is not copied: its chain stays
+        let mut untyped = dispatch("SERVICES");
+        let vmap = untyped.rules[0].vmap.as_mut().unwrap();
+        *vmap = std::sync::Arc::new(Vmap { keys: vec![Key::Other("meta mark".into())], ..(**vmap).clone() });
+        let mut t = table(vec![
+            untyped,
+            chain("PRE", vec![rule(3, vec![], jump("SERVICES"))]),
+            chain("OUT", vec![rule(4, vec![], jump("SERVICES"))]),
+        ]);
+        let before = listing(&t);
+        inline(&mut t);
+        assert_eq!(listing(&t), before);
+        // with one caller, the map is moved, not named
+        let mut t = table(vec![dispatch("SERVICES"), chain("PRE", vec![rule(3, vec![], jump("SERVICES"))])]);
+        inline(&mut t);
+        assert!(t.maps().is_empty());
+        assert_eq!(
+            listing(&t),
+            [(
+                "PRE".to_string(),
+                vec!["ip daddr . meta l4proto . th dport vmap { 10.0.0.1 . tcp . 80 : jump A, 10.0.0.2 . udp . 53 : jump B }"
+                    .to_string()]
+            )]
+        );
     }
 }

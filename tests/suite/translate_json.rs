@@ -43,9 +43,15 @@ fn every_translated_fixture_has_json() {
                 let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
                 let rules =
                     doc["nftables"].as_array().expect("commands").iter().filter(|c| c["add"]["rule"].is_object());
-                let text_rules =
-                    text.stdout.lines().filter(|l| l.starts_with("\t\t") && !l.starts_with("\t\ttype ")).count();
+                let text_rules = text
+                    .stdout
+                    .lines()
+                    .filter(|l| l.starts_with("\t\t") && !l.starts_with("\t\ttype ") && !l.starts_with("\t\telements "))
+                    .count();
                 assert_eq!(rules.count(), text_rules, "{path} {options:?}: one JSON rule per nft rule");
+                let maps = doc["nftables"].as_array().expect("commands").iter().filter(|c| c["add"]["map"].is_object());
+                let text_maps = text.stdout.lines().filter(|l| l.starts_with("\tmap ")).count();
+                assert_eq!(maps.count(), text_maps, "{path} {options:?}: one JSON map per named map");
             }
         }
     }

@@ -72,7 +72,9 @@ fn a_kube_proxy_dump_translates_and_loads() {
     for optimize in [true, false] {
         let script = translated("kube2000.rules", &dump, optimize).expect("kube-proxy dumps translate");
         if optimize {
-            assert!(script.contains("ip daddr . th dport vmap {"), "no verdict map");
+            // KUBE-SERVICES, called from PREROUTING and OUTPUT, is one named map they both name
+            assert!(script.contains("\tmap KUBE-SERVICES {\n\t\ttype ipv4_addr . inet_service : verdict\n"));
+            assert_eq!(script.matches("ip daddr . th dport vmap @KUBE-SERVICES").count(), 2, "no verdict map");
         }
         nft_load(&script, false).unwrap_or_else(|e| panic!("optimize {optimize}: {e}"));
     }
