@@ -40,17 +40,6 @@ pub fn inline(table: &mut super::ir::Table) {
     inline_chains(table);
 }
 
-/// How many references (jumps, gotos, verdict map elements) each chain has.
-fn references(table: &super::ir::Table) -> rustc_hash::FxHashMap<&str, usize> {
-    let mut calls: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
-    for rule in table.chains.iter().flat_map(|c| &c.rules) {
-        for callee in rule.callees() {
-            *calls.entry(callee).or_default() += 1;
-        }
-    }
-    calls
-}
-
 /// The first half of [`inline`]: jumps to one-action chains.
 fn inline_actions(table: &mut super::ir::Table) {
     use rustc_hash::FxHashMap as HashMap;
@@ -106,7 +95,22 @@ fn inline_actions(table: &mut super::ir::Table) {
 /// The second half of [`inline`]: chains only unconditional jumps call.
 fn inline_chains(table: &mut super::ir::Table) {
     use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-    let calls = references(table);
+    // one pass over the rules: every reference to each chain, the plain jumps to it, and which
+    // chains make plain jumps
+    let mut calls: HashMap<&str, usize> = HashMap::default();
+    let mut plain: HashMap<&str, usize> = HashMap::default();
+    let mut jumps_plainly = vec![false; table.chains.len()];
+    for (i, chain) in table.chains.iter().enumerate() {
+        for rule in &chain.rules {
+            for callee in rule.callees() {
+                *calls.entry(callee).or_default() += 1;
+            }
+            if let Some(callee) = plain_jump(rule, &chain.name) {
+                *plain.entry(callee).or_default() += 1;
+                jumps_plainly[i] = true;
+            }
+        }
+    }
     let leaves_no_way_out = |c: &super::ir::Chain| {
         c.base.is_none()
             && c.rules.iter().all(|r| {
@@ -124,72 +128,64 @@ fn inline_chains(table: &mut super::ir::Table) {
             || (n * c.rules.len() <= n + c.rules.len()
                 && c.rules.iter().all(|r| r.vmap.as_ref().is_none_or(|v| v.name.is_some() || v.nameable())))
     };
-    let maybe: HashSet<&str> = table
+    // the chains every reference to is a plain jump, that have no way out and that inlining
+    // does not grow
+    let inlined: HashSet<String> = table
         .chains
         .iter()
-        .filter(|c| leaves_no_way_out(c) && calls.get(c.name.as_str()).is_some_and(|&n| adds_no_rule(c, n)))
-        .map(|c| c.name.as_str())
+        .filter(|c| {
+            let name = c.name.as_str();
+            plain.get(name).is_some_and(|n| calls.get(name) == Some(n))
+                && leaves_no_way_out(c)
+                && adds_no_rule(c, calls[name])
+        })
+        .map(|c| c.name.clone())
         .collect();
-    // of those, the chains every reference to is an unconditional jump
-    let mut plain: HashMap<&str, usize> = HashMap::default();
-    for chain in &table.chains {
-        for rule in &chain.rules {
-            if let Some(callee) = inline_target(rule, &chain.name, &maybe) {
-                *plain.entry(callee).or_default() += 1;
-            }
-        }
-    }
-    let inlined: HashSet<String> =
-        plain.into_iter().filter(|(c, n)| calls.get(*c) == Some(n)).map(|(c, _)| c.to_string()).collect();
     if inlined.is_empty() {
         return;
     }
     let mut left: HashMap<String, usize> = inlined.iter().map(|n| (n.clone(), calls[n.as_str()])).collect();
+    let mut maps: HashSet<String> = table.maps().iter().filter_map(|m| m.name.clone()).collect();
     let mut bodies: HashMap<String, Vec<Rule>> = HashMap::default();
     let mut kept = Vec::with_capacity(table.chains.len() - inlined.len());
-    for chain in std::mem::take(&mut table.chains) {
+    for (chain, calls_plainly) in std::mem::take(&mut table.chains).into_iter().zip(jumps_plainly) {
         if inlined.contains(&chain.name) {
             bodies.insert(chain.name, chain.rules);
         } else {
-            kept.push(chain);
+            kept.push((chain, calls_plainly));
         }
     }
     let names: HashSet<&str> = inlined.iter().map(String::as_str).collect();
-    let mut maps: HashSet<String> = table.maps().iter().filter_map(|m| m.name.clone()).collect();
     let mut expanded = HashMap::default();
-    for chain in &mut kept {
-        // most chains call none of them: leave their rules where they are
-        if !chain.rules.iter().any(|r| inline_target(r, &chain.name, &names).is_some()) {
-            continue;
+    let mut ex =
+        Expansion { inlined: &names, bodies: &mut bodies, expanded: &mut expanded, left: &mut left, maps: &mut maps };
+    // most chains make no plain jump: their rules stay where they are
+    for (chain, _) in kept.iter_mut().filter(|(_, calls_plainly)| *calls_plainly) {
+        if chain.rules.iter().any(|r| inline_target(r, &chain.name, ex.inlined).is_some()) {
+            let rules = std::mem::take(&mut chain.rules);
+            chain.rules = ex.expand(rules, &chain.name);
         }
-        let rules = std::mem::take(&mut chain.rules);
-        let mut ex = Expansion {
-            inlined: &names,
-            bodies: &mut bodies,
-            expanded: &mut expanded,
-            left: &mut left,
-            maps: &mut maps,
-        };
-        chain.rules = ex.expand(rules, &chain.name);
     }
-    table.chains = kept;
+    table.chains = kept.into_iter().map(|(chain, _)| chain).collect();
 }
 
-/// The chain an unconditional `jump` rule (nothing but the jump, and maybe a comment) calls,
-/// when it is one of `candidates`.
-fn inline_target<'a>(rule: &'a Rule, chain: &str, candidates: &rustc_hash::FxHashSet<&str>) -> Option<&'a str> {
+/// The chain a plain `jump` rule (nothing but the jump, and maybe a comment) calls, other
+/// than its own.
+fn plain_jump<'a>(rule: &'a Rule, chain: &str) -> Option<&'a str> {
     match &rule.verdict {
         Some(Verdict::Jump(callee))
-            if rule.exprs.is_empty()
-                && rule.stmts.is_empty()
-                && rule.vmap.is_none()
-                && callee != chain
-                && candidates.contains(callee.as_str()) =>
+            if rule.exprs.is_empty() && rule.stmts.is_empty() && rule.vmap.is_none() && callee != chain =>
         {
             Some(callee)
         }
         _ => None,
     }
+}
+
+/// The chain an unconditional `jump` rule (nothing but the jump, and maybe a comment) calls,
+/// when it is one of `candidates`.
+fn inline_target<'a>(rule: &'a Rule, chain: &str, candidates: &rustc_hash::FxHashSet<&str>) -> Option<&'a str> {
+    plain_jump(rule, chain).filter(|callee| candidates.contains(callee))
 }
 
 /// What [`Expansion::expand`] works with: the inlined chains' names, their bodies as read
