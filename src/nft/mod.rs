@@ -430,10 +430,15 @@ fn lower_chain(
 fn order_chains(chains: Vec<Chain>) -> Vec<Chain> {
     let index: HashMap<&str, usize> = chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
     let mut order = Vec::with_capacity(chains.len());
-    let callees: Vec<Vec<usize>> = chains
-        .iter()
-        .map(|c| c.rules.iter().flat_map(Rule::callees).filter_map(|n| index.get(n).copied()).collect())
-        .collect();
+    // each chain's callees, one after the other: chain `i`'s are `callees[starts[i]..starts[i + 1]]`
+    let mut callees = Vec::new();
+    let mut starts = Vec::with_capacity(chains.len() + 1);
+    for chain in &chains {
+        starts.push(callees.len());
+        callees.extend(chain.rules.iter().flat_map(Rule::callees).filter_map(|n| index.get(n).copied()));
+    }
+    starts.push(callees.len());
+    let callees_of = |i: usize| &callees[starts[i]..starts[i + 1]];
     let mut state = vec![0u8; chains.len()]; // 0 new, 1 visiting, 2 done
     let roots: Vec<usize> = (0..chains.len())
         .filter(|&i| chains[i].base.is_none())
@@ -447,7 +452,7 @@ fn order_chains(chains: Vec<Chain>) -> Vec<Chain> {
         let mut stack = vec![(root, 0usize)];
         state[root] = 1;
         while let Some((at, next)) = stack.pop() {
-            if let Some(&callee) = callees[at].get(next) {
+            if let Some(&callee) = callees_of(at).get(next) {
                 stack.push((at, next + 1));
                 if state[callee] == 0 && chains[callee].base.is_none() {
                     state[callee] = 1;
