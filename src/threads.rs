@@ -33,6 +33,9 @@ pub fn over_chains<T: Send>(
 /// each.
 pub fn runs(sizes: impl ExactSizeIterator<Item = usize>, total: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
     let len = sizes.len();
+    if total == 0 || threads <= 1 {
+        return std::iter::once(0..len).collect();
+    }
     let mut runs = Vec::with_capacity(threads);
     let (mut start, mut counted) = (0, 0);
     for (i, size) in sizes.enumerate() {

@@ -145,7 +145,9 @@ fn inline_chains(table: &mut super::ir::Table) {
         return;
     }
     let mut left: HashMap<String, usize> = inlined.iter().map(|n| (n.clone(), calls[n.as_str()])).collect();
-    let mut maps: HashSet<String> = table.maps().iter().filter_map(|m| m.name.clone()).collect();
+    // the table's named maps are made only here, below
+    debug_assert!(table.maps().is_empty(), "no named map before inlining");
+    let mut maps: HashSet<String> = HashSet::default();
     let mut bodies: HashMap<String, Vec<Rule>> = HashMap::default();
     let mut kept = Vec::with_capacity(table.chains.len() - inlined.len());
     for (chain, calls_plainly) in std::mem::take(&mut table.chains).into_iter().zip(jumps_plainly) {
