@@ -650,6 +650,14 @@ pub struct Builder<'a> {
     pub families: Vec<u8>,
 }
 
+impl<'a> Builder<'a> {
+    /// A builder of one rule (or of one named map) of a table of `family`: its sets go to `sets`,
+    /// numbered from `next_id` on.
+    pub fn new(sets: &'a mut Vec<SetSpec>, next_id: &'a mut u32, family: crate::nft::ir::NftFamily) -> Builder<'a> {
+        Builder { sets, next_id, out: Vec::new(), family, families: Vec::new() }
+    }
+}
+
 /// `jump CHAIN` (for the fault a test injects).
 pub fn jump_to(chain: &str) -> Low {
     low(

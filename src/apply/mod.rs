@@ -109,13 +109,7 @@ impl Plan {
                 let name = map.name.clone().unwrap_or_default();
                 let built = crate::nft::anonymous_vmap_json(map).map_err(|e| e.0).and_then(|json| {
                     let mut sets = Vec::new();
-                    let mut b = low::Builder {
-                        sets: &mut sets,
-                        next_id: &mut next_id,
-                        out: Vec::new(),
-                        family: table.family,
-                        families: Vec::new(),
-                    };
+                    let mut b = low::Builder::new(&mut sets, &mut next_id, table.family);
                     b.named_map(&name, &json).map_err(|Unsupported(fragment)| fragment)
                 });
                 match built {
@@ -152,14 +146,7 @@ impl Plan {
                         }
                     };
                     let mut sets = Vec::new();
-                    let mut b = low::Builder {
-                        sets: &mut sets,
-                        next_id: &mut next_id,
-                        out: Vec::new(),
-                        family: table.family,
-                        families: Vec::new(),
-                    };
-
+                    let mut b = low::Builder::new(&mut sets, &mut next_id, table.family);
                     if let Err(Unsupported(fragment)) = json.iter().try_for_each(|j| b.statement(j)) {
                         refusals.push(refuse(fragment));
                         continue;
