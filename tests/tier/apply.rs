@@ -351,6 +351,15 @@ fn waiting_apply(dir: &str, new: &str) -> String {
     )
 }
 
+/// An empty directory of this test process's own, `ipt-apply-NAME-PID` (what a run before left
+/// there removed).
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipt-apply-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
 fn fixture(name: &str) -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/translate")
@@ -444,9 +453,7 @@ fn a_hangup_or_a_terminate_during_the_wait_rolls_back() {
     require_nft();
     let (old, new) = (fixture("web.rules"), fixture("forms.rules"));
     for signal in ["HUP", "TERM"] {
-        let dir = std::env::temp_dir().join(format!("ipt-apply-signal-{signal}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = fresh_dir(&format!("signal-{signal}"));
         let d = dir.to_string_lossy();
         let waiting = waiting_apply(&d, &new);
         let (out, err, ok) = in_netns(
@@ -501,9 +508,7 @@ fn a_commit_between_the_snapshot_and_the_apply_is_caught_and_the_snapshot_taken_
 fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
     require_nft();
     let (old, new) = (fixture("web.rules"), fixture("forms.rules"));
-    let dir = std::env::temp_dir().join(format!("ipt-apply-kill9-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = fresh_dir("kill9");
     let d = dir.to_string_lossy();
     let waiting = waiting_apply(&d, &new);
     // forms.rules adds ipt-raw, which web.rules has not: gone again means rolled back
@@ -538,9 +543,7 @@ fn a_killed_ipt_still_rolls_back_through_its_watchdog() {
 fn ipt_confirm_from_another_session_keeps_the_new_ruleset() {
     require_nft();
     let (old, new) = (fixture("web.rules"), fixture("forms.rules"));
-    let dir = std::env::temp_dir().join(format!("ipt-apply-elsewhere-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = fresh_dir("elsewhere");
     let d = dir.to_string_lossy();
     let waiting = waiting_apply(&d, &new);
     let (out, err, ok) = in_netns(
