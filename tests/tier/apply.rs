@@ -161,8 +161,7 @@ fn apply_makes_the_ruleset_nft_f_makes_and_is_idempotent_and_leaves_other_tables
 #[test]
 fn a_batch_the_kernel_refuses_changes_nothing_and_names_the_iptables_line() {
     require_nft();
-    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate/web.rules");
-    let web = web.to_string_lossy();
+    let web = fixture("web.rules");
     // a first apply, then one with a jump to a missing chain put into its first rule
     let (out, err, ok) = in_netns(
         &format!(
@@ -176,12 +175,8 @@ fn a_batch_the_kernel_refuses_changes_nothing_and_names_the_iptables_line() {
     assert_eq!(parts.len(), 2, "{out}");
     assert_eq!(objects(parts[0]), objects(parts[1]), "a refused batch changed the ruleset");
     // the first rule of web.rules is on line 6
-    let first_rule = std::fs::read_to_string(web.as_ref())
-        .expect("fixture")
-        .lines()
-        .position(|l| l.starts_with("-A"))
-        .expect("a rule")
-        + 1;
+    let first_rule =
+        std::fs::read_to_string(&web).expect("fixture").lines().position(|l| l.starts_with("-A")).expect("a rule") + 1;
     assert!(err.contains("ipt::apply::kernel_refused"), "{err}");
     assert!(err.contains(&format!("web.rules:{first_rule}:1]")), "the error names another line: {err}");
     assert!(err.contains("it names a chain, set, table or expression the kernel does not have (ENOENT)"), "{err}");
@@ -215,7 +210,7 @@ fn check_validates_and_changes_nothing() {
 
 #[test]
 fn dry_run_opens_no_socket_and_counts_the_messages() {
-    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/translate/web.rules");
+    let web = fixture("web.rules");
     let out = Command::new(IPT)
         .args(["apply", "--dry-run"])
         .arg(&web)
