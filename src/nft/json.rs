@@ -119,17 +119,16 @@ fn verdict_json(verdict: &Verdict) -> Json {
 }
 
 fn vmap_json(vmap: &Vmap) -> Json1 {
-    let key = keys_json(&vmap.keys)?;
-    if let Some(name) = &vmap.name {
-        return Ok(json!({"vmap": {"key": key, "data": format!("@{name}")}}));
+    match &vmap.name {
+        Some(name) => Ok(json!({"vmap": {"key": keys_json(&vmap.keys)?, "data": format!("@{name}")}})),
+        None => anonymous_vmap_json(vmap),
     }
-    Ok(json!({"vmap": {"key": key, "data": {"set": elements_json(vmap)}}}))
 }
 
-/// A named verdict map written as an anonymous one (its key and elements in place of its
-/// name): what `ipt apply` builds the map's set from.
+/// A verdict map with its elements in place (for a named map, what `ipt apply` builds the map's
+/// set from).
 pub fn anonymous_vmap_json(vmap: &Vmap) -> Json1 {
-    vmap_json(&Vmap { name: None, ..vmap.clone() })
+    Ok(json!({"vmap": {"key": keys_json(&vmap.keys)?, "data": {"set": elements_json(vmap)}}}))
 }
 
 /// A verdict map's elements: `[VALUE, VERDICT]` pairs.
