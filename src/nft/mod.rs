@@ -8,6 +8,7 @@
 
 pub mod ir;
 mod json;
+mod known;
 mod lower;
 mod names;
 mod optimize;
@@ -356,6 +357,9 @@ fn translate_table(
         optimize::inline(&mut table);
     }
     table.chains = order_chains(table.chains);
+    if options.optimize {
+        known::drop_known_tests(&mut table);
+    }
     table
 }
 

@@ -20,12 +20,13 @@ use super::ir::{Expr, Key, Rule, Value, Verdict, Vmap};
 use rustc_hash::FxHashSet as HashSet;
 
 /// Replaces jumps by what they would do, where that is exact:
-/// - a `jump` to an empty chain does nothing, and one to a chain whose one rule is a plain
-///   `accept` or `drop` is that verdict: the calling rule takes it; a rule left with nothing to
-///   do is dropped (its tests have no effect another rule can see: a `limit` or `quota` keeps
-///   its count to itself). (A chain of one statement, kube-proxy's KUBE-MARK-MASQ, is left
-///   alone: its `meta mark set` in 20 000 rules instead of a jump made the script load 8 %
-///   slower.)
+/// - a `jump` to an empty chain does nothing, and one to a chain whose one rule tests nothing
+///   (statements, then `accept`, `drop` or nothing) does what that rule does: the calling rule
+///   takes its statements and verdict (kube-proxy's KUBE-MARK-MASQ: `meta mark set ...` in
+///   each caller, one rule fewer on the way of every packet it marks); a rule left with nothing
+///   to do is dropped (its tests have no effect another rule can see: a `limit` or `quota`
+///   keeps its count to itself). Exact: the callee's rule runs where the jump was, and a chain
+///   without a verdict returns to the rule after the jump.
 /// - a chain that only unconditional `jump`s call (nothing but the jump in the rule) is inlined
 ///   at each, when that adds no rule (called once, or one rule long, or two rules long and
 ///   called twice). A verdict map it would copy becomes a named map of the table that every
@@ -40,7 +41,7 @@ pub fn inline(table: &mut super::ir::Table) {
     inline_chains(table);
 }
 
-/// The first half of [`inline`]: jumps to one-action chains.
+/// The first half of [`inline`]: jumps to chains of one rule that tests nothing.
 fn inline_actions(table: &mut super::ir::Table) {
     use rustc_hash::FxHashMap as HashMap;
     let actions: HashMap<String, Option<Rule>> = table
@@ -51,9 +52,12 @@ fn inline_actions(table: &mut super::ir::Table) {
             [] => Some((c.name.clone(), None)),
             [one]
                 if one.exprs.is_empty()
-                    && one.stmts.is_empty()
                     && one.vmap.is_none()
-                    && matches!(one.verdict, Some(Verdict::Accept | Verdict::Drop)) =>
+                    && match one.verdict {
+                        Some(Verdict::Accept | Verdict::Drop) => true,
+                        None => !one.stmts.is_empty(),
+                        _ => false,
+                    } =>
             {
                 Some((c.name.clone(), Some(one.clone())))
             }
@@ -655,6 +659,43 @@ mod tests {
             listing(&t),
             [("UNUSED".to_string(), vec![]), ("IN".to_string(), vec!["tcp dport 23 drop".to_string()])]
         );
+    }
+
+    #[test]
+    fn a_jump_to_a_chain_of_statements_becomes_the_statements() {
+        let jump = |c: &str| Verdict::Jump(c.into());
+        let mut mark = rule(9, vec![], jump("X"));
+        mark.verdict = None;
+        mark.stmts.push("meta mark set meta mark | 0x4000".into());
+        let mut logged = rule(10, vec![], Verdict::Drop);
+        logged.stmts.push("log".into());
+        let mut t = table(vec![
+            chain("MARK", vec![mark]),
+            chain("LOGDROP", vec![logged]),
+            chain(
+                "IN",
+                vec![tested(1, "22", jump("MARK")), tested(2, "23", jump("LOGDROP")), tested(3, "24", jump("MARK"))],
+            ),
+        ]);
+        inline(&mut t);
+        assert_eq!(
+            listing(&t),
+            [(
+                "IN".to_string(),
+                vec![
+                    "tcp dport 22 meta mark set meta mark | 0x4000".to_string(),
+                    "tcp dport 23 log drop".to_string(),
+                    "tcp dport 24 meta mark set meta mark | 0x4000".to_string(),
+                ]
+            )]
+        );
+        // a chain whose one rule tests something, or ends in `return`, stays
+        for body in [tested(9, "80", Verdict::Accept), rule(9, vec![], Verdict::Return)] {
+            let mut t = table(vec![chain("C", vec![body]), chain("IN", vec![tested(1, "22", jump("C"))])]);
+            let before = listing(&t);
+            inline(&mut t);
+            assert_eq!(listing(&t), before);
+        }
     }
 
     #[test]

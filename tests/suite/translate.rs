@@ -95,15 +95,21 @@ fn ctstate_with_dnat_splits_into_disjoint_rules() {
 #[test]
 fn a_jump_repeated_on_the_same_values_is_not_merged() {
     let dump = format!(
-        "{FILTER}:A - [0:0]\n:B - [0:0]\n-A INPUT -s 192.0.2.1/32 -j A\n-A INPUT -s 192.0.2.2/32 -j A\n-A INPUT -s 192.0.2.1/32 -j B\n-A A -j NFLOG\n-A B -j NFLOG\nCOMMIT\n"
+        "{FILTER}:A - [0:0]\n:B - [0:0]\n-A INPUT -s 192.0.2.1/32 -j A\n-A INPUT -s 192.0.2.2/32 -j A\n-A INPUT -s 192.0.2.1/32 -j B\n-A A -p tcp -j NFLOG\n-A B -p tcp -j NFLOG\nCOMMIT\n"
     );
     let run = translate_text(&dump, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let rules = rule_lines(&run.stdout);
-    // (A and B log: a jump to an empty chain would be dropped)
+    // (A and B test and log: a jump to an empty chain would be dropped, and one to a chain whose
+    // one rule only logs would become the logging)
     assert_eq!(
         rules,
-        ["log group 0", "log group 0", "ip saddr { 192.0.2.1, 192.0.2.2 } jump A", "ip saddr 192.0.2.1 jump B"]
+        [
+            "meta l4proto tcp log group 0",
+            "meta l4proto tcp log group 0",
+            "ip saddr { 192.0.2.1, 192.0.2.2 } jump A",
+            "ip saddr 192.0.2.1 jump B"
+        ]
     );
 }
 
