@@ -25,105 +25,225 @@ use super::ir::{Expr, Key, Rule, Table, Value};
 /// The transport protocols whose ports nft reads at the same offset as `th sport`/`th dport`.
 const PORT_PROTOCOLS: [&str; 5] = ["tcp", "udp", "udplite", "sctp", "dccp"];
 
+/// A field no chain changes under a packet: the keys a known test can be on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Addr { v6: bool, dst: bool },
+    L4proto,
+    Port { proto: &'static str, dst: bool },
+    Iifname,
+    Oifname,
+}
+
+impl Field {
+    fn of(key: &Key) -> Option<Field> {
+        Some(match *key {
+            Key::Addr { v6, dst } => Field::Addr { v6, dst },
+            Key::L4proto => Field::L4proto,
+            Key::Port { proto, dst } => Field::Port { proto, dst },
+            Key::Iifname => Field::Iifname,
+            Key::Oifname => Field::Oifname,
+            Key::Other(_) => None?,
+        })
+    }
+}
+
+/// A test's value: a rule's, or a map element's (one value, as text).
+#[derive(Clone, Copy)]
+enum Operand<'a> {
+    Rule(&'a Value),
+    Element(&'a str),
+}
+
+impl Operand<'_> {
+    fn one(&self) -> Option<&str> {
+        match self {
+            Operand::Rule(Value::One(v)) => Some(v),
+            Operand::Rule(Value::Set(_)) => None,
+            Operand::Element(v) => Some(v),
+        }
+    }
+}
+
+impl PartialEq for Operand<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Operand::Rule(a), Operand::Rule(b)) => a == b,
+            _ => self.one().is_some_and(|a| other.one() == Some(a)),
+        }
+    }
+}
+
+/// One test known to hold: `FIELD VALUE` or `FIELD != VALUE`, borrowed from the table.
+#[derive(Clone, Copy, PartialEq)]
+struct Fact<'a> {
+    field: Field,
+    neg: bool,
+    value: Operand<'a>,
+}
+
+impl<'a> Fact<'a> {
+    /// The test a rule makes, if a callee can rely on it.
+    fn of(expr: &'a Expr) -> Option<Fact<'a>> {
+        match expr {
+            Expr::Cmp { key, neg, value } => {
+                Some(Fact { field: Field::of(key)?, neg: *neg, value: Operand::Rule(value) })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Drops from each rule the tests its chain's callers have all made. The table's chains are in
 /// [`super::order_chains`]'s order (callees before callers), so each chain's callers are
 /// worked out before it; a caller that is not (no order is assumed to be right) counts as
 /// knowing nothing, which only keeps tests.
 pub fn drop_known_tests(table: &mut Table) {
-    let index: HashMap<&str, usize> = table.chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
-    // every way into each chain: (chain, caller, rule, map element or NONE)
-    const NONE: u32 = u32::MAX;
-    let mut ways: Vec<(u32, u32, u32, u32)> = Vec::new();
-    for (caller, chain) in table.chains.iter().enumerate() {
-        for (r, rule) in chain.rules.iter().enumerate() {
-            let way =
-                |callee: &str, element: u32| index.get(callee).map(|&c| (c as u32, caller as u32, r as u32, element));
-            ways.extend(rule.verdict.as_ref().and_then(|v| v.chain()).and_then(|c| way(c, NONE)));
-            if let Some(vmap) = &rule.vmap {
-                for (e, (_, verdict)) in vmap.elements.iter().enumerate() {
-                    ways.extend(verdict.chain().and_then(|c| way(c, e as u32)));
-                }
-            }
-        }
-    }
-    ways.sort_unstable();
-    let mut known: Vec<Vec<Expr>> = vec![Vec::new(); table.chains.len()];
-    for c in (0..table.chains.len()).rev() {
-        if table.chains[c].base.is_some() {
-            continue;
-        }
-        let start = ways.partition_point(|w| (w.0 as usize) < c);
-        let end = ways.partition_point(|w| (w.0 as usize) <= c);
-        let mut common: Option<Vec<Expr>> = None;
-        for &(_, caller, r, element) in &ways[start..end] {
-            let rule = &table.chains[caller as usize].rules[r as usize];
-            let element = (element != NONE).then_some(element as usize);
-            let facts = facts(&known[caller as usize], rule, element);
-            match &mut common {
-                None => common = Some(facts),
-                Some(common) => common.retain(|e| facts.contains(e)),
-            }
-            if common.as_ref().is_some_and(Vec::is_empty) {
-                break;
-            }
-        }
-        known[c] = common.unwrap_or_default();
-    }
-    for (chain, known) in table.chains.iter_mut().zip(&known) {
-        if known.is_empty() {
-            continue;
-        }
-        for rule in chain.rules.iter_mut().filter(|r| r.stmts.iter().all(|s| free_of_context(s))) {
-            let mut drop: Vec<bool> = rule.exprs.iter().map(|e| known.contains(e)).collect();
-            // a `tcp dport` or `tcp flags` left: nft would write the protocol test back in
-            // before it (and `ipt apply` should load what `nft -f` loads): keep it
-            let kept = rule.exprs.iter().zip(&drop).filter(|(_, d)| !**d).map(|(e, _)| e);
-            if needs_protocol(kept, rule.vmap.as_deref()) {
-                for (e, d) in rule.exprs.iter().zip(&mut drop) {
-                    *d &= !matches!(e, Expr::Cmp { key: Key::L4proto, .. });
-                }
-            }
-            let mut drop = drop.into_iter();
-            rule.exprs.retain(|_| !drop.next().unwrap_or(false));
-        }
+    let drops = known_tests(table);
+    for (c, r, mut drop) in drops {
+        let exprs = &mut table.chains[c as usize].rules[r as usize].exprs;
+        exprs.retain(|_| {
+            let gone = drop & 1 != 0;
+            drop >>= 1;
+            !gone
+        });
     }
 }
 
-/// What holds when `rule` sends a packet on (through the map element `element`, if given),
-/// in a chain entered knowing `entry`.
-fn facts(entry: &[Expr], rule: &Rule, element: Option<usize>) -> Vec<Expr> {
-    let mut facts: Vec<Expr> = entry.to_vec();
-    facts.extend(rule.exprs.iter().filter(|e| kept(e)).cloned());
+/// The tests to drop: (chain, rule, a bit per test of the rule, the first the lowest).
+fn known_tests(table: &Table) -> Vec<(u32, u32, u64)> {
+    let index: HashMap<&str, usize> = table.chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+    // a pass over every rule is memory bound: big tables are read on every core
+    let total: usize = table.chains.iter().map(|c| c.rules.len()).sum();
+    let threads = if total < crate::threads::PARALLEL_RULES { 1 } else { crate::threads::count() };
+    let runs = || crate::threads::runs(table.chains.iter().map(|c| c.rules.len()), total, threads);
+    // every way into each chain: (chain, caller, rule, map element or NONE)
+    const NONE: u32 = u32::MAX;
+    let mut ways: Vec<(u32, u32, u32, u32)> = crate::threads::side_by_side(runs(), |callers| {
+        let mut ways = Vec::new();
+        for caller in callers {
+            for (r, rule) in table.chains[caller].rules.iter().enumerate() {
+                let way = |callee: &str, element: u32| {
+                    index.get(callee).map(|&c| (c as u32, caller as u32, r as u32, element))
+                };
+                ways.extend(rule.verdict.as_ref().and_then(|v| v.chain()).and_then(|c| way(c, NONE)));
+                if let Some(vmap) = &rule.vmap {
+                    for (e, (_, verdict)) in vmap.elements.iter().enumerate() {
+                        ways.extend(verdict.chain().and_then(|c| way(c, e as u32)));
+                    }
+                }
+            }
+        }
+        ways
+    })
+    .concat();
+    ways.sort_unstable();
+    // what each chain knows on entry, callers first
+    let mut known: Vec<Vec<Fact<'_>>> = vec![Vec::new(); table.chains.len()];
+    let mut facts = Vec::new();
+    let mut end = ways.len();
+    for c in (0..table.chains.len()).rev() {
+        let start = ways[..end].partition_point(|w| (w.0 as usize) < c);
+        let into = &ways[start..end];
+        end = start;
+        if table.chains[c].base.is_some() || into.is_empty() {
+            continue;
+        }
+        let mut common: Vec<Fact<'_>> = Vec::new();
+        for (i, &(_, caller, r, element)) in into.iter().enumerate() {
+            let rule = &table.chains[caller as usize].rules[r as usize];
+            let element = (element != NONE).then_some(element as usize);
+            facts.clear();
+            facts.extend_from_slice(&known[caller as usize]);
+            facts_of(rule, element, &mut facts);
+            if i == 0 {
+                common.extend_from_slice(&facts);
+            } else {
+                common.retain(|f| facts.contains(f));
+            }
+            if common.is_empty() {
+                break;
+            }
+        }
+        known[c] = common;
+    }
+    let known = &known;
+    crate::threads::side_by_side(runs(), |chains| {
+        let mut drops = Vec::new();
+        for c in chains.filter(|&c| !known[c].is_empty()) {
+            for (r, rule) in table.chains[c].rules.iter().enumerate() {
+                if let Some(drop) = known_in(rule, &known[c]) {
+                    drops.push((c as u32, r as u32, drop));
+                }
+            }
+        }
+        drops
+    })
+    .concat()
+}
+
+/// The tests of `rule` that `known` holds (a bit per test, the first the lowest), if any is
+/// to go.
+fn known_in(rule: &Rule, known: &[Fact<'_>]) -> Option<u64> {
+    if rule.exprs.len() > 64 {
+        return None;
+    }
+    let mut drop = 0u64;
+    for (i, e) in rule.exprs.iter().enumerate() {
+        if Fact::of(e).is_some_and(|f| known.contains(&f)) {
+            drop |= 1 << i;
+        }
+    }
+    if drop == 0 || !rule.stmts.iter().all(|s| free_of_context(s)) {
+        return None;
+    }
+    // a `tcp dport` or `tcp flags` left: nft would write the protocol test back in before it
+    // (and `ipt apply` should load what `nft -f` loads): keep it
+    let left = rule.exprs.iter().enumerate().filter(|(i, _)| drop & (1 << i) == 0).map(|(_, e)| e);
+    if needs_protocol(left, rule.vmap.as_deref()) {
+        for (i, e) in rule.exprs.iter().enumerate() {
+            if matches!(e, Expr::Cmp { key: Key::L4proto, .. }) {
+                drop &= !(1 << i);
+            }
+        }
+    }
+    (drop != 0).then_some(drop)
+}
+
+/// Adds what holds when `rule` sends a packet on (through the map element `element`, if
+/// given) to `facts`, which holds what its chain knew on entry.
+fn facts_of<'a>(rule: &'a Rule, element: Option<usize>, facts: &mut Vec<Fact<'a>>) {
+    facts.extend(rule.exprs.iter().filter_map(Fact::of));
     if let (Some(vmap), Some(e)) = (&rule.vmap, element) {
         for (key, value) in vmap.keys.iter().zip(&vmap.elements[e].0) {
             // an element's comment is written after its last value
             let value = value.split(" comment ").next().unwrap_or(value);
-            facts.push(Expr::Cmp { key: key.clone(), neg: false, value: Value::One(value.to_string()) });
+            if let Some(field) = Field::of(key) {
+                facts.push(Fact { field, neg: false, value: Operand::Element(value) });
+            }
         }
-        facts.retain(kept);
     }
     // `tcp dport 80` is `meta l4proto tcp` and `th dport 80`, and the two give it back
     let protocol = facts.iter().find_map(|f| match f {
-        Expr::Cmp { key: Key::L4proto, neg: false, value: Value::One(p) } => PORT_PROTOCOLS.iter().find(|&q| q == p),
+        Fact { field: Field::L4proto, neg: false, value } => {
+            PORT_PROTOCOLS.iter().copied().find(|p| *value == Operand::Element(p))
+        }
         _ => None,
     });
-    let mut derived = Vec::new();
-    for fact in &facts {
-        let Expr::Cmp { key: Key::Port { proto, dst }, neg, value } = fact else { continue };
-        let port = |proto| Expr::Cmp { key: Key::Port { proto, dst: *dst }, neg: *neg, value: value.clone() };
-        if *proto == "th" {
-            derived.extend(protocol.map(|p| port(p)));
+    for i in 0..facts.len() {
+        let Fact { field: Field::Port { proto, dst }, neg, value } = facts[i] else { continue };
+        let port = |proto| Fact { field: Field::Port { proto, dst }, neg, value };
+        let derived = if proto == "th" {
+            [protocol.map(port), None]
         } else {
-            derived.push(Expr::Cmp { key: Key::L4proto, neg: false, value: Value::One(proto.to_string()) });
-            derived.push(port("th"));
+            [Some(Fact { field: Field::L4proto, neg: false, value: Operand::Element(proto) }), Some(port("th"))]
+        };
+        for fact in derived.into_iter().flatten() {
+            if !facts.contains(&fact) {
+                facts.push(fact);
+            }
         }
     }
-    for fact in derived {
-        if !facts.contains(&fact) {
-            facts.push(fact);
-        }
-    }
-    facts
 }
 
 /// Whether nft takes a statement in a rule without tests before it: setting a mark, a
@@ -155,14 +275,6 @@ fn needs_protocol<'e>(mut exprs: impl Iterator<Item = &'e Expr>, vmap: Option<&s
         Expr::Concat { keys, .. } => keys.iter().any(key_needs),
         Expr::Text(t) | Expr::Effect(t) => text_needs(t),
     }) || vmap.is_some_and(|v| v.keys.iter().any(key_needs))
-}
-
-/// Whether a test is one a callee can rely on: on a field no chain changes under a packet.
-fn kept(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::Cmp { key: Key::Addr { .. } | Key::L4proto | Key::Port { .. } | Key::Iifname | Key::Oifname, .. }
-    )
 }
 
 #[cfg(test)]
