@@ -444,6 +444,19 @@ impl Vmap {
 }
 
 impl Chain {
+    /// Each rule's nft text, in order (what the optimiser's tests compare).
+    #[cfg(test)]
+    pub fn rule_texts(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .map(|r| {
+                let mut s = String::new();
+                r.write(&mut s);
+                s
+            })
+            .collect()
+    }
+
     /// Appends the chain's text; `index` is its place in the table (chains after the first
     /// are set apart by an empty line).
     fn write(&self, index: usize, buf: &mut String) {

@@ -297,16 +297,7 @@ mod tests {
     const SADDR: Key = Key::Addr { v6: false, dst: false };
 
     fn text(t: &Table, chain: &str) -> Vec<String> {
-        let chain = t.chains.iter().find(|c| c.name == chain).expect("the chain");
-        chain
-            .rules
-            .iter()
-            .map(|r| {
-                let mut s = String::new();
-                r.write(&mut s);
-                s
-            })
-            .collect()
+        t.chains.iter().find(|c| c.name == chain).expect("the chain").rule_texts()
     }
 
     /// A service chain as kube-proxy writes it, reached from a map, and an endpoint chain it

@@ -535,15 +535,7 @@ mod tests {
     }
 
     fn text(chain: &Chain) -> Vec<String> {
-        chain
-            .rules
-            .iter()
-            .map(|r| {
-                let mut s = String::new();
-                r.write(&mut s);
-                s
-            })
-            .collect()
+        chain.rule_texts()
     }
 
     const DADDR: Key = Key::Addr { v6: false, dst: true };
