@@ -11,8 +11,8 @@
 //! kube-proxy's service chains are the case in point: each is reached only from the service
 //! map's element for its address, protocol and port, and its first rule tests all three again
 //! (`ip saddr != 10.244.0.0/16 ip daddr 172.30.0.1 meta l4proto tcp tcp dport 80 jump
-//! KUBE-MARK-MASQ`): six of its ten expressions, which nft and the kernel parse and load for
-//! nothing.
+//! KUBE-MARK-MASQ`): six of its nine kernel expressions, which nft and the kernel parse and
+//! load for nothing.
 //!
 //! Exact: the dropped test holds for every packet that reaches the rule, so the rule matches
 //! the same packets. Only rules whose statements need no test before them lose tests (a `dnat
