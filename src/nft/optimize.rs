@@ -88,6 +88,13 @@ fn inline_actions(table: &mut super::ir::Table) {
             if let Some(action) = action {
                 rule.stmts.extend(action.stmts.iter().cloned());
                 rule.verdict = action.verdict.clone();
+                // the callee's comment goes with its rule, after the caller's
+                if let Some(own) = &action.comment {
+                    rule.comment = Some(match rule.comment.take() {
+                        Some(comment) => format!("{comment}; {own}"),
+                        None => own.clone(),
+                    });
+                }
             }
             // a rule that now does nothing: its tests change nothing another rule sees
             !(rule.stmts.is_empty() && rule.verdict.is_none() && rule.vmap.is_none())
@@ -661,6 +668,7 @@ mod tests {
         mark.stmts.push("meta mark set meta mark | 0x4000".into());
         let mut logged = rule(10, vec![], Verdict::Drop);
         logged.stmts.push("log".into());
+        logged.comment = Some("refused".into());
         let mut t = table(vec![
             chain("MARK", vec![mark]),
             chain("LOGDROP", vec![logged]),
@@ -676,7 +684,7 @@ mod tests {
                 "IN".to_string(),
                 vec![
                     "tcp dport 22 meta mark set meta mark | 0x4000".to_string(),
-                    "tcp dport 23 log drop".to_string(),
+                    "tcp dport 23 log drop comment \"refused\"".to_string(),
                     "tcp dport 24 meta mark set meta mark | 0x4000".to_string(),
                 ]
             )]
