@@ -406,6 +406,51 @@ impl Script {
     }
 }
 
+/// A rule's way into a chain of its table, all by index: the rule (its chain and its place
+/// there), the element of its verdict map that goes there (or [`Reference::VERDICT`], the
+/// rule's own verdict), and the chain it goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub caller: u32,
+    pub rule: u32,
+    pub element: u32,
+    pub callee: u32,
+}
+
+impl Reference {
+    pub const VERDICT: u32 = u32::MAX;
+}
+
+/// Every way from a rule into one of `chains`, in the order of the chains, their rules, and
+/// each rule's verdict map (a name no chain has is left out). A big list is read on every core:
+/// the pass is memory bound.
+pub fn references(chains: &[Chain]) -> Vec<Reference> {
+    let index: rustc_hash::FxHashMap<&str, u32> =
+        chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i as u32)).collect();
+    let total: usize = chains.iter().map(|c| c.rules.len()).sum();
+    let threads = if total < crate::threads::PARALLEL_RULES { 1 } else { crate::threads::count() };
+    let runs = crate::threads::runs(chains.iter().map(|c| c.rules.len()), total, threads);
+    crate::threads::side_by_side(runs, |callers| {
+        let mut found = Vec::new();
+        for caller in callers {
+            for (r, rule) in chains[caller].rules.iter().enumerate() {
+                let to = |callee: &str, element: u32| {
+                    let &callee = index.get(callee)?;
+                    Some(Reference { caller: caller as u32, rule: r as u32, element, callee })
+                };
+                found.extend(rule.verdict.as_ref().and_then(Verdict::chain).and_then(|c| to(c, Reference::VERDICT)));
+                if let Some(vmap) = &rule.vmap {
+                    for (e, (_, verdict)) in vmap.elements.iter().enumerate() {
+                        found.extend(verdict.chain().and_then(|c| to(c, e as u32)));
+                    }
+                }
+            }
+        }
+        found
+    })
+    .concat()
+}
+
 impl Table {
     /// The table's named maps, each once, in the order the chains first use them.
     pub fn maps(&self) -> Vec<&Vmap> {

@@ -18,9 +18,7 @@
 //! the same packets. Only rules whose statements need no test before them lose tests (a `dnat
 //! to` with a port or a `reject with tcp reset` needs nft to see the protocol test first).
 
-use rustc_hash::FxHashMap as HashMap;
-
-use super::ir::{Expr, Key, Rule, Table, Value};
+use super::ir::{Expr, Key, Reference, Rule, Table, Value};
 
 /// The transport protocols whose ports nft reads at the same offset as `th sport`/`th dport`.
 const PORT_PROTOCOLS: [&str; 5] = ["tcp", "udp", "udplite", "sctp", "dccp"];
@@ -97,9 +95,10 @@ impl<'a> Fact<'a> {
 /// Drops from each rule the tests its chain's callers have all made. The table's chains are in
 /// [`super::order_chains`]'s order (callees before callers), so each chain's callers are
 /// worked out before it; a caller that is not (no order is assumed to be right) counts as
-/// knowing nothing, which only keeps tests.
-pub fn drop_known_tests(table: &mut Table) {
-    let drops = known_tests(table);
+/// knowing nothing, which only keeps tests. `references` are the ways into the chains
+/// ([`super::ir::references`]), by the chains' places in the table as it is.
+pub fn drop_known_tests(table: &mut Table, references: Vec<Reference>) {
+    let drops = known_tests(table, references);
     for (c, r, mut drop) in drops {
         let exprs = &mut table.chains[c as usize].rules[r as usize].exprs;
         exprs.retain(|_| {
@@ -111,36 +110,21 @@ pub fn drop_known_tests(table: &mut Table) {
 }
 
 /// The tests to drop: (chain, rule, a bit per test of the rule, the first the lowest).
-fn known_tests(table: &Table) -> Vec<(u32, u32, u64)> {
-    let index: HashMap<&str, usize> = table.chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+fn known_tests(table: &Table, references: Vec<Reference>) -> Vec<(u32, u32, u64)> {
     // a pass over every rule is memory bound: big tables are read on every core
     let total: usize = table.chains.iter().map(|c| c.rules.len()).sum();
     let threads = if total < crate::threads::PARALLEL_RULES { 1 } else { crate::threads::count() };
     let runs = || crate::threads::runs(table.chains.iter().map(|c| c.rules.len()), total, threads);
     // every way into each chain: (chain, caller, rule, map element or NONE)
-    const NONE: u32 = u32::MAX;
-    let mut ways: Vec<(u32, u32, u32, u32)> = crate::threads::side_by_side(runs(), |callers| {
-        let mut ways = Vec::new();
-        for caller in callers {
-            for (r, rule) in table.chains[caller].rules.iter().enumerate() {
-                let way = |callee: &str, element: u32| {
-                    index.get(callee).map(|&c| (c as u32, caller as u32, r as u32, element))
-                };
-                ways.extend(rule.verdict.as_ref().and_then(|v| v.chain()).and_then(|c| way(c, NONE)));
-                if let Some(vmap) = &rule.vmap {
-                    for (e, (_, verdict)) in vmap.elements.iter().enumerate() {
-                        ways.extend(verdict.chain().and_then(|c| way(c, e as u32)));
-                    }
-                }
-            }
-        }
-        ways
-    })
-    .concat();
+    const NONE: u32 = Reference::VERDICT;
+    let mut ways: Vec<(u32, u32, u32, u32)> =
+        references.into_iter().map(|r| (r.callee, r.caller, r.rule, r.element)).collect();
     ways.sort_unstable();
-    // what each chain knows on entry, callers first
-    let mut known: Vec<Vec<Fact<'_>>> = vec![Vec::new(); table.chains.len()];
-    let mut facts = Vec::new();
+    // what each chain knows on entry, callers first: an index into `lists`, which chains
+    // share where a way in adds nothing (an endpoint chain knows what its service chain knew)
+    let mut lists: Vec<Vec<Fact<'_>>> = vec![Vec::new()];
+    let mut known: Vec<u32> = vec![0; table.chains.len()];
+    let (mut facts, mut common) = (Vec::new(), Vec::new());
     let mut end = ways.len();
     for c in (0..table.chains.len()).rev() {
         let start = ways[..end].partition_point(|w| (w.0 as usize) < c);
@@ -149,13 +133,19 @@ fn known_tests(table: &Table) -> Vec<(u32, u32, u64)> {
         if table.chains[c].base.is_some() || into.is_empty() {
             continue;
         }
-        let mut common: Vec<Fact<'_>> = Vec::new();
+        common.clear();
+        let mut shared = None;
         for (i, &(_, caller, r, element)) in into.iter().enumerate() {
             let rule = &table.chains[caller as usize].rules[r as usize];
             let element = (element != NONE).then_some(element as usize);
+            let entry = &lists[known[caller as usize] as usize];
             facts.clear();
-            facts.extend_from_slice(&known[caller as usize]);
+            facts.extend_from_slice(entry);
             facts_of(rule, element, &mut facts);
+            if into.len() == 1 && facts.len() == entry.len() {
+                shared = Some(known[caller as usize]);
+                break;
+            }
             if i == 0 {
                 common.extend_from_slice(&facts);
             } else {
@@ -165,14 +155,22 @@ fn known_tests(table: &Table) -> Vec<(u32, u32, u64)> {
                 break;
             }
         }
-        known[c] = common;
+        known[c] = match shared {
+            Some(list) => list,
+            None if common.is_empty() => 0,
+            None => {
+                lists.push(common.clone());
+                (lists.len() - 1) as u32
+            }
+        };
     }
-    let known = &known;
+    let (known, lists) = (&known, &lists);
     crate::threads::side_by_side(runs(), |chains| {
         let mut drops = Vec::new();
-        for c in chains.filter(|&c| !known[c].is_empty()) {
+        for c in chains.filter(|&c| known[c] != 0) {
+            let known = &lists[known[c] as usize];
             for (r, rule) in table.chains[c].rules.iter().enumerate() {
-                if let Some(drop) = known_in(rule, &known[c]) {
+                if let Some(drop) = known_in(rule, known) {
                     drops.push((c as u32, r as u32, drop));
                 }
             }
@@ -289,6 +287,11 @@ mod tests {
         r
     }
 
+    fn drop_known(t: &mut Table) {
+        let references = crate::nft::ir::references(&t.chains);
+        drop_known_tests(t, references);
+    }
+
     fn cmp(key: Key, neg: bool, v: &str) -> Expr {
         Expr::Cmp { key, neg, value: Value::One(v.into()) }
     }
@@ -352,7 +355,7 @@ mod tests {
     #[test]
     fn a_chain_reached_from_a_map_element_does_not_test_the_element_again() {
         let mut t = services(vec![dispatch("PRE", "80"), dispatch("OUT", "80")]);
-        drop_known_tests(&mut t);
+        drop_known(&mut t);
         assert_eq!(
             text(&t, "SVC"),
             [
@@ -372,7 +375,7 @@ mod tests {
     fn only_what_every_caller_tested_is_known() {
         // the second caller's element has another port: the port is tested again, the rest not
         let mut t = services(vec![dispatch("PRE", "80"), dispatch("OUT", "8080")]);
-        drop_known_tests(&mut t);
+        drop_known(&mut t);
         assert_eq!(
             text(&t, "SVC")[..2],
             [
@@ -389,11 +392,11 @@ mod tests {
             policy: crate::model::Policy::Accept,
         });
         let before = text(&t, "SVC");
-        drop_known_tests(&mut t);
+        drop_known(&mut t);
         assert_eq!(text(&t, "SVC"), before);
         let mut t = services(vec![]);
         let before = text(&t, "SVC");
-        drop_known_tests(&mut t);
+        drop_known(&mut t);
         assert_eq!(text(&t, "SVC"), before);
         // a test on a field a chain may change (a mark) is not known to the callee
         let mut t = services(vec![]);
@@ -404,7 +407,7 @@ mod tests {
         marked.comment = None;
         t.chains[2].rules[0].exprs.insert(0, cmp(Key::Other("meta mark".into()), false, "0x1"));
         t.chains.push(Chain { name: "IN".into(), base: None, rules: vec![marked] });
-        drop_known_tests(&mut t);
+        drop_known(&mut t);
         assert_eq!(
             text(&t, "SVC")[0],
             "meta mark 0x1 ip saddr != 10.244.0.0/16 meta l4proto tcp tcp dport 80 jump MASQ"

@@ -356,9 +356,15 @@ fn translate_table(
     if options.optimize {
         optimize::inline(&mut table);
     }
-    table.chains = order_chains(table.chains);
+    let mut references = ir::references(&table.chains);
+    let (chains, place) = order_chains(table.chains, &references);
+    table.chains = chains;
     if options.optimize {
-        known::drop_known_tests(&mut table);
+        for r in &mut references {
+            r.caller = place[r.caller as usize];
+            r.callee = place[r.callee as usize];
+        }
+        known::drop_known_tests(&mut table, references);
     }
     table
 }
@@ -430,19 +436,14 @@ fn lower_chain(
 }
 
 /// Callees before their callers (nft resolves a jump as it reads it), base chains last, each in
-/// hook order; otherwise the dump's order.
-fn order_chains(chains: Vec<Chain>) -> Vec<Chain> {
-    let index: HashMap<&str, usize> = chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+/// hook order; otherwise the dump's order. `references` are the chains' ways into each other,
+/// in their order ([`ir::references`]). Also gives each chain's new place, by its old one.
+fn order_chains(chains: Vec<Chain>, references: &[ir::Reference]) -> (Vec<Chain>, Vec<u32>) {
+    // chain `i`'s callees are `references[starts[i]..starts[i + 1]]`, in its rules' order
+    let starts: Vec<usize> =
+        (0..=chains.len()).map(|i| references.partition_point(|r| (r.caller as usize) < i)).collect();
+    let callees_of = |i: usize| &references[starts[i]..starts[i + 1]];
     let mut order = Vec::with_capacity(chains.len());
-    // each chain's callees, one after the other: chain `i`'s are `callees[starts[i]..starts[i + 1]]`
-    let mut callees = Vec::new();
-    let mut starts = Vec::with_capacity(chains.len() + 1);
-    for chain in &chains {
-        starts.push(callees.len());
-        callees.extend(chain.rules.iter().flat_map(Rule::callees).filter_map(|n| index.get(n).copied()));
-    }
-    starts.push(callees.len());
-    let callees_of = |i: usize| &callees[starts[i]..starts[i + 1]];
     let mut state = vec![0u8; chains.len()]; // 0 new, 1 visiting, 2 done
     let roots: Vec<usize> = (0..chains.len())
         .filter(|&i| chains[i].base.is_none())
@@ -456,7 +457,8 @@ fn order_chains(chains: Vec<Chain>) -> Vec<Chain> {
         let mut stack = vec![(root, 0usize)];
         state[root] = 1;
         while let Some((at, next)) = stack.pop() {
-            if let Some(&callee) = callees_of(at).get(next) {
+            if let Some(reference) = callees_of(at).get(next) {
+                let callee = reference.callee as usize;
                 stack.push((at, next + 1));
                 if state[callee] == 0 && chains[callee].base.is_none() {
                     state[callee] = 1;
@@ -470,8 +472,22 @@ fn order_chains(chains: Vec<Chain>) -> Vec<Chain> {
     }
     let (mut bases, users): (Vec<usize>, Vec<usize>) = order.into_iter().partition(|&i| chains[i].base.is_some());
     bases.sort_by_key(|&i| hook_rank(chains[i].base.as_ref().map_or("", |b| b.hook)));
+    let mut place = vec![0u32; chains.len()];
     let mut slots: Vec<Option<Chain>> = chains.into_iter().map(Some).collect();
-    users.into_iter().chain(bases).filter_map(|i| slots[i].take()).collect()
+    let ordered = users
+        .into_iter()
+        .chain(bases)
+        .filter_map(|i| {
+            let chain = slots[i].take()?;
+            Some((i, chain))
+        })
+        .enumerate()
+        .map(|(new, (old, chain))| {
+            place[old] = new as u32;
+            chain
+        })
+        .collect();
+    (ordered, place)
 }
 
 fn hook_rank(hook: &str) -> usize {
