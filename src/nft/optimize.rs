@@ -106,20 +106,18 @@ fn inline_actions(table: &mut super::ir::Table) {
 /// The second half of [`inline`]: chains only unconditional jumps call.
 fn inline_chains(table: &mut super::ir::Table) {
     use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-    // one pass over the rules: every reference to each chain, the plain jumps to it, and which
-    // chains make plain jumps
-    let mut calls: HashMap<&str, usize> = HashMap::default();
-    let mut plain: HashMap<&str, usize> = HashMap::default();
+    // every reference to each chain, the plain jumps to it, and which chains make plain jumps,
+    // by the chains' places
+    let references = super::ir::references(&table.chains);
+    let mut calls = vec![0usize; table.chains.len()];
+    let mut plain = vec![0usize; table.chains.len()];
     let mut jumps_plainly = vec![false; table.chains.len()];
-    for (i, chain) in table.chains.iter().enumerate() {
-        for rule in &chain.rules {
-            for callee in rule.callees() {
-                *calls.entry(callee).or_default() += 1;
-            }
-            if let Some(callee) = plain_jump(rule, &chain.name) {
-                *plain.entry(callee).or_default() += 1;
-                jumps_plainly[i] = true;
-            }
+    for r in &references {
+        calls[r.callee as usize] += 1;
+        let rule = &table.chains[r.caller as usize].rules[r.rule as usize];
+        if r.element == super::ir::Reference::VERDICT && r.callee != r.caller && is_plain_jump(rule) {
+            plain[r.callee as usize] += 1;
+            jumps_plainly[r.caller as usize] = true;
         }
     }
     let leaves_no_way_out = |c: &super::ir::Chain| {
@@ -141,21 +139,17 @@ fn inline_chains(table: &mut super::ir::Table) {
     };
     // the chains every reference to is a plain jump, that have no way out and that inlining
     // does not grow
-    let inlined: HashSet<String> = table
-        .chains
-        .iter()
-        .filter(|c| {
-            let name = c.name.as_str();
-            plain.get(name).is_some_and(|n| calls.get(name) == Some(n))
-                && leaves_no_way_out(c)
-                && adds_no_rule(c, calls[name])
+    let inlined: Vec<usize> = (0..table.chains.len())
+        .filter(|&i| {
+            let c = &table.chains[i];
+            plain[i] > 0 && plain[i] == calls[i] && leaves_no_way_out(c) && adds_no_rule(c, calls[i])
         })
-        .map(|c| c.name.clone())
         .collect();
     if inlined.is_empty() {
         return;
     }
-    let mut left: HashMap<String, usize> = inlined.iter().map(|n| (n.clone(), calls[n.as_str()])).collect();
+    let mut left: HashMap<String, usize> = inlined.iter().map(|&i| (table.chains[i].name.clone(), calls[i])).collect();
+    let inlined: HashSet<String> = inlined.into_iter().map(|i| table.chains[i].name.clone()).collect();
     // the table's named maps are made only here, below
     debug_assert!(table.maps().is_empty(), "no named map before inlining");
     let mut maps: HashSet<String> = HashSet::default();
@@ -182,15 +176,18 @@ fn inline_chains(table: &mut super::ir::Table) {
     table.chains = kept.into_iter().map(|(chain, _)| chain).collect();
 }
 
-/// The chain a plain `jump` rule (nothing but the jump, and maybe a comment) calls, other
-/// than its own.
+/// Whether a rule is a plain `jump`: nothing but the jump, and maybe a comment.
+fn is_plain_jump(rule: &Rule) -> bool {
+    matches!(rule.verdict, Some(Verdict::Jump(_)))
+        && rule.exprs.is_empty()
+        && rule.stmts.is_empty()
+        && rule.vmap.is_none()
+}
+
+/// The chain a plain `jump` rule calls, other than its own.
 fn plain_jump<'a>(rule: &'a Rule, chain: &str) -> Option<&'a str> {
     match &rule.verdict {
-        Some(Verdict::Jump(callee))
-            if rule.exprs.is_empty() && rule.stmts.is_empty() && rule.vmap.is_none() && callee != chain =>
-        {
-            Some(callee)
-        }
+        Some(Verdict::Jump(callee)) if is_plain_jump(rule) && callee != chain => Some(callee),
         _ => None,
     }
 }
