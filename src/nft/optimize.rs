@@ -43,13 +43,14 @@ pub fn inline(table: &mut super::ir::Table) {
 
 /// The first half of [`inline`]: jumps to chains of one rule that tests nothing.
 fn inline_actions(table: &mut super::ir::Table) {
-    use rustc_hash::FxHashMap as HashMap;
-    let actions: HashMap<String, Option<Rule>> = table
+    use super::ir::Reference;
+    // each chain's action: `None` if it is not one, `Some(None)` if it is empty, else its rule
+    let actions: Vec<Option<Option<Rule>>> = table
         .chains
         .iter()
-        .filter(|c| c.base.is_none())
-        .filter_map(|c| match c.rules.as_slice() {
-            [] => Some((c.name.clone(), None)),
+        .map(|c| match c.rules.as_slice() {
+            _ if c.base.is_some() => None,
+            [] => Some(None),
             [one]
                 if one.exprs.is_empty()
                     && one.vmap.is_none()
@@ -59,33 +60,44 @@ fn inline_actions(table: &mut super::ir::Table) {
                         _ => false,
                     } =>
             {
-                Some((c.name.clone(), Some(one.clone())))
+                Some(Some(one.clone()))
             }
             _ => None,
         })
         .collect();
-    if actions.is_empty() {
+    if actions.iter().all(Option::is_none) {
         return;
     }
-    // only references to the one-action chains go below: how many each has, and how many the
-    // rewritten jumps take away (a chain left with none goes too)
-    let mut references: HashMap<&str, (usize, usize)> = HashMap::default();
-    for callee in table.chains.iter().flat_map(|c| &c.rules).flat_map(Rule::callees) {
-        if let Some((name, _)) = actions.get_key_value(callee) {
-            references.entry(name.as_str()).or_default().0 += 1;
+    // the references to the action chains: how many each has, how many the rewritten jumps
+    // take away (a chain left with none goes too), and the jumps to rewrite, in order
+    let mut had = vec![0usize; table.chains.len()];
+    let mut gone = vec![0usize; table.chains.len()];
+    let mut jumps: Vec<Reference> = Vec::new();
+    for r in super::ir::references(&table.chains) {
+        let callee = r.callee as usize;
+        if actions[callee].is_none() {
+            continue;
+        }
+        had[callee] += 1;
+        let rule = &table.chains[r.caller as usize].rules[r.rule as usize];
+        if r.element == Reference::VERDICT && r.callee != r.caller && matches!(rule.verdict, Some(Verdict::Jump(_))) {
+            gone[callee] += 1;
+            jumps.push(r);
         }
     }
-    for chain in &mut table.chains {
-        let name = &chain.name;
+    let mut jumps = jumps.into_iter().peekable();
+    for (c, chain) in table.chains.iter_mut().enumerate() {
+        while jumps.next_if(|j| (j.caller as usize) < c).is_some() {}
+        if jumps.peek().is_none_or(|j| j.caller as usize != c) {
+            continue;
+        }
+        let mut r = 0;
         chain.rules.retain_mut(|rule| {
-            let Some(Verdict::Jump(callee)) = &rule.verdict else { return true };
-            if callee == name {
-                return true;
-            }
-            let Some((callee, action)) = actions.get_key_value(callee.as_str()) else { return true };
-            references.entry(callee.as_str()).or_default().1 += 1;
+            let at = r;
+            r += 1;
+            let Some(jump) = jumps.next_if(|j| j.caller as usize == c && j.rule as usize == at) else { return true };
             rule.verdict = None;
-            if let Some(action) = action {
+            if let Some(Some(action)) = &actions[jump.callee as usize] {
                 rule.stmts.extend(action.stmts.iter().cloned());
                 rule.verdict = action.verdict.clone();
                 // the callee's comment goes with its rule, after the caller's
@@ -100,7 +112,11 @@ fn inline_actions(table: &mut super::ir::Table) {
             !(rule.stmts.is_empty() && rule.verdict.is_none() && rule.vmap.is_none())
         });
     }
-    table.chains.retain(|c| references.get(c.name.as_str()).is_none_or(|&(had, gone)| had > gone));
+    let mut c = 0;
+    table.chains.retain(|_| {
+        c += 1;
+        had[c - 1] == 0 || had[c - 1] > gone[c - 1]
+    });
 }
 
 /// The second half of [`inline`]: chains only unconditional jumps call.
