@@ -21,12 +21,18 @@ pub fn over_chains<T: Send>(
     threads: usize,
     work: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
-    let rules = table.rule_count();
-    if threads <= 1 || rules < PARALLEL_RULES {
-        return work(0..table.chains.len());
+    let mut parts = side_by_side(chain_runs(table.chains.iter().map(|c| c.rules.len()), threads), work);
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
     }
-    let runs = runs(table.chains.iter().map(|c| c.rules.len()), rules, threads);
-    side_by_side(runs, work).into_iter().flatten().collect()
+    parts.into_iter().flatten().collect()
+}
+
+/// Consecutive runs of chains, given by their rule counts, to work on side by side: one per
+/// thread of `threads`, of about as many rules each; one run in all below [`PARALLEL_RULES`].
+pub fn chain_runs(rules: impl ExactSizeIterator<Item = usize> + Clone, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let total: usize = rules.clone().sum();
+    runs(rules, total, if total < PARALLEL_RULES { 1 } else { threads })
 }
 
 /// Consecutive runs of items (given by their sizes, `total` in all) of about `total / threads`
@@ -48,11 +54,15 @@ pub fn runs(sizes: impl ExactSizeIterator<Item = usize>, total: usize, threads: 
     runs
 }
 
-/// `work` over each run on a thread of its own; the results in the runs' order.
+/// `work` over each run on a thread of its own (a single run on this one); the results in the
+/// runs' order.
 pub fn side_by_side<T: Send>(
-    runs: Vec<std::ops::Range<usize>>,
+    mut runs: Vec<std::ops::Range<usize>>,
     work: impl Fn(std::ops::Range<usize>) -> T + Sync,
 ) -> Vec<T> {
+    if runs.len() == 1 {
+        return runs.pop().map(&work).into_iter().collect();
+    }
     let work = &work;
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs.into_iter().map(|run| scope.spawn(move || work(run))).collect();

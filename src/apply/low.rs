@@ -97,11 +97,11 @@ const REG_VERDICT: u32 = 0;
 const REG_1: u32 = 1;
 const REG32_00: u32 = 8;
 const NFT_DATA_VERDICT: u32 = 0xffff_ff00;
-const SET_ANONYMOUS: u32 = 0x1;
+pub(super) const SET_ANONYMOUS: u32 = 0x1;
 const SET_CONSTANT: u32 = 0x2;
 const SET_INTERVAL: u32 = 0x4;
 const SET_MAP: u32 = 0x8;
-const SET_CONCAT: u32 = 0x80;
+pub(super) const SET_CONCAT: u32 = 0x80;
 const ELEM_INTERVAL_END: u32 = 0x1;
 
 /// What a key loads, and how its values are written.

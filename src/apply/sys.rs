@@ -21,7 +21,7 @@ use nftnl::expr::Expression;
 use nftnl::nftnl_sys as sys;
 use nftnl::{Batch, MsgType, NlMsg, Rule};
 
-use super::low::{Attr, Low, SetSpec};
+use super::low::{Attr, Low, SET_ANONYMOUS, SET_CONCAT, SetSpec};
 
 /// Aborts as the `nftnl` crate does when libnftnl cannot allocate a few bytes.
 fn alloc<T>(ptr: *mut T) -> NonNull<T> {
@@ -113,11 +113,11 @@ unsafe impl NlMsg for SetMsg<'_> {
                         sys::nftnl_set_set_u32(s, sys::NFTNL_SET_DATA_LEN as u16, 0);
                     }
                     // nft gives an anonymous set its size; a named map has none (none declared)
-                    if spec.flags & 0x1 != 0 {
+                    if spec.flags & SET_ANONYMOUS != 0 {
                         sys::nftnl_set_set_u32(s, sys::NFTNL_SET_DESC_SIZE as u16, spec.elements.len() as u32);
                     }
                     // the kernel takes field lengths only for a concatenation of ranges
-                    if !spec.fields.is_empty() && spec.flags & 0x80 != 0 {
+                    if !spec.fields.is_empty() && spec.flags & SET_CONCAT != 0 {
                         sys::nftnl_set_set_data(
                             s,
                             sys::NFTNL_SET_DESC_CONCAT as u16,

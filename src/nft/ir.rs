@@ -263,6 +263,14 @@ impl Rule {
         }
     }
 
+    /// Adds `text` to the rule's comment, after what it says already (`first; text`).
+    pub fn append_comment(&mut self, text: &str) {
+        self.comment = Some(match self.comment.take() {
+            Some(before) => format!("{before}; {text}"),
+            None => text.to_string(),
+        });
+    }
+
     /// The chains this rule can send a packet to.
     pub fn callees(&self) -> impl Iterator<Item = &str> {
         let vmap = self.vmap.iter().flat_map(|v| v.elements.iter().filter_map(|(_, verdict)| verdict.chain()));
@@ -384,11 +392,11 @@ impl Script {
             for map in table.maps() {
                 map.write_map(&mut buf);
             }
-            let rules: usize = table.chains.iter().map(|c| c.rules.len()).sum();
-            if threads > 1 && rules >= crate::threads::PARALLEL_RULES {
+            let runs = crate::threads::chain_runs(table.chains.iter().map(|c| c.rules.len()), threads);
+            if runs.len() > 1 {
                 out.write_all(buf.as_bytes())?;
                 buf.clear();
-                for part in table.parts(threads, rules) {
+                for part in table.parts(runs) {
                     out.write_all(part.as_bytes())?;
                 }
             } else {
@@ -427,9 +435,7 @@ impl Reference {
 pub fn references(chains: &[Chain]) -> Vec<Reference> {
     let index: rustc_hash::FxHashMap<&str, u32> =
         chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i as u32)).collect();
-    let total: usize = chains.iter().map(|c| c.rules.len()).sum();
-    let threads = if total < crate::threads::PARALLEL_RULES { 1 } else { crate::threads::count() };
-    let runs = crate::threads::runs(chains.iter().map(|c| c.rules.len()), total, threads);
+    let runs = crate::threads::chain_runs(chains.iter().map(|c| c.rules.len()), crate::threads::count());
     crate::threads::side_by_side(runs, |callers| {
         let mut found = Vec::new();
         for caller in callers {
@@ -463,10 +469,8 @@ impl Table {
         maps
     }
 
-    /// The text of the table's chains in `threads` runs of about as many rules each, made side
-    /// by side.
-    fn parts(&self, threads: usize, rules: usize) -> Vec<String> {
-        let runs = crate::threads::runs(self.chains.iter().map(|c| c.rules.len()), rules, threads);
+    /// The text of the table's chains in `runs` (of chains), made side by side.
+    fn parts(&self, runs: Vec<std::ops::Range<usize>>) -> Vec<String> {
         crate::threads::side_by_side(runs, |run| {
             let mut text = String::new();
             for i in run {

@@ -112,9 +112,7 @@ pub fn drop_known_tests(table: &mut Table, references: Vec<Reference>) {
 /// The tests to drop: (chain, rule, a bit per test of the rule, the first the lowest).
 fn known_tests(table: &Table, references: Vec<Reference>) -> Vec<(u32, u32, u64)> {
     // a pass over every rule is memory bound: big tables are read on every core
-    let total: usize = table.chains.iter().map(|c| c.rules.len()).sum();
-    let threads = if total < crate::threads::PARALLEL_RULES { 1 } else { crate::threads::count() };
-    let runs = || crate::threads::runs(table.chains.iter().map(|c| c.rules.len()), total, threads);
+    let runs = crate::threads::chain_runs(table.chains.iter().map(|c| c.rules.len()), crate::threads::count());
     // every way into each chain: (chain, caller, rule, map element or NONE)
     const NONE: u32 = Reference::VERDICT;
     let mut ways: Vec<(u32, u32, u32, u32)> =
@@ -165,7 +163,7 @@ fn known_tests(table: &Table, references: Vec<Reference>) -> Vec<(u32, u32, u64)
         };
     }
     let (known, lists) = (&known, &lists);
-    crate::threads::side_by_side(runs(), |chains| {
+    crate::threads::side_by_side(runs, |chains| {
         let mut drops = Vec::new();
         for c in chains.filter(|&c| known[c] != 0) {
             let known = &lists[known[c] as usize];

@@ -253,13 +253,7 @@ impl Context<'_> {
                     }
                 }
             }
-            MatchKind::Comment(c) => {
-                let text = &*c.text;
-                out.comment = Some(match out.comment.take() {
-                    Some(before) => format!("{before}; {text}"),
-                    None => text.to_string(),
-                });
-            }
+            MatchKind::Comment(c) => out.append_comment(&c.text),
             MatchKind::State(s) => self.state_test(ct_state(&s.state, span)?, span, out, split)?,
             MatchKind::Conntrack(ct) => self.conntrack(ct, span, out, split)?,
             MatchKind::Mark(mark) => out.exprs.extend(masked("meta mark", &mark.mark, span)?),

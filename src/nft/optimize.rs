@@ -102,10 +102,7 @@ fn inline_actions(table: &mut super::ir::Table) {
                 rule.verdict = action.verdict.clone();
                 // the callee's comment goes with its rule, after the caller's
                 if let Some(own) = &action.comment {
-                    rule.comment = Some(match rule.comment.take() {
-                        Some(comment) => format!("{comment}; {own}"),
-                        None => own.clone(),
-                    });
+                    rule.append_comment(own);
                 }
             }
             // a rule that now does nothing: its tests change nothing another rule sees
@@ -250,11 +247,12 @@ impl Expansion<'_, '_> {
                 name_maps(body, &callee, self.maps);
                 body.clone()
             };
+            // the jump's comment goes first, before the inlined rule's own
             if let (Some(comment), Some(first)) = (rule.comment, body.first_mut()) {
-                first.comment = Some(match first.comment.take() {
-                    Some(own) => format!("{comment}; {own}"),
-                    None => comment,
-                });
+                let own = first.comment.replace(comment);
+                if let Some(own) = own {
+                    first.append_comment(&own);
+                }
             }
             out.extend(body);
         }
