@@ -96,7 +96,12 @@ impl TableBuilder {
             return;
         }
         let chain = self.chains[*i].as_mut().expect("a chain with pending rules exists");
-        chain.rules.reserve_exact(pending.len());
+        // a chain's first rules get exactly the room they need; a chain that gets more later (a
+        // dump that appends to its chains in turn, as kube-proxy's does) grows by doubling, or
+        // each turn would copy the whole chain (`finish` gives back the room left over)
+        if chain.rules.is_empty() {
+            chain.rules.reserve_exact(pending.len());
+        }
         chain.rules.append(pending);
     }
 
@@ -586,12 +591,18 @@ impl TableBuilder {
     /// The finished table: built-in chains in hook order, then user chains by name.
     pub fn finish(mut self) -> Table {
         self.flush_pending();
+        // the name index is done with: its room is the sort's below (the most memory a big load
+        // holds at any time is here)
+        drop(std::mem::take(&mut self.index));
         // no two chains have the same key (one chain per hook, one per name), so an unstable sort,
         // in place, gives the one order
         // `filter_map` (not `flatten`) collects into the same allocation: an `Option<Chain>` is
         // the size of a `Chain`
         #[allow(clippy::filter_map_identity)]
-        let chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
+        let mut chains: Vec<Chain> = self.chains.into_iter().filter_map(|c| c).collect();
+        for chain in chains.iter_mut().filter(|c| c.rules.capacity() > c.rules.len()) {
+            chain.rules.shrink_to_fit();
+        }
         // sorted by position (a few bytes each), then put in that order: sorting the chains
         // themselves would move 96 bytes at every step
         // (one number decides most comparisons: a built-in chain's hook, below 8, or a user
