@@ -32,7 +32,7 @@ pub fn table(out: &mut String, table: &Table) {
     out.push_str(table.name.as_str());
     out.push('\n');
     for chain in &table.chains {
-        for text in &chain.comments {
+        for text in chain.comments() {
             comment(out, text);
         }
         declaration(out, chain);
@@ -56,7 +56,7 @@ pub fn table(out: &mut String, table: &Table) {
 pub fn declaration(out: &mut String, chain: &Chain) {
     use std::fmt::Write;
     let policy = chain.policy().map_or("-", |p| p.as_str());
-    let counters = if chain.is_builtin() { chain.counters } else { Default::default() };
+    let counters = if chain.is_builtin() { chain.counters() } else { Default::default() };
     let _ = writeln!(out, ":{} {} [{}:{}]", chain.name, policy, counters.packets, counters.bytes);
 }
 

@@ -146,11 +146,11 @@ impl TableBuilder {
                 return false;
             }
             let mut chain = Chain::user(Arc::from(name), decl.name_span);
-            chain.comments = comments;
+            chain.add_comments(comments);
             self.add(chain);
         } else if let Some(chain) = self.chain_mut(name) {
             chain.span = decl.name_span;
-            chain.comments.extend(comments);
+            chain.add_comments(comments);
         }
         if decl.policy == "-" {
             return true;
@@ -169,7 +169,7 @@ impl TableBuilder {
             b.policy = policy;
         }
         if let Some((counters, _)) = decl.counters {
-            chain.counters = counters;
+            chain.set_counters(counters);
         }
         true
     }
@@ -283,7 +283,7 @@ impl TableBuilder {
                     return false;
                 }
                 let mut new = Chain::user(Arc::from(&*chain.text), chain.span);
-                new.comments = comments;
+                new.add_comments(comments);
                 self.add(new);
                 true
             }
@@ -322,7 +322,7 @@ impl TableBuilder {
                 }
                 for c in self.chains.iter_mut().flatten() {
                     if chain_word.as_ref().is_none_or(|w| *c.name == *w.text) {
-                        c.counters = Counters::default();
+                        c.set_counters(Counters::default());
                         for r in &mut c.rules {
                             if r.counters().is_some() {
                                 r.set_counters(Some(Counters::default()));
@@ -349,7 +349,7 @@ impl TableBuilder {
                         Some(b) => {
                             b.policy = policy;
                             if let Some(counters) = command.counters {
-                                c.counters = counters;
+                                c.set_counters(counters);
                             }
                             true
                         }

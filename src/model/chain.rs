@@ -43,20 +43,50 @@ impl fmt::Display for Policy {
 }
 
 /// A chain and its rules, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// The policy's counters and the `#` lines before the declaration, which few chains have, live
+/// in one box: a big dump declares tens of thousands of chains.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chain {
     pub name: ChainName,
     /// The hook and policy of a built-in chain; `None` for a user chain.
     pub builtin: Option<Builtin>,
-    /// The counters of the policy (`[packets:bytes]` on the declaration).
-    pub counters: Counters,
     pub rules: Vec<Rule>,
     /// The declaration (`:NAME ...` or `-N NAME`); empty for a built-in chain never declared.
-    #[serde(skip)]
     pub span: Span,
-    /// `#` lines right before the declaration (kept by `ipt fmt`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub comments: Vec<Box<str>>,
+    /// `None` when the chain has neither (never an empty box: chains compare by value).
+    rare: Option<Box<ChainRare>>,
+}
+
+/// The parts of a chain that few chains have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ChainRare {
+    counters: Counters,
+    comments: Vec<Box<str>>,
+}
+
+/// The JSON of a chain: its fields in their documented order.
+#[derive(Serialize)]
+struct ChainJson<'a> {
+    name: &'a str,
+    builtin: Option<Builtin>,
+    counters: Counters,
+    rules: &'a [Rule],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    comments: &'a [Box<str>],
+}
+
+impl Serialize for Chain {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ChainJson {
+            name: &self.name,
+            builtin: self.builtin,
+            counters: self.counters(),
+            rules: &self.rules,
+            comments: self.comments(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// What makes a chain built-in.
@@ -68,17 +98,45 @@ pub struct Builtin {
 
 impl Chain {
     pub fn user(name: ChainName, span: Span) -> Chain {
-        Chain { name, builtin: None, counters: Counters::default(), rules: Vec::new(), span, comments: Vec::new() }
+        Chain { name, builtin: None, rules: Vec::new(), span, rare: None }
     }
 
     pub fn builtin(hook: Hook) -> Chain {
         Chain {
             name: hook.as_str().into(),
             builtin: Some(Builtin { hook, policy: Policy::Accept }),
-            counters: Counters::default(),
             rules: Vec::new(),
             span: Span::default(),
-            comments: Vec::new(),
+            rare: None,
+        }
+    }
+
+    /// The counters of the policy (`[packets:bytes]` on the declaration).
+    pub fn counters(&self) -> Counters {
+        self.rare.as_ref().map_or_else(Counters::default, |r| r.counters)
+    }
+
+    pub fn set_counters(&mut self, counters: Counters) {
+        self.change_rare(|r| r.counters = counters);
+    }
+
+    /// `#` lines right before the declaration (kept by `ipt fmt`).
+    pub fn comments(&self) -> &[Box<str>] {
+        self.rare.as_ref().map_or(&[], |r| &r.comments)
+    }
+
+    pub fn add_comments(&mut self, comments: Vec<Box<str>>) {
+        if !comments.is_empty() {
+            self.change_rare(|r| r.comments.extend(comments));
+        }
+    }
+
+    /// Changes the rare parts, keeping `rare` `None` when they are all empty.
+    fn change_rare(&mut self, change: impl FnOnce(&mut ChainRare)) {
+        let mut rare = self.rare.take().unwrap_or_default();
+        change(&mut rare);
+        if *rare != ChainRare::default() {
+            self.rare = Some(rare);
         }
     }
 

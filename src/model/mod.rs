@@ -44,6 +44,6 @@ mod size_tests {
         assert_eq!(size_of::<super::Rule>(), 144);
         assert_eq!(size_of::<super::Match>(), 32);
         assert_eq!(size_of::<super::Target>(), 32);
-        assert_eq!(size_of::<super::Chain>(), 96);
+        assert_eq!(size_of::<super::Chain>(), 64);
     }
 }
