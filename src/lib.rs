@@ -22,6 +22,7 @@ pub mod fmt;
 pub mod lint;
 pub mod load;
 pub mod lockout;
+mod memory;
 pub mod model;
 pub mod nft;
 pub mod source;

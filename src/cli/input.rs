@@ -36,7 +36,7 @@ pub fn read_source(path: &Path) -> Result<Source, ReadError> {
         }
         let mut file = std::fs::File::open(path).map_err(unreadable)?;
         bytes = Vec::with_capacity(meta.len() as usize + 1);
-        huge_pages(&mut bytes);
+        crate::memory::huge_room(&mut bytes);
         file.read_to_end(&mut bytes).map_err(unreadable)?;
     }
     if bytes.len() > MAX_LEN {
@@ -47,20 +47,4 @@ pub fn read_source(path: &Path) -> Result<Source, ReadError> {
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
     Ok(Source::new(name, text))
-}
-
-/// Asks the kernel to back a large buffer's room with 2 MiB pages where it can (one page fault
-/// per 2 MiB instead of one per 4 KiB: for a 16 MB dump, some 4000 faults fewer). Only a hint:
-/// the kernel may keep small pages, and nothing changes but the time taken.
-fn huge_pages(buffer: &mut Vec<u8>) {
-    const HUGE: usize = 2 << 20;
-    let spare = buffer.spare_capacity_mut();
-    let (start, len) = (spare.as_mut_ptr() as usize, spare.len());
-    let first = start.next_multiple_of(HUGE);
-    let end = (start + len) / HUGE * HUGE;
-    if end > first {
-        // SAFETY: the range lies within the vector's own allocation, which nothing reads yet;
-        // MADV_HUGEPAGE changes how its pages are backed, not what they hold
-        unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
-    }
 }

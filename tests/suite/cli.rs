@@ -157,3 +157,18 @@ fn explain_refuses_a_bad_question_with_a_diagnostic() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("does not load"), "{}", run.stderr);
 }
+
+#[test]
+fn a_big_dump_reads_the_same_with_memory_hints() {
+    // from 8 MiB on, the binary's main thread builds the tables in memory it asks to have backed
+    // by huge pages (src/memory.rs); a test thread does not, so the library here reads the same
+    // dump without: the two must agree
+    let dump = super::kube_dump::kube_dump(5300, 3);
+    assert!(dump.len() >= 8 << 20, "{} bytes", dump.len());
+    let run = ipt(&["fmt", "-"], Some(&dump));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let source = ipt::source::Source::new("big.rules", dump);
+    let loaded = ipt::load::load(&source, &ipt::load::LoadOptions::default());
+    assert!(loaded.loads());
+    assert_eq!(run.stdout, ipt::fmt::ruleset(&loaded.ruleset));
+}
