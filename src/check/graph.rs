@@ -185,7 +185,12 @@ fn steps(table: &Table, threads: usize) -> Vec<Step> {
         _ => GOES_ON,
     };
     crate::threads::over_chains(table, threads, |chains| {
-        table.chains[chains].iter().flat_map(|c| c.rules.iter().map(step)).collect()
+        let mut steps = Vec::new();
+        for c in chains {
+            crate::memory::prefetch_ahead(&table.chains, c, false);
+            steps.extend(table.chains[c].rules.iter().map(step));
+        }
+        steps
     })
 }
 

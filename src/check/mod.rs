@@ -53,6 +53,7 @@ fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) ->
     let found = crate::threads::over_chains(table, threads, |chains| {
         let mut found = Vec::new();
         for c in chains {
+            crate::memory::prefetch_ahead(&table.chains, c, true);
             for (r, rule) in table.chains[c].rules.iter().enumerate() {
                 check_rule(table, &graph, c, r, rule, &mut found);
             }
