@@ -145,49 +145,57 @@ fn read_chunk<'a>(
             None => (end, end < text.len()),
         };
         let line_text = &text[offset..line_end];
-        out.push(read_line(line_text, offset, Line(line), has_newline, sections, odd_bytes, &mut buf));
+        // read in place: a line is some 460 bytes, not to be moved again
+        out.push(ParsedLine {
+            offset,
+            len: line_text.len(),
+            has_newline,
+            outcome: Outcome::Skip,
+            problems: Vec::new(),
+        });
+        let parsed = out.last_mut().expect("just pushed");
+        read_line(line_text, offset, Line(line), sections, odd_bytes, &mut buf, parsed);
         offset = line_end + 1;
         line += 1;
     }
     out
 }
 
-/// Reads one line: its statement and, for a command line, the command.
+/// Reads one line into `parsed`: its statement and, for a command line, the command.
 fn read_line<'a>(
     text: &'a str,
     offset: usize,
     line: Line,
-    has_newline: bool,
     sections: &Sections,
     odd_bytes: bool,
     buf: &mut Vec<Arg<'a>>,
-) -> ParsedLine<'a> {
-    let mut parsed = ParsedLine { offset, len: text.len(), has_newline, outcome: Outcome::Skip, problems: Vec::new() };
+    parsed: &mut ParsedLine<'a>,
+) {
     if text.len() > MAX_LINE {
         parsed.problems.push(LoadError::LineTooLong { span: Span::new(offset, offset + text.len()), len: text.len() });
-        return parsed;
+        return;
     }
     if odd_bytes && let Some(i) = text.find('\0') {
         parsed.problems.push(LoadError::NulByte { span: Span::new(offset + i, offset + i + 1) });
-        return parsed;
+        return;
     }
     if odd_bytes && let Some(i) = text.find('\u{FFFD}') {
         parsed.problems.push(LoadError::NotUtf8 { span: Span::new(offset + i, offset + i + 3) });
     }
-    parsed.outcome = match parse_line_reusing(text, offset, buf) {
-        Err(e) => Outcome::Syntax(e),
+    match parse_line_reusing(text, offset, buf) {
+        Err(e) => parsed.outcome = Outcome::Syntax(e),
         Ok((Statement::Command { counters, mut args }, end)) => {
-            let outcome = read_command(counters, &args, end, line, sections.family_at(offset), &mut parsed.problems);
+            let family = sections.family_at(offset);
+            read_command(counters, &args, end, line, family, &mut parsed.problems, &mut parsed.outcome);
             // give the vector back for the next line
             args.clear();
             *buf = args;
-            outcome
         }
-        Ok((statement, end)) => Outcome::Statement(statement, end),
-    };
-    parsed
+        Ok((statement, end)) => parsed.outcome = Outcome::Statement(statement, end),
+    }
 }
 
+/// Reads a command line into `outcome`.
 fn read_command<'a>(
     counters: Option<(Counters, Span)>,
     args: &[Arg<'a>],
@@ -195,21 +203,20 @@ fn read_command<'a>(
     line: Line,
     family: Family,
     problems: &mut Vec<LoadError>,
-) -> Outcome<'a> {
-    let Some(first) = args.first() else { return Outcome::Skip };
+    outcome: &mut Outcome<'a>,
+) {
+    let Some(first) = args.first() else { return };
     let line_span = counters.map_or(first.span, |(_, s)| s).to(args.last().map_or(first.span, |a| a.span));
+    *outcome = Outcome::Command { end, line_span, command: None };
+    let Outcome::Command { command: slot, .. } = outcome else { unreachable!("just set") };
     let max = if counters.is_some() { MAX_ARGS_WITH_COUNTERS } else { MAX_ARGS };
-    let command = if args.len() > max {
+    if args.len() > max {
         problems.push(LoadError::TooManyArguments { span: line_span, count: args.len(), max });
-        None
     } else if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
         problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
-        None
-    } else {
-        command::parse_command(args, family, problems)
-            .map(|c| Prepared::new(c, line, line_span, counters.map(|(c, _)| c)))
-    };
-    Outcome::Command { end, line_span, command }
+    } else if let Some(command) = command::parse_command(args, family, problems) {
+        *slot = Some(Prepared::new(command, line, line_span, counters.map(|(c, _)| c)));
+    }
 }
 
 /// Reads every line, on as many threads as the machine has, and hands them to `apply` in order.
