@@ -54,8 +54,8 @@ pub fn runs(sizes: impl ExactSizeIterator<Item = usize>, total: usize, threads: 
     runs
 }
 
-/// `work` over each run on a thread of its own (a single run on this one); the results in the
-/// runs' order.
+/// `work` over each run on a thread of its own (the last, or a single one, on this one); the
+/// results in the runs' order.
 pub fn side_by_side<T: Send>(
     mut runs: Vec<std::ops::Range<usize>>,
     work: impl Fn(std::ops::Range<usize>) -> T + Sync,
@@ -64,8 +64,14 @@ pub fn side_by_side<T: Send>(
         return runs.pop().map(&work).into_iter().collect();
     }
     let work = &work;
+    // the last run on this thread, which would otherwise only wait
+    let last = runs.pop().expect("two runs or more");
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs.into_iter().map(|run| scope.spawn(move || work(run))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let last = work(last);
+        let mut results: Vec<T> =
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
+        results.push(last);
+        results
     })
 }
