@@ -251,7 +251,11 @@ pub fn find_match_for(name: &str, family: Family) -> Option<&'static MatchSpec> 
 }
 
 pub fn find_target(name: &str) -> Option<&'static TargetSpec> {
-    lookup().targets.get(name).copied()
+    let lookup = lookup();
+    if name.len() > lookup.longest_target {
+        return None;
+    }
+    lookup.targets.get(name).copied()
 }
 
 /// The tables above by name: every `-m` and `-j` of a dump is looked up, and most `-j` name a
@@ -263,6 +267,9 @@ struct Lookup {
     targets: FxHashMap<&'static str, &'static TargetSpec>,
     known_matches: FxHashMap<&'static str, Availability>,
     known_targets: FxHashMap<&'static str, Availability>,
+    /// The longest name in `targets` and `known_targets`: a longer one (most `-j` of a big
+    /// dump name a chain such as `KUBE-SVC-6UCLSZUXIO3TCQIB`) is in neither, without hashing it.
+    longest_target: usize,
 }
 
 fn lookup() -> &'static Lookup {
@@ -273,6 +280,7 @@ fn lookup() -> &'static Lookup {
             targets: FxHashMap::default(),
             known_matches: FxHashMap::default(),
             known_targets: FxHashMap::default(),
+            longest_target: 0,
         };
         for &m in MATCHES {
             lookup.matches.entry(m.name).or_default().push(m);
@@ -286,6 +294,8 @@ fn lookup() -> &'static Lookup {
         for &(n, a) in KNOWN_TARGETS {
             lookup.known_targets.entry(n).or_insert(a);
         }
+        lookup.longest_target =
+            lookup.targets.keys().chain(lookup.known_targets.keys()).map(|n| n.len()).max().unwrap_or(0);
         lookup
     })
 }
@@ -407,5 +417,9 @@ pub fn known_match(name: &str) -> Option<Availability> {
 
 /// Whether iptables 1.8.9 has a target of that name (in any family).
 pub fn known_target(name: &str) -> Option<Availability> {
-    lookup().known_targets.get(name).copied()
+    let lookup = lookup();
+    if name.len() > lookup.longest_target {
+        return None;
+    }
+    lookup.known_targets.get(name).copied()
 }
