@@ -214,8 +214,8 @@ fn read_command<'a>(
         problems.push(LoadError::TooManyArguments { span: line_span, count: args.len(), max });
     } else if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
         problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
-    } else if let Some(command) = command::parse_command(args, family, problems) {
-        *slot = Some(Prepared::new(command, line, line_span, counters.map(|(c, _)| c)));
+    } else if let Some(mut command) = command::parse_command(args, family, problems) {
+        Prepared::fill(slot, &mut command, line, line_span, counters.map(|(c, _)| c));
     }
 }
 

@@ -39,18 +39,36 @@ pub struct Prepared<'a> {
 }
 
 impl<'a> Prepared<'a> {
-    /// Builds the rules of a command read from `line` (whose counters, if any, are `counters`).
-    pub fn new(command: Command<'a>, line: Line, line_span: Span, counters: Option<Counters>) -> Prepared<'a> {
-        let Command { kind, span, chain, number, second, rule: mut spec, only } = command;
+    /// Makes a command read from `line` (whose counters, if any, are `counters`) ready to apply,
+    /// in `slot`, its rules built in place (a command is some 600 bytes, and the rules are built
+    /// from its parts: moved whole, they were most of what reading a line copies).
+    pub fn fill(
+        slot: &mut Option<Prepared<'a>>,
+        command: &mut Command<'a>,
+        line: Line,
+        line_span: Span,
+        counters: Option<Counters>,
+    ) {
+        let spec = &mut command.rule;
         if let Some(c) = counters {
             spec.counters.get_or_insert(c);
         }
-        let rule_given = rule_given(&spec);
-        let iface_options = spec.options.iter().copied().filter(|&(c, _)| matches!(c, 'i' | 'o')).collect();
-        let target = std::mem::take(&mut spec.target);
-        let counters = spec.counters;
-        let rules = if kind.takes_rule() { build_rules(spec, line, line_span) } else { SmallVec::new() };
-        Prepared { kind, span, chain, number, second, only, counters, rule_given, iface_options, target, rules }
+        let prepared = slot.insert(Prepared {
+            kind: command.kind,
+            span: command.span,
+            chain: command.chain.take(),
+            number: command.number,
+            second: command.second.take(),
+            only: command.only,
+            counters: spec.counters,
+            rule_given: rule_given(spec),
+            iface_options: spec.options.iter().copied().filter(|&(c, _)| matches!(c, 'i' | 'o')).collect(),
+            target: std::mem::take(&mut spec.target),
+            rules: SmallVec::new(),
+        });
+        if prepared.kind.takes_rule() {
+            build_rules(spec, line, line_span, &mut prepared.rules);
+        }
     }
 }
 
@@ -632,68 +650,56 @@ impl TableBuilder {
     }
 }
 
-/// The rules of a rule specification, without their target: one per source × destination
-/// address, in iptables' order.
-fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rule; 1]> {
-    let RuleSpec {
-        src,
-        src_neg,
-        dst,
-        dst_neg,
-        in_iface,
-        out_iface,
-        proto,
-        fragment,
-        matches,
-        counters,
-        old_negations,
-        ..
-    } = spec;
+/// The rules of a rule specification, without their target, into `rules`: one per source ×
+/// destination address, in iptables' order. (The specification's parts are taken.)
+fn build_rules(spec: &mut RuleSpec<'_>, line: Line, line_span: Span, rules: &mut SmallVec<[Rule; 1]>) {
     let target = Target { span: Span::default(), kind: TargetKind::Continue };
-    let mut template = Rule::new(line, line_span, boxed_slice(matches), target);
-    template.proto = proto;
-    if counters.is_some()
-        || in_iface.is_some()
-        || out_iface.is_some()
-        || fragment.is_some()
-        || !old_negations.is_empty()
-    {
-        template.set_counters(counters);
-        template.set_in_iface(in_iface);
-        template.set_out_iface(out_iface);
-        template.set_fragment(fragment);
-        template.set_old_negations(old_negations.into_boxed_slice());
-    }
+    let matches = boxed_slice(std::mem::take(&mut spec.matches));
     // an address as the rule keeps it: `-s 0.0.0.0/0` is no test at all
     let net = |net: Net, invert: bool, span: Span| (!net.is_any() || invert).then(|| Neg::new(invert, net, span));
-    // most lines have at most one source and one destination: the template is that rule,
-    // built in place
-    if src.len() <= 1 && dst.len() <= 1 {
-        let mut rules = SmallVec::new();
+    // most lines have at most one source and one destination: that rule, built in place
+    let single = spec.src.len() <= 1 && spec.dst.len() <= 1;
+    if single {
         // an empty list (every address refused) gives no rule, as below
-        if (src_neg.is_some() && src.is_empty()) || (dst_neg.is_some() && dst.is_empty()) {
-            return rules;
+        if (spec.src_neg.is_some() && spec.src.is_empty()) || (spec.dst_neg.is_some() && spec.dst.is_empty()) {
+            return;
         }
-        let mut rule = template;
-        if let (Some((invert, span)), Some(n)) = (src_neg, src.into_iter().next()) {
-            rule.src = net(n, invert, span);
-        }
-        if let (Some((invert, span)), Some(n)) = (dst_neg, dst.into_iter().next()) {
-            rule.dst = net(n, invert, span);
-        }
-        rules.push(rule);
-        return rules;
     }
+    rules.push(Rule::new(line, line_span, matches, target));
+    let template = rules.last_mut().expect("just pushed");
+    template.proto = spec.proto.take();
+    if spec.counters.is_some()
+        || spec.in_iface.is_some()
+        || spec.out_iface.is_some()
+        || spec.fragment.is_some()
+        || !spec.old_negations.is_empty()
+    {
+        template.set_counters(spec.counters);
+        template.set_in_iface(spec.in_iface.take());
+        template.set_out_iface(spec.out_iface.take());
+        template.set_fragment(spec.fragment.take());
+        template.set_old_negations(std::mem::take(&mut spec.old_negations).into_boxed_slice());
+    }
+    if single {
+        if let (Some((invert, span)), Some(n)) = (spec.src_neg, spec.src.pop()) {
+            template.src = net(n, invert, span);
+        }
+        if let (Some((invert, span)), Some(n)) = (spec.dst_neg, spec.dst.pop()) {
+            template.dst = net(n, invert, span);
+        }
+        return;
+    }
+    let template = rules.pop().expect("just pushed");
     let nets = |list: SmallVec<[Net; 1]>, neg: Option<(bool, Span)>| -> SmallVec<[Option<Neg<Net>>; 1]> {
         match neg {
             None => smallvec::smallvec![None],
             Some((invert, span)) => list.into_iter().map(|n| net(n, invert, span)).collect(),
         }
     };
-    let srcs = nets(src, src_neg);
-    let dsts = nets(dst, dst_neg);
+    let srcs = nets(std::mem::take(&mut spec.src), spec.src_neg);
+    let dsts = nets(std::mem::take(&mut spec.dst), spec.dst_neg);
     let total = srcs.len() * dsts.len();
-    let mut rules = SmallVec::with_capacity(total);
+    rules.reserve_exact(total);
     let mut template = Some(template);
     let mut n = 0;
     for src in &srcs {
@@ -709,7 +715,6 @@ fn build_rules(spec: RuleSpec<'_>, line: Line, line_span: Span) -> SmallVec<[Rul
             rules.push(rule);
         }
     }
-    rules
 }
 
 /// A small vector as a boxed slice of exactly its length (collecting a `SmallVec` into a `Vec`
