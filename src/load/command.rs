@@ -65,9 +65,10 @@ pub struct Word<'a> {
     pub span: Span,
 }
 
-/// One command line, read.
+/// One command line, read (its rule part borrowed from the parser: some 500 bytes, taken apart
+/// where it lies).
 #[derive(Debug)]
-pub struct Command<'a> {
+pub struct Command<'a, 'r> {
     pub kind: CommandKind,
     /// The command option (`-A`).
     pub span: Span,
@@ -76,7 +77,7 @@ pub struct Command<'a> {
     pub number: Option<(u64, Span)>,
     /// `-P CHAIN POLICY`, `-E OLD NEW`: the second word.
     pub second: Option<Word<'a>>,
-    pub rule: RuleSpec<'a>,
+    pub rule: &'r mut RuleSpec<'a>,
     /// `-4` or `-6`: the line is for this family only.
     pub only: Option<(Family, Span)>,
 }
@@ -308,8 +309,13 @@ impl Label<'_> {
     }
 }
 
-/// Reads a command line. Problems go to `problems`; `None` means the line would not load.
-pub fn parse_command<'a>(args: &[Arg<'a>], family: Family, problems: &mut Vec<LoadError>) -> Option<Command<'a>> {
+/// Reads a command line, and hands it to `ready` if it would load. Problems go to `problems`.
+pub fn parse_command<'a>(
+    args: &[Arg<'a>],
+    family: Family,
+    problems: &mut Vec<LoadError>,
+    ready: impl FnOnce(&mut Command<'a, '_>),
+) {
     let mut parser = Parser {
         args,
         pos: 0,
@@ -331,7 +337,9 @@ pub fn parse_command<'a>(args: &[Arg<'a>], family: Family, problems: &mut Vec<Lo
     };
     parser.run();
     // borrowed, not moved: the parser is large
-    parser.finish()
+    if let Some(mut command) = parser.finish() {
+        ready(&mut command);
+    }
 }
 
 struct Parser<'a, 'p> {
@@ -1099,7 +1107,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Builds every loaded extension and the command.
-    fn finish(&mut self) -> Option<Command<'a>> {
+    fn finish(&mut self) -> Option<Command<'a, '_>> {
         let final_proto = self.rule.proto.clone().filter(|p| p.value != Proto::ALL);
         let Parser { loaded, problems, rule, failed, jump, family, .. } = self;
         for ext in loaded.iter_mut() {
@@ -1200,7 +1208,7 @@ impl<'a> Parser<'a, '_> {
             chain: self.chain.take(),
             number: self.number,
             second: self.second.take(),
-            rule: std::mem::take(&mut self.rule),
+            rule: &mut self.rule,
             only: self.only,
         })
     }

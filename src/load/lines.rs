@@ -214,8 +214,10 @@ fn read_command<'a>(
         problems.push(LoadError::TooManyArguments { span: line_span, count: args.len(), max });
     } else if let Some(long) = args.iter().find(|a| a.text.len() > MAX_ARG) {
         problems.push(LoadError::ArgumentTooLong { span: long.span, len: long.text.len() });
-    } else if let Some(mut command) = command::parse_command(args, family, problems) {
-        Prepared::fill(slot, &mut command, line, line_span, counters.map(|(c, _)| c));
+    } else {
+        command::parse_command(args, family, problems, |command| {
+            Prepared::fill(slot, command, line, line_span, counters.map(|(c, _)| c))
+        });
     }
 }
 

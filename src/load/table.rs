@@ -40,11 +40,11 @@ pub struct Prepared<'a> {
 
 impl<'a> Prepared<'a> {
     /// Makes a command read from `line` (whose counters, if any, are `counters`) ready to apply,
-    /// in `slot`, its rules built in place (a command is some 600 bytes, and the rules are built
-    /// from its parts: moved whole, they were most of what reading a line copies).
+    /// in `slot`, its rules built in place from the parts of the command's rule specification
+    /// (moved whole, they were most of what reading a line copied).
     pub fn fill(
         slot: &mut Option<Prepared<'a>>,
-        command: &mut Command<'a>,
+        command: &mut Command<'a, '_>,
         line: Line,
         line_span: Span,
         counters: Option<Counters>,
