@@ -41,7 +41,8 @@ impl Build<'_, '_> {
 
     /// `.excl`: reports every pair of the given options that are both present; `false` if any.
     pub fn exclusive(&mut self, ids: &[u8]) -> bool {
-        let given: Vec<&Opt<'_>> = ids.iter().filter_map(|&id| self.get(id)).collect();
+        // a few options at most: counted on the stack (statistic asks this of every rule)
+        let given: smallvec::SmallVec<[&Opt<'_>; 4]> = ids.iter().filter_map(|&id| self.get(id)).collect();
         if given.len() < 2 {
             return true;
         }
