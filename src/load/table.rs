@@ -609,8 +609,8 @@ impl TableBuilder {
     /// The finished table: built-in chains in hook order, then user chains by name.
     pub fn finish(mut self) -> Table {
         self.flush_pending();
-        // the name index is done with: its room is the sort's below (the most memory a big load
-        // holds at any time is here)
+        // the name index is done with: its room is the sort's below (a big load holds nearly the
+        // most memory it will here)
         drop(std::mem::take(&mut self.index));
         // no two chains have the same key (one chain per hook, one per name), so an unstable sort,
         // in place, gives the one order
