@@ -54,18 +54,15 @@ pub fn runs(sizes: impl ExactSizeIterator<Item = usize>, total: usize, threads: 
     runs
 }
 
-/// `work` over each run on a thread of its own (the last, or a single one, on this one); the
-/// results in the runs' order.
+/// `work` over each run on a thread of its own (the last on this one); the results in the runs'
+/// order.
 pub fn side_by_side<T: Send>(
     mut runs: Vec<std::ops::Range<usize>>,
     work: impl Fn(std::ops::Range<usize>) -> T + Sync,
 ) -> Vec<T> {
-    if runs.len() == 1 {
-        return runs.pop().map(&work).into_iter().collect();
-    }
+    // the last run on this thread, which would otherwise only wait (a single run: no thread)
+    let Some(last) = runs.pop() else { return Vec::new() };
     let work = &work;
-    // the last run on this thread, which would otherwise only wait
-    let last = runs.pop().expect("two runs or more");
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs.into_iter().map(|run| scope.spawn(move || work(run))).collect();
         let last = work(last);
