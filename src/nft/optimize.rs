@@ -118,17 +118,18 @@ fn inline_actions(table: &mut super::ir::Table) {
 
 /// The second half of [`inline`]: chains only unconditional jumps call.
 fn inline_chains(table: &mut super::ir::Table) {
-    use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+    use super::ir::Reference;
     // every reference to each chain, the plain jumps to it, and which chains make plain jumps,
     // by the chains' places
     let references = super::ir::references(&table.chains);
-    let mut calls = vec![0usize; table.chains.len()];
-    let mut plain = vec![0usize; table.chains.len()];
-    let mut jumps_plainly = vec![false; table.chains.len()];
+    let n = table.chains.len();
+    let mut calls = vec![0usize; n];
+    let mut plain = vec![0usize; n];
+    let mut jumps_plainly = vec![false; n];
     for r in &references {
         calls[r.callee as usize] += 1;
         let rule = &table.chains[r.caller as usize].rules[r.rule as usize];
-        if r.element == super::ir::Reference::VERDICT && r.callee != r.caller && is_plain_jump(rule) {
+        if r.element == Reference::VERDICT && r.callee != r.caller && is_plain_jump(rule) {
             plain[r.callee as usize] += 1;
             jumps_plainly[r.caller as usize] = true;
         }
@@ -152,41 +153,56 @@ fn inline_chains(table: &mut super::ir::Table) {
     };
     // the chains every reference to is a plain jump, that have no way out and that inlining
     // does not grow
-    let inlined: Vec<usize> = (0..table.chains.len())
-        .filter(|&i| {
+    let inlined: Vec<bool> = (0..n)
+        .map(|i| {
             let c = &table.chains[i];
             plain[i] > 0 && plain[i] == calls[i] && leaves_no_way_out(c) && adds_no_rule(c, calls[i])
         })
         .collect();
-    if inlined.is_empty() {
+    if !inlined.contains(&true) {
         return;
     }
-    let mut left: HashMap<String, usize> = inlined.iter().map(|&i| (table.chains[i].name.clone(), calls[i])).collect();
-    let inlined: HashSet<String> = inlined.into_iter().map(|i| table.chains[i].name.clone()).collect();
+    // each chain's plain jumps to an inlined chain, as (rule, callee), in its rules' order
+    let mut targets: Vec<(u32, u32, u32)> = references
+        .iter()
+        .filter(|r| {
+            r.element == Reference::VERDICT
+                && r.callee != r.caller
+                && inlined[r.callee as usize]
+                && is_plain_jump(&table.chains[r.caller as usize].rules[r.rule as usize])
+        })
+        .map(|r| (r.caller, r.rule, r.callee))
+        .collect();
+    targets.dedup();
+    let starts: Vec<usize> = (0..=n).map(|i| targets.partition_point(|t| (t.0 as usize) < i)).collect();
     // the table's named maps are made only here, below
     debug_assert!(table.maps().is_empty(), "no named map before inlining");
-    let mut maps: HashSet<String> = HashSet::default();
-    let mut bodies: HashMap<String, Vec<Rule>> = HashMap::default();
-    let mut kept = Vec::with_capacity(table.chains.len() - inlined.len());
-    for (chain, calls_plainly) in std::mem::take(&mut table.chains).into_iter().zip(jumps_plainly) {
-        if inlined.contains(&chain.name) {
-            bodies.insert(chain.name, chain.rules);
+    let mut ex = Expansion {
+        targets: &targets,
+        starts: &starts,
+        names: vec![String::new(); n],
+        bodies: std::iter::repeat_with(|| None).take(n).collect(),
+        expanded: std::iter::repeat_with(|| None).take(n).collect(),
+        left: calls,
+        maps: HashSet::default(),
+    };
+    let mut kept = Vec::with_capacity(n);
+    for (i, chain) in std::mem::take(&mut table.chains).into_iter().enumerate() {
+        if inlined[i] {
+            ex.names[i] = chain.name;
+            ex.bodies[i] = Some(chain.rules);
         } else {
-            kept.push((chain, calls_plainly));
+            kept.push((i, chain));
         }
     }
-    let names: HashSet<&str> = inlined.iter().map(String::as_str).collect();
-    let mut expanded = HashMap::default();
-    let mut ex =
-        Expansion { inlined: &names, bodies: &mut bodies, expanded: &mut expanded, left: &mut left, maps: &mut maps };
-    // most chains make no plain jump: their rules stay where they are
-    for (chain, _) in kept.iter_mut().filter(|(_, calls_plainly)| *calls_plainly) {
-        if chain.rules.iter().any(|r| inline_target(r, &chain.name, ex.inlined).is_some()) {
+    // most chains make no plain jump to an inlined chain: their rules stay where they are
+    for (i, chain) in &mut kept {
+        if jumps_plainly[*i] && starts[*i] < starts[*i + 1] {
             let rules = std::mem::take(&mut chain.rules);
-            chain.rules = ex.expand(rules, &chain.name);
+            chain.rules = ex.expand(rules, *i);
         }
     }
-    table.chains = kept.into_iter().map(|(chain, _)| chain).collect();
+    table.chains = kept.into_iter().map(|(_, chain)| chain).collect();
 }
 
 /// Whether a rule is a plain `jump`: nothing but the jump, and maybe a comment.
@@ -197,54 +213,45 @@ fn is_plain_jump(rule: &Rule) -> bool {
         && rule.vmap.is_none()
 }
 
-/// The chain a plain `jump` rule calls, other than its own.
-fn plain_jump<'a>(rule: &'a Rule, chain: &str) -> Option<&'a str> {
-    match &rule.verdict {
-        Some(Verdict::Jump(callee)) if is_plain_jump(rule) && callee != chain => Some(callee),
-        _ => None,
-    }
+/// What [`Expansion::expand`] works with, by the chains' places in the table before inlining:
+/// each chain's plain jumps to inlined chains (`targets[starts[c]..starts[c + 1]]`, as (chain,
+/// rule, callee)), the inlined chains' names and bodies as read (`bodies`) and once expanded
+/// (`expanded`), how many callers each has left to expand, and the names of the table's maps.
+struct Expansion<'a> {
+    targets: &'a [(u32, u32, u32)],
+    starts: &'a [usize],
+    names: Vec<String>,
+    bodies: Vec<Option<Vec<Rule>>>,
+    expanded: Vec<Option<Vec<Rule>>>,
+    left: Vec<usize>,
+    maps: HashSet<String>,
 }
 
-/// The chain an unconditional `jump` rule (nothing but the jump, and maybe a comment) calls,
-/// when it is one of `candidates`.
-fn inline_target<'a>(rule: &'a Rule, chain: &str, candidates: &rustc_hash::FxHashSet<&str>) -> Option<&'a str> {
-    plain_jump(rule, chain).filter(|callee| candidates.contains(callee))
-}
-
-/// What [`Expansion::expand`] works with: the inlined chains' names, their bodies as read
-/// (`bodies`) and once expanded (`expanded`), how many callers each has left to expand, and the
-/// names of the table's maps.
-struct Expansion<'a, 'n> {
-    inlined: &'a rustc_hash::FxHashSet<&'n str>,
-    bodies: &'a mut rustc_hash::FxHashMap<String, Vec<Rule>>,
-    expanded: &'a mut rustc_hash::FxHashMap<String, Vec<Rule>>,
-    left: &'a mut rustc_hash::FxHashMap<String, usize>,
-    maps: &'a mut rustc_hash::FxHashSet<String>,
-}
-
-impl Expansion<'_, '_> {
-    /// A chain's rules with each inlined jump replaced by its chain's rules, themselves
-    /// expanded once; the last caller takes the expanded body, the others a copy, in which a
-    /// verdict map is the one named map all copies share.
-    fn expand(&mut self, rules: Vec<Rule>, chain: &str) -> Vec<Rule> {
+impl Expansion<'_> {
+    /// Chain `chain`'s rules (as read) with each inlined jump replaced by its chain's rules,
+    /// themselves expanded once; the last caller takes the expanded body, the others a copy, in
+    /// which a verdict map is the one named map all copies share.
+    fn expand(&mut self, rules: Vec<Rule>, chain: usize) -> Vec<Rule> {
         let mut out = Vec::with_capacity(rules.len());
-        for rule in rules {
-            let Some(callee) = inline_target(&rule, chain, self.inlined).map(str::to_string) else {
+        let mut targets = self.targets[self.starts[chain]..self.starts[chain + 1]].iter().peekable();
+        for (r, rule) in rules.into_iter().enumerate() {
+            let Some(&(_, _, callee)) = targets.next_if(|t| t.1 as usize == r) else {
                 out.push(rule);
                 continue;
             };
-            if !self.expanded.contains_key(&callee) {
-                let body = self.bodies.remove(&callee).unwrap_or_default();
-                let body = self.expand(body, &callee);
-                self.expanded.insert(callee.clone(), body);
+            let callee = callee as usize;
+            if self.expanded[callee].is_none() {
+                let body = self.bodies[callee].take().unwrap_or_default();
+                let body = self.expand(body, callee);
+                self.expanded[callee] = Some(body);
             }
-            let callers_left = self.left.entry(callee.clone()).or_default();
+            let callers_left = &mut self.left[callee];
             *callers_left = callers_left.saturating_sub(1);
             let mut body = if *callers_left == 0 {
-                self.expanded.remove(&callee).unwrap_or_default()
+                self.expanded[callee].take().unwrap_or_default()
             } else {
-                let body = self.expanded.get_mut(&callee).expect("expanded above");
-                name_maps(body, &callee, self.maps);
+                let body = self.expanded[callee].as_mut().expect("expanded above");
+                name_maps(body, &self.names[callee], &mut self.maps);
                 body.clone()
             };
             // the jump's comment goes first, before the inlined rule's own
