@@ -819,23 +819,40 @@ impl Context<'_> {
         if range.base_port.is_some() {
             return refuse(span, format!("{} with a base port", kind.to_uppercase()), "nft has no shifted port range");
         }
-        let mut stmt = kind.to_string();
-        let ports = range.ports.map(|(lo, hi)| if lo == hi { format!(":{lo}") } else { format!(":{lo}-{hi}") });
+        // one string, written without the formatting machinery (a kube-proxy dump has one DNAT
+        // per endpoint)
+        let mut stmt = String::with_capacity(48);
+        stmt.push_str(kind);
+        let ports = range.ports.map(|(lo, hi)| {
+            let mut text = String::with_capacity(12);
+            text.push(':');
+            push_number(&mut text, lo.into());
+            if lo != hi {
+                text.push('-');
+                push_number(&mut text, hi.into());
+            }
+            text
+        });
         match (range.addrs, &ports) {
             (Some((lo, hi)), _) => {
                 if with_family {
-                    let _ = write!(stmt, " {}", self.ip());
+                    stmt.push(' ');
+                    stmt.push_str(self.ip());
                 }
-                let bracket = |a: std::net::IpAddr| match a {
-                    std::net::IpAddr::V4(v4) => v4_text(v4),
-                    std::net::IpAddr::V6(v6) if ports.is_some() => format!("[{v6}]"),
-                    std::net::IpAddr::V6(v6) => v6.to_string(),
+                let bracket = |stmt: &mut String, a: std::net::IpAddr| match a {
+                    std::net::IpAddr::V4(v4) => push_v4(stmt, v4),
+                    std::net::IpAddr::V6(v6) if ports.is_some() => {
+                        let _ = write!(stmt, "[{v6}]");
+                    }
+                    std::net::IpAddr::V6(v6) => {
+                        let _ = write!(stmt, "{v6}");
+                    }
                 };
                 stmt.push_str(" to ");
-                stmt.push_str(&bracket(lo));
+                bracket(&mut stmt, lo);
                 if lo != hi {
                     stmt.push('-');
-                    stmt.push_str(&bracket(hi));
+                    bracket(&mut stmt, hi);
                 }
                 stmt.push_str(ports.as_deref().unwrap_or(""));
             }
@@ -875,19 +892,34 @@ impl Context<'_> {
 /// thousand of them).
 fn v4_text(addr: std::net::Ipv4Addr) -> String {
     let mut out = String::with_capacity(15);
+    push_v4(&mut out, addr);
+    out
+}
+
+/// Appends an IPv4 address (see [`v4_text`]).
+fn push_v4(out: &mut String, addr: std::net::Ipv4Addr) {
     for (i, octet) in addr.octets().into_iter().enumerate() {
         if i > 0 {
             out.push('.');
         }
-        if octet >= 100 {
-            out.push(char::from(b'0' + octet / 100));
-        }
-        if octet >= 10 {
-            out.push(char::from(b'0' + octet / 10 % 10));
-        }
-        out.push(char::from(b'0' + octet % 10));
+        push_number(out, octet.into());
     }
-    out
+}
+
+/// Appends a number in decimal, without the formatting machinery.
+fn push_number(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 fn net_test(key: Key, net: &Neg<Net>) -> Lowered<Option<Expr>> {
@@ -909,7 +941,7 @@ fn net_test(key: Key, net: &Neg<Net>) -> Lowered<Option<Expr>> {
         (Net::V4 { addr, .. }, Some(len)) => {
             let mut text = v4_text(*addr);
             text.push('/');
-            text.push_str(&len.to_string());
+            push_number(&mut text, len);
             Ok(Some(Expr::Cmp { key, neg: net.invert, value: Value::One(text) }))
         }
         (Net::V6(v6), Some(len)) => {
@@ -1287,6 +1319,15 @@ mod tests {
     fn ipv4_addresses_print_as_std_does() {
         for addr in ["0.0.0.0", "10.0.0.1", "192.0.2.255", "100.64.9.99", "255.255.255.255"] {
             assert_eq!(v4_text(addr.parse().unwrap()), addr);
+        }
+    }
+
+    #[test]
+    fn numbers_print_as_std_does() {
+        for n in [0, 7, 10, 99, 100, 8080, 65535, 1_000_000, u32::MAX] {
+            let mut text = String::from(":");
+            push_number(&mut text, n);
+            assert_eq!(text, format!(":{n}"));
         }
     }
 

@@ -286,7 +286,16 @@ fn translate_table(
             }
             renames.insert(&chain.name, nft);
         }
-        let chain_name = |c: &str| renames.get(c).cloned().unwrap_or_else(|| format!("{prefix}{c}"));
+        // (called for every jump: without the formatting machinery, and no lookup when no
+        // chain is renamed)
+        let chain_name = |c: &str| {
+            if !renames.is_empty()
+                && let Some(nft) = renames.get(c)
+            {
+                return nft.clone();
+            }
+            [prefix, c].concat()
+        };
         let fragments_reach = !uses_conntrack(inputs, table.family);
         // each chain on its own: lowered (and optimised) side by side on big tables
         let lowered = crate::threads::over_chains(table, crate::threads::count(), |range| {
