@@ -228,7 +228,7 @@ impl Vmap {
         self.key_types().is_some()
             && self.elements.iter().all(|(values, _)| {
                 values.iter().zip(&self.keys).all(|(v, k)| {
-                    let v = v.split(" comment ").next().unwrap_or(v);
+                    let v = element_value(v);
                     match k {
                         Key::Addr { .. } => v.parse::<std::net::IpAddr>().is_ok(),
                         Key::Port { .. } => v.parse::<u16>().is_ok(),
@@ -249,6 +249,15 @@ impl Vmap {
         }
         out.push(' ');
     }
+}
+
+/// A verdict map element's value without the comment written after the last one
+/// (`10.0.0.1 comment "a"`). Most values have no blank: they are looked at once, not searched.
+pub fn element_value(value: &str) -> &str {
+    if !value.contains(' ') {
+        return value;
+    }
+    value.split(" comment ").next().unwrap_or(value)
 }
 
 impl Rule {
@@ -433,14 +442,28 @@ impl Reference {
 /// each rule's verdict map (a name no chain has is left out). A big list is read on every core:
 /// the pass is memory bound.
 pub fn references(chains: &[Chain]) -> Vec<Reference> {
+    references_into(chains, |_| true)
+}
+
+/// [`references`] into the chains `into` takes (by their places) only. A name whose length no
+/// such chain's name has is passed over without reading it: looking up the few chains a pass
+/// wants costs little more than reading the rules.
+pub fn references_into(chains: &[Chain], into: impl Fn(usize) -> bool) -> Vec<Reference> {
     let index: rustc_hash::FxHashMap<&str, u32> =
-        chains.iter().enumerate().map(|(i, c)| (c.name.as_str(), i as u32)).collect();
+        chains.iter().enumerate().filter(|&(i, _)| into(i)).map(|(i, c)| (c.name.as_str(), i as u32)).collect();
+    let mut lengths = vec![false; index.keys().map(|name| name.len() + 1).max().unwrap_or(0)];
+    for name in index.keys() {
+        lengths[name.len()] = true;
+    }
     let runs = crate::threads::chain_runs(chains.iter().map(|c| c.rules.len()), crate::threads::count());
     crate::threads::side_by_side(runs, |callers| {
         let mut found = Vec::new();
         for caller in callers {
             for (r, rule) in chains[caller].rules.iter().enumerate() {
                 let to = |callee: &str, element: u32| {
+                    if !lengths.get(callee.len()).copied().unwrap_or(false) {
+                        return None;
+                    }
                     let &callee = index.get(callee)?;
                     Some(Reference { caller: caller as u32, rule: r as u32, element, callee })
                 };

@@ -213,7 +213,7 @@ fn facts_of<'a>(rule: &'a Rule, element: Option<usize>, facts: &mut Vec<Fact<'a>
     if let (Some(vmap), Some(e)) = (&rule.vmap, element) {
         for (key, value) in vmap.keys.iter().zip(&vmap.elements[e].0) {
             // an element's comment is written after its last value
-            let value = value.split(" comment ").next().unwrap_or(value);
+            let value = super::ir::element_value(value);
             if let Some(field) = Field::of(key) {
                 facts.push(Fact { field, neg: false, value: Operand::Element(value) });
             }

@@ -73,11 +73,8 @@ fn inline_actions(table: &mut super::ir::Table) {
     let mut had = vec![0usize; table.chains.len()];
     let mut gone = vec![0usize; table.chains.len()];
     let mut jumps: Vec<Reference> = Vec::new();
-    for r in super::ir::references(&table.chains) {
+    for r in super::ir::references_into(&table.chains, |c| actions[c].is_some()) {
         let callee = r.callee as usize;
-        if actions[callee].is_none() {
-            continue;
-        }
         had[callee] += 1;
         let rule = &table.chains[r.caller as usize].rules[r.rule as usize];
         if r.element == Reference::VERDICT && r.callee != r.caller && matches!(rule.verdict, Some(Verdict::Jump(_))) {
@@ -232,8 +229,13 @@ impl Expansion<'_> {
     /// themselves expanded once; the last caller takes the expanded body, the others a copy, in
     /// which a verdict map is the one named map all copies share.
     fn expand(&mut self, rules: Vec<Rule>, chain: usize) -> Vec<Rule> {
+        let targets = &self.targets[self.starts[chain]..self.starts[chain + 1]];
+        if targets.is_empty() {
+            // most inlined chains inline none themselves: their rules stay as they are
+            return rules;
+        }
         let mut out = Vec::with_capacity(rules.len());
-        let mut targets = self.targets[self.starts[chain]..self.starts[chain + 1]].iter().peekable();
+        let mut targets = targets.iter().peekable();
         for (r, rule) in rules.into_iter().enumerate() {
             let Some(&(_, _, callee)) = targets.next_if(|t| t.1 as usize == r) else {
                 out.push(rule);
@@ -318,6 +320,9 @@ fn drop_repeats(chain_rules: &mut Vec<Rule>) {
 
 /// Merges the runs of one chain's rules.
 pub fn rules(chain_rules: &mut Vec<Rule>) {
+    if chain_rules.len() < 2 {
+        return;
+    }
     drop_repeats(chain_rules);
     if chain_rules.len() < 2 {
         return;
