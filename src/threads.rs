@@ -72,3 +72,49 @@ pub fn side_by_side<T: Send>(
         results
     })
 }
+
+/// [`side_by_side`] over consecutive runs of `items` that `work` may change: each run's slice,
+/// with the place of its first item.
+pub fn side_by_side_mut<I: Send, T: Send>(
+    items: &mut [I],
+    runs: Vec<std::ops::Range<usize>>,
+    work: impl Fn(usize, &mut [I]) -> T + Sync,
+) -> Vec<T> {
+    let mut slices = Vec::with_capacity(runs.len());
+    let mut rest = items;
+    let mut at = 0;
+    for run in runs {
+        let (slice, after) = std::mem::take(&mut rest).split_at_mut(run.end - at);
+        slices.push((at, slice));
+        rest = after;
+        at = run.end;
+    }
+    let Some((first, last)) = slices.pop() else { return Vec::new() };
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            slices.into_iter().map(|(first, slice)| scope.spawn(move || work(first, slice))).collect();
+        let last = work(first, last);
+        let mut results: Vec<T> =
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
+        results.push(last);
+        results
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn side_by_side_mut_hands_each_run_its_slice_and_place() {
+        let mut items: Vec<usize> = vec![0; 10];
+        let got = super::side_by_side_mut(&mut items, vec![0..3, 3..7, 7..10], |first, slice| {
+            for (k, item) in slice.iter_mut().enumerate() {
+                *item = first + k;
+            }
+            (first, slice.len())
+        });
+        assert_eq!(got, [(0, 3), (3, 4), (7, 3)]);
+        assert_eq!(items, (0..10).collect::<Vec<_>>());
+        assert!(super::side_by_side_mut(&mut items, Vec::new(), |_, _| ()).is_empty());
+    }
+}
