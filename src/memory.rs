@@ -117,7 +117,7 @@ pub fn prefetch_ahead(chains: &[crate::model::Chain], c: usize, matches: bool) {
 /// Asks the processor to start loading the cache line at `p` (x86-64 only: elsewhere nothing).
 /// A hint: it never faults, whatever `p` is.
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE, which `_mm_prefetch` needs, is part of x86-64; a prefetch reads nothing the
     // program sees and never faults, whatever the address

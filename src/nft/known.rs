@@ -128,6 +128,22 @@ fn known_tests(table: &Table, references: Vec<Reference>) -> Vec<(u32, u32, u64)
         let start = ways[..end].partition_point(|w| (w.0 as usize) < c);
         let into = &ways[start..end];
         end = start;
+        // the ways into the chains a few further on: their calling rules, then those rules'
+        // tests (each an allocation of its own, read in no order the processor can guess)
+        if let Some(&(_, caller, r, _)) = start.checked_sub(16).map(|i| &ways[i]) {
+            let rule = table.chains[caller as usize].rules.as_ptr().wrapping_add(r as usize);
+            crate::memory::prefetch(rule);
+            crate::memory::prefetch(rule.cast::<u8>().wrapping_add(64));
+        }
+        if let Some(&(_, caller, r, element)) = start.checked_sub(6).map(|i| &ways[i]) {
+            let rule = &table.chains[caller as usize].rules[r as usize];
+            crate::memory::prefetch(rule.exprs.as_ptr());
+            if let Some(vmap) = &rule.vmap
+                && let Some((values, _)) = vmap.elements.get(element as usize)
+            {
+                crate::memory::prefetch(values.as_ptr());
+            }
+        }
         if table.chains[c].base.is_some() || into.is_empty() {
             continue;
         }
