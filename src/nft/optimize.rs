@@ -18,6 +18,7 @@
 
 use super::ir::{Expr, Key, Rule, Value, Verdict, Vmap};
 use rustc_hash::FxHashSet as HashSet;
+use std::borrow::Cow;
 
 /// Replaces jumps by what they would do, where that is exact:
 /// - a `jump` to an empty chain does nothing, and one to a chain whose one rule tests nothing
@@ -336,12 +337,12 @@ pub fn rules(chain_rules: &mut Vec<Rule>) {
     }
     // the merged runs, by their first rule; most rules are in none, and are not copied
     let mut merged: Vec<(usize, usize, Rule)> = Vec::new();
-    let mut shapes: Vec<Option<Option<Vec<Expr>>>> = vec![None; chain_rules.len()];
+    let mut shapes: Vec<Option<Option<Shape<'_>>>> = vec![None; chain_rules.len()];
     let mut i = 0;
     while i < chain_rules.len() {
         let end = run_end(chain_rules, &mut shapes, i);
         if end - i >= 2 {
-            let run: Vec<(&Rule, &Vec<Expr>)> = (i..end)
+            let run: Vec<(&Rule, &Shape<'_>)> = (i..end)
                 .map(|k| (&chain_rules[k], shapes[k].as_ref().and_then(Option::as_ref).expect("a run has shapes")))
                 .collect();
             if let Some(rule) = merge(&run) {
@@ -392,7 +393,7 @@ fn may_merge(a: &Rule, b: &Rule) -> bool {
 
 /// A rule's tests with `tcp dport` written `th dport` where the rule also tests `meta l4proto`
 /// (the same test then), so that tcp and udp rules line up; `None` if it cannot be merged.
-fn normal(rule: &Rule) -> Option<Vec<Expr>> {
+fn normal(rule: &Rule) -> Option<Shape<'_>> {
     if rule.vmap.is_some() || rule.exprs.iter().any(|e| matches!(e, Expr::Effect(_))) {
         return None;
     }
@@ -405,9 +406,9 @@ fn normal(rule: &Rule) -> Option<Vec<Expr>> {
             .iter()
             .map(|e| match e {
                 Expr::Cmp { key: Key::Port { proto: p, dst }, neg, value } if Some(*p) == proto => {
-                    Expr::Cmp { key: Key::Port { proto: "th", dst: *dst }, neg: *neg, value: value.clone() }
+                    Cow::Owned(Expr::Cmp { key: Key::Port { proto: "th", dst: *dst }, neg: *neg, value: value.clone() })
                 }
-                other => other.clone(),
+                other => Cow::Borrowed(other),
             })
             .collect(),
     )
@@ -432,7 +433,7 @@ fn point(expr: &Expr) -> Option<(&Key, &str)> {
 }
 
 /// Whether two rules could be in one run: the same tests but for the values of points.
-fn same_shape(a: &[Expr], b: &[Expr]) -> bool {
+fn same_shape(a: &[Cow<'_, Expr>], b: &[Cow<'_, Expr>]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             x == y
@@ -447,9 +448,19 @@ fn plain_verdict(rule: &Rule) -> bool {
     rule.stmts.is_empty() && rule.verdict.is_some()
 }
 
+/// A rule's tests as [`normal`] gives them: most borrowed from the rule, a rewritten one owned.
+type Shape<'r> = Vec<Cow<'r, Expr>>;
+
+/// The values of a rule's points (borrowed: a dispatch chain's run has thousands of rules).
+type Tuple<'a> = smallvec::SmallVec<[&'a str; 4]>;
+
+fn tuple<'a>(shape: &'a [Cow<'_, Expr>]) -> Tuple<'a> {
+    shape.iter().filter_map(|e| point(e)).map(|(_, v)| v).collect()
+}
+
 /// The end (exclusive) of the longest run that starts at `start`; the shapes of the rules it
 /// looks at are worked out then, and kept.
-fn run_end(rules: &[Rule], shapes: &mut [Option<Option<Vec<Expr>>>], start: usize) -> usize {
+fn run_end<'r>(rules: &'r [Rule], shapes: &mut [Option<Option<Shape<'r>>>], start: usize) -> usize {
     if start + 1 >= rules.len() || !may_merge(&rules[start], &rules[start + 1]) {
         return start + 1;
     }
@@ -464,13 +475,11 @@ fn run_end(rules: &[Rule], shapes: &mut [Option<Option<Vec<Expr>>>], start: usiz
     let shapes = &*shapes;
     let Some(Some(first)) = &shapes[start] else { return start + 1 };
     let head = &rules[start];
-    let tuple =
-        |shape: &'_ Vec<Expr>| -> Vec<String> { shape.iter().filter_map(point).map(|(_, v)| v.to_string()).collect() };
     // a repeat is unreachable only behind a verdict that ends the chain
     let ends =
         |r: &Rule| matches!(r.verdict, Some(Verdict::Accept | Verdict::Drop | Verdict::Return | Verdict::Goto(_)));
     let mut all_end = ends(head);
-    let mut tuples: HashSet<Vec<String>> = HashSet::default();
+    let mut tuples: HashSet<Tuple<'_>> = HashSet::default();
     tuples.insert(tuple(first));
     let mut end = start + 1;
     while end < rules.len() {
@@ -496,7 +505,7 @@ fn run_end(rules: &[Rule], shapes: &mut [Option<Option<Vec<Expr>>>], start: usiz
 
 /// One rule for the run; `None` when no value differs (the same tests throughout: nothing to
 /// put in a set).
-fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Option<Rule> {
+fn merge<'a>(run: &[(&Rule, &'a Shape<'_>)]) -> Option<Rule> {
     let (head, first) = run[0];
     // the positions whose values differ somewhere in the run
     let varying: Vec<usize> = (0..first.len()).filter(|&k| run.iter().any(|(_, s)| s[k] != first[k])).collect();
@@ -505,15 +514,18 @@ fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Option<Rule> {
     }
     let keys: Vec<Key> =
         varying.iter().map(|&k| point(&first[k]).expect("varying tests are points").0.clone()).collect();
-    let values = |shape: &Vec<Expr>| -> Vec<String> {
-        varying.iter().map(|&k| point(&shape[k]).expect("varying tests are points").1.to_string()).collect()
+    let values = |shape: &'a Shape<'_>| -> Tuple<'a> {
+        varying.iter().map(|&k| point(&shape[k]).expect("varying tests are points").1).collect()
     };
     let comments_differ = run.iter().any(|(r, _)| r.comment != head.comment);
-    let element = |rule: &Rule, shape: &Vec<Expr>| -> Vec<String> {
-        let mut v = values(shape);
+    let element = |rule: &Rule, shape: &'a Shape<'_>| -> Vec<String> {
+        let mut v: Vec<String> = values(shape).into_iter().map(str::to_string).collect();
         if comments_differ && let Some(c) = &rule.comment {
-            let last = v.len() - 1;
-            v[last] = format!("{} comment \"{c}\"", v[last]);
+            let last = &mut v[varying.len() - 1];
+            last.reserve(c.len() + 11);
+            last.push_str(" comment \"");
+            last.push_str(c);
+            last.push('"');
         }
         v
     };
@@ -523,10 +535,10 @@ fn merge(run: &[(&Rule, &Vec<Expr>)]) -> Option<Rule> {
     merged.comment = if comments_differ { None } else { head.comment.clone() };
     let same_verdict = run.iter().all(|(r, _)| r.verdict == head.verdict);
     let mut seen = HashSet::default();
-    let elements: Vec<(Vec<String>, &Rule, &Vec<Expr>)> =
+    let elements: Vec<(Vec<String>, &Rule, &Shape<'_>)> =
         run.iter().filter(|(_, s)| seen.insert(values(s))).map(|(r, s)| (element(r, s), *r, *s)).collect();
     let common: Vec<Expr> =
-        first.iter().enumerate().filter(|(k, _)| !varying.contains(k)).map(|(_, e)| e.clone()).collect();
+        first.iter().enumerate().filter(|(k, _)| !varying.contains(k)).map(|(_, e)| e.as_ref().clone()).collect();
     if same_verdict {
         merged.verdict = head.verdict.clone();
         let at = varying.first().copied().unwrap_or(0).min(common.len());
