@@ -310,30 +310,33 @@ fn translate_table(
                         input: *input,
                         fragments_reach,
                     };
-                    lower_chain(&cx, chain, source, options.optimize)
+                    let (rules, found) = lower_chain(&cx, chain, source, options.optimize);
+                    // the chain's nft name, made here too (a name of its own per chain)
+                    let nft_name = match chain.builtin {
+                        Some(_) if !inet => chain.name.to_string(),
+                        _ => chain_name(&chain.name),
+                    };
+                    (rules, found, nft_name)
                 })
                 .collect()
         });
-        for (chain, (rules, found)) in table.chains.iter().zip(lowered) {
+        user_chains.reserve(table.chains.len());
+        for (chain, (rules, found, nft_name)) in table.chains.iter().zip(lowered) {
             diagnostics.extend(found);
             match chain.builtin {
                 Some(b) if inet => {
                     // the family's body, reached by `jump` from the shared base chain, which
                     // then applies the family's policy: a `return` or a `goto` that runs off
                     // its end comes back there, as it would to the built-in chain's policy
-                    let body = chain_name(&chain.name);
+                    let body = nft_name;
                     match base_chains.iter_mut().find(|(h, _)| *h == b.hook) {
                         Some((_, bodies)) => bodies.push((table.family, b.policy, body.clone())),
                         None => base_chains.push((b.hook, vec![(table.family, b.policy, body.clone())])),
                     }
                     user_chains.push(Chain { name: body, base: None, rules });
                 }
-                Some(b) => user_chains.push(Chain {
-                    name: chain.name.to_string(),
-                    base: Some(base(name, b.hook, b.policy)),
-                    rules,
-                }),
-                None => user_chains.push(Chain { name: chain_name(&chain.name), base: None, rules }),
+                Some(b) => user_chains.push(Chain { name: nft_name, base: Some(base(name, b.hook, b.policy)), rules }),
+                None => user_chains.push(Chain { name: nft_name, base: None, rules }),
             }
         }
     }
