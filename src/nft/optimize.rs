@@ -771,6 +771,52 @@ mod tests {
     }
 
     #[test]
+    fn inlined_chains_inline_in_turn_and_keep_the_jumps_comments() {
+        let jump = |c: &str| Verdict::Jump(c.into());
+        let noted = |mut r: Rule, note: &str| {
+            r.comment = Some(note.into());
+            r
+        };
+        let mut t = table(vec![
+            chain("LEAF1", vec![noted(tested(1, "22", Verdict::Accept), "own")]),
+            chain("LEAF2", vec![tested(2, "23", Verdict::Drop), tested(3, "24", Verdict::Accept)]),
+            chain("INNER", vec![tested(4, "25", Verdict::Drop)]),
+            chain("MID", vec![rule(5, vec![], jump("INNER"))]),
+            chain("SHARED", vec![tested(6, "26", Verdict::Accept)]),
+            // callees called once
+            chain(
+                "A",
+                vec![
+                    noted(rule(7, vec![], jump("LEAF1")), "call"),
+                    tested(8, "80", Verdict::Accept),
+                    rule(9, vec![], jump("LEAF2")),
+                ],
+            ),
+            // MID inlines INNER, and SHARED has two callers
+            chain("B", vec![rule(10, vec![], jump("MID")), rule(11, vec![], jump("SHARED"))]),
+            chain("C", vec![rule(12, vec![], jump("SHARED"))]),
+        ]);
+        inline(&mut t);
+        let texts = |rules: &[&str]| rules.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            listing(&t),
+            [
+                (
+                    "A".to_string(),
+                    texts(&[
+                        "tcp dport 22 accept comment \"call; own\"",
+                        "tcp dport 80 accept",
+                        "tcp dport 23 drop",
+                        "tcp dport 24 accept"
+                    ])
+                ),
+                ("B".to_string(), texts(&["tcp dport 25 drop", "tcp dport 26 accept"])),
+                ("C".to_string(), texts(&["tcp dport 26 accept"])),
+            ]
+        );
+    }
+
+    #[test]
     fn a_verdict_map_copied_into_several_callers_becomes_one_named_map() {
         let jump = |c: &str| Verdict::Jump(c.into());
         let dispatch = |name: &str| {
