@@ -83,37 +83,30 @@ fn inline_actions(table: &mut super::ir::Table) {
             jumps.push(r);
         }
     }
-    // each chain's jumps rewritten on its own: big tables side by side
-    let runs = crate::threads::chain_runs(table.chains.iter().map(|c| c.rules.len()), crate::threads::count());
-    let (actions, jumps) = (&actions, &jumps);
-    crate::threads::side_by_side_mut(&mut table.chains, runs, |first, chains| {
-        let mut jumps = jumps[jumps.partition_point(|j| (j.caller as usize) < first)..].iter().peekable();
-        for (c, chain) in chains.iter_mut().enumerate().map(|(k, chain)| (first + k, chain)) {
-            while jumps.next_if(|j| (j.caller as usize) < c).is_some() {}
-            if jumps.peek().is_none_or(|j| j.caller as usize != c) {
-                continue;
-            }
-            let mut r = 0;
-            chain.rules.retain_mut(|rule| {
-                let at = r;
-                r += 1;
-                let Some(jump) = jumps.next_if(|j| j.caller as usize == c && j.rule as usize == at) else {
-                    return true;
-                };
-                rule.verdict = None;
-                if let Some(Some(action)) = &actions[jump.callee as usize] {
-                    rule.stmts.extend(action.stmts.iter().cloned());
-                    rule.verdict = action.verdict.clone();
-                    // the callee's comment goes with its rule, after the caller's
-                    if let Some(own) = &action.comment {
-                        rule.append_comment(own);
-                    }
-                }
-                // a rule that now does nothing: its tests change nothing another rule sees
-                !(rule.stmts.is_empty() && rule.verdict.is_none() && rule.vmap.is_none())
-            });
+    let mut jumps = jumps.into_iter().peekable();
+    for (c, chain) in table.chains.iter_mut().enumerate() {
+        while jumps.next_if(|j| (j.caller as usize) < c).is_some() {}
+        if jumps.peek().is_none_or(|j| j.caller as usize != c) {
+            continue;
         }
-    });
+        let mut r = 0;
+        chain.rules.retain_mut(|rule| {
+            let at = r;
+            r += 1;
+            let Some(jump) = jumps.next_if(|j| j.caller as usize == c && j.rule as usize == at) else { return true };
+            rule.verdict = None;
+            if let Some(Some(action)) = &actions[jump.callee as usize] {
+                rule.stmts.extend(action.stmts.iter().cloned());
+                rule.verdict = action.verdict.clone();
+                // the callee's comment goes with its rule, after the caller's
+                if let Some(own) = &action.comment {
+                    rule.append_comment(own);
+                }
+            }
+            // a rule that now does nothing: its tests change nothing another rule sees
+            !(rule.stmts.is_empty() && rule.verdict.is_none() && rule.vmap.is_none())
+        });
+    }
     let mut c = 0;
     table.chains.retain(|_| {
         c += 1;
