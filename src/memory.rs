@@ -10,6 +10,10 @@
 /// The size of a huge page on x86-64 and of the usual one on arm64.
 const HUGE: usize = 2 << 20;
 
+/// From this size on (8 MiB) a dump's tables, and its nft rules when it is translated, are built
+/// in memory backed by 2 MiB pages ([`HeapRoom`]).
+pub const BIG: usize = 8 << 20;
+
 /// Asks for 2 MiB pages over the part of `[start, end)` that whole huge pages cover.
 fn advise_huge(start: usize, end: usize) {
     let (first, last) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);

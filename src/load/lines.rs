@@ -16,9 +16,6 @@ use crate::syntax::{Arg, LineEnd, Statement, SyntaxError, parse_line_reusing};
 
 /// How many lines a thread reads at a time.
 const CHUNK_LINES: usize = 512;
-/// From this size on (8 MiB) a dump's tables are built in memory backed by 2 MiB pages
-/// ([`crate::memory::HeapRoom`]).
-const BIG: usize = 8 << 20;
 /// How many chunks may be read ahead of the one being applied (bounds memory).
 const WINDOW: usize = 3;
 
@@ -234,7 +231,7 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
         .collect();
     let threads = crate::threads::count();
     // this thread holds most of a big dump's tables: some 1.5 times its size on the 10k kube dump
-    let _room = (text.len() >= BIG).then(|| crate::memory::HeapRoom::new(2 * text.len()));
+    let _room = (text.len() >= crate::memory::BIG).then(|| crate::memory::HeapRoom::new(2 * text.len()));
     if threads == 1 || bounds.len() < 4 {
         let mut lines = Vec::with_capacity(CHUNK_LINES);
         for &bound in &bounds {

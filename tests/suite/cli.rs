@@ -180,3 +180,21 @@ fn a_big_dump_reads_the_same_with_memory_hints() {
         assert!(run.stdout == want, "ipt fmt of the big dump differs from the library's");
     }
 }
+
+#[test]
+fn a_big_dump_translates_the_same_with_memory_hints() {
+    // from 8 MiB on, the binary also makes the nft rules in memory it asks to have backed by huge
+    // pages (src/cli/translate.rs); the library here, on a test thread, without
+    let dump = super::kube_dump::kube_dump(5300, 3);
+    assert!(dump.len() >= 8 << 20, "{} bytes", dump.len());
+    let run = ipt(&["translate", "-"], Some(&dump));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let source = ipt::source::Source::new("big.rules", dump);
+    let loaded = ipt::load::load(&source, &ipt::load::LoadOptions::default());
+    let input = ipt::nft::Input { source: &source, ruleset: &loaded.ruleset };
+    let want = ipt::nft::translate(&[input], &ipt::nft::Options::default()).script.text("");
+    // the header names the input: the rest is compared
+    let body = |text: &str| text.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    assert!(body(&run.stdout) == body(&want), "ipt translate of the big dump differs from the library's");
+    assert!(want.contains("vmap @KUBE-SERVICES"), "the dump's services make a verdict map");
+}
