@@ -243,7 +243,7 @@ impl Vmap {
     fn write_elements(&self, out: &mut String) {
         for (i, (values, verdict)) in self.elements.iter().enumerate() {
             out.push_str(if i == 0 { " " } else { ", " });
-            out.push_str(&values.join(" . "));
+            push_joined(out, values, " . ");
             out.push_str(" : ");
             verdict.write(out);
         }
@@ -323,8 +323,20 @@ impl Rule {
             out.push_str("counter");
         }
         if let Some(comment) = &self.comment {
-            let _ = write!(out, " comment \"{comment}\"");
+            out.push_str(" comment \"");
+            out.push_str(comment);
+            out.push('"');
         }
+    }
+}
+
+/// Appends `values` with `separator` between them (no string of its own for them).
+fn push_joined(out: &mut String, values: &[String], separator: &str) {
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(value);
     }
 }
 
@@ -351,7 +363,7 @@ fn write_expr(out: &mut String, expr: &Expr) {
                 }
                 Value::Set(values) => {
                     out.push_str(" { ");
-                    out.push_str(&values.join(", "));
+                    push_joined(out, values, ", ");
                     out.push_str(" }");
                 }
             }
@@ -366,7 +378,7 @@ fn write_expr(out: &mut String, expr: &Expr) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&element.join(" . "));
+                push_joined(out, element, " . ");
             }
             out.push_str(" }");
         }
@@ -535,7 +547,9 @@ impl Chain {
         if index > 0 {
             buf.push('\n');
         }
-        let _ = writeln!(buf, "\tchain {} {{", self.name);
+        buf.push_str("\tchain ");
+        buf.push_str(&self.name);
+        buf.push_str(" {\n");
         if let Some(base) = &self.base {
             let policy = match base.policy {
                 Policy::Accept => "accept",
