@@ -160,8 +160,9 @@ fn inline_chains(table: &mut super::ir::Table) {
     if !inlined.contains(&true) {
         return;
     }
-    // each chain's plain jumps to an inlined chain, as (rule, callee), in its rules' order
-    let mut targets: Vec<(u32, u32, u32)> = references
+    // each chain's plain jumps to an inlined chain, as (chain, rule, callee), in the chains' and
+    // their rules' order (a rule has one verdict: one reference of its own at most)
+    let targets: Vec<(u32, u32, u32)> = references
         .iter()
         .filter(|r| {
             r.element == Reference::VERDICT
@@ -171,7 +172,6 @@ fn inline_chains(table: &mut super::ir::Table) {
         })
         .map(|r| (r.caller, r.rule, r.callee))
         .collect();
-    targets.dedup();
     let starts: Vec<usize> = (0..=n).map(|i| targets.partition_point(|t| (t.0 as usize) < i)).collect();
     // the table's named maps are made only here, below
     debug_assert!(table.maps().is_empty(), "no named map before inlining");
