@@ -105,8 +105,9 @@ impl Drop for HeapRoom {
 
 /// Before a pass works on chain `c`: asks the processor to start loading the rules of the chain
 /// four ahead and, with `matches`, the matches of the rules of the chain two ahead (whose rules
-/// the call two before asked for). A pass over every rule of a big table otherwise waits on memory most of the
-/// time: each chain's rules are an allocation of their own, and so are each rule's matches.
+/// the call two before asked for). A pass over every rule of a big table otherwise waits on
+/// memory most of the time: each chain's rules are an allocation of their own, and so are each
+/// rule's matches.
 pub fn prefetch_ahead(chains: &[crate::model::Chain], c: usize, matches: bool) {
     if let Some(far) = chains.get(c + 4) {
         prefetch(far.rules.as_ptr());
