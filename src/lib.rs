@@ -10,6 +10,7 @@
 // the parse time) generates code that names `alloc`.
 extern crate alloc;
 
+pub mod allocator;
 pub mod analysis;
 #[cfg(feature = "netlink")]
 pub mod apply;

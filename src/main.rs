@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// glibc's malloc for `ipt check`, mimalloc for the other commands (src/allocator.rs).
+#[global_allocator]
+static ALLOCATOR: ipt::allocator::Allocator = ipt::allocator::Allocator;
+
 fn main() -> ExitCode {
     let cli = ipt::cli::Cli::parse();
     ipt::cli::run(cli).into()

@@ -51,6 +51,10 @@ pub struct HeapRoom {
 impl HeapRoom {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     pub fn new(room: usize) -> HeapRoom {
+        // glibc's heap then holds little
+        if crate::allocator::favours_speed() {
+            return HeapRoom { set: false };
+        }
         // SAFETY: `mallopt`, `malloc`, `free` and `sbrk(0)` are glibc's, called as documented;
         // each block is freed once, and `sbrk(0)` only reads where the heap ends
         unsafe {

@@ -88,11 +88,6 @@ fn translated(args: &TranslateArgs, out: &Output) -> Result<(Files, Translation<
         optimize: !args.no_optimize,
     };
     let inputs: Vec<Input<'_>> = loaded.iter().map(|(source, file)| Input { source, ruleset: &file.ruleset }).collect();
-    // a big dump's nft rules take some six times its size (95 MB for the 16 MB kube-proxy dump
-    // of 10 000 services): the heap grows by that at once, in 2 MiB pages (a third of the page
-    // faults), until they are made
-    let size: usize = loaded.iter().map(|(source, _)| source.text().len()).sum();
-    let _room = (size >= crate::memory::BIG).then(|| crate::memory::HeapRoom::new(6 * size));
     let translation = translate(&inputs, &options);
     out.diagnostics(&translation.diagnostics);
     if !translation.complete() {

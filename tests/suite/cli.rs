@@ -159,11 +159,10 @@ fn explain_refuses_a_bad_question_with_a_diagnostic() {
 }
 
 #[test]
-fn a_big_dump_reads_the_same_with_memory_hints() {
-    // from 8 MiB on, the binary reads a file in two halves side by side (src/cli/input.rs) and
-    // builds the tables in memory it asks to have backed by huge pages (src/memory.rs, on the
-    // main thread only): the library here, on a test thread, reads the same text without either,
-    // and the two must agree, from a file and from standard input
+fn a_big_dump_reads_the_same_in_halves() {
+    // from 8 MiB on, the binary reads a file in two halves side by side (src/cli/input.rs): the
+    // library here reads the same text whole, and the two must agree, from a file and from
+    // standard input
     let dump = super::kube_dump::kube_dump(5300, 3);
     assert!(dump.len() >= 8 << 20, "{} bytes", dump.len());
     let path = std::env::temp_dir().join(format!("ipt-big-{}.rules", std::process::id()));
@@ -182,9 +181,47 @@ fn a_big_dump_reads_the_same_with_memory_hints() {
 }
 
 #[test]
-fn a_big_dump_translates_the_same_with_memory_hints() {
-    // from 8 MiB on, the binary also makes the nft rules in memory it asks to have backed by huge
-    // pages (src/cli/translate.rs); the library here, on a test thread, without
+fn a_big_dump_with_mistakes_checks_the_same_with_memory_hints() {
+    // `ipt check` keeps glibc's malloc, and from 8 MiB on builds the tables in memory it asks to
+    // have backed by huge pages (src/memory.rs, on the main thread only): the library here, on a
+    // test thread, without; both must find the same mistakes, on the same lines
+    let mut dump = String::new();
+    let mut bogus = Vec::new();
+    for (n, line) in super::kube_dump::kube_dump(5300, 3).lines().enumerate() {
+        dump.push_str(line);
+        if n % 997 == 500 && line.starts_with("-A ") {
+            dump.push_str(" --bogus-opt");
+            bogus.push(n as u64 + 1);
+        }
+        dump.push('\n');
+    }
+    assert!(dump.len() >= 8 << 20, "{} bytes", dump.len());
+    let run = ipt(&["check", "--format", "json", "-"], Some(&dump));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let found: Vec<(String, u64)> = json["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| (d["code"].as_str().expect("code").to_string(), d["line"].as_u64().expect("line")))
+        .collect();
+    let source = ipt::source::Source::new("big.rules", dump);
+    let loaded = ipt::load::load(&source, &ipt::load::LoadOptions::default());
+    let want: Vec<(String, u64)> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| (d.code(), u64::from(source.line_col(d.offset().expect("a span") as u32).0)))
+        .collect();
+    let unknown: Vec<u64> =
+        want.iter().filter(|(code, _)| code == "ipt::load::unknown_option").map(|(_, line)| *line).collect();
+    assert!(bogus.len() > 50 && unknown == bogus, "{unknown:?}");
+    assert_eq!(found, want);
+}
+
+#[test]
+fn a_big_dump_translates_the_same_on_mimalloc() {
+    // the binary translates with mimalloc (src/allocator.rs), over blocks glibc's malloc gave
+    // before the switch; the library here with the test binary's allocator
     let dump = super::kube_dump::kube_dump(5300, 3);
     assert!(dump.len() >= 8 << 20, "{} bytes", dump.len());
     let run = ipt(&["translate", "-"], Some(&dump));
