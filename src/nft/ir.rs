@@ -254,10 +254,12 @@ impl Vmap {
 /// A verdict map element's value without the comment written after the last one
 /// (`10.0.0.1 comment "a"`). Most values have no blank: they are looked at once, not searched.
 pub fn element_value(value: &str) -> &str {
-    if !value.contains(' ') {
+    if memchr::memchr(b' ', value.as_bytes()).is_none() {
         return value;
     }
-    value.split(" comment ").next().unwrap_or(value)
+    static COMMENT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" comment "));
+    COMMENT.find(value.as_bytes()).map_or(value, |end| &value[..end])
 }
 
 impl Rule {
@@ -275,7 +277,12 @@ impl Rule {
     /// Adds `text` to the rule's comment, after what it says already (`first; text`).
     pub fn append_comment(&mut self, text: &str) {
         self.comment = Some(match self.comment.take() {
-            Some(before) => format!("{before}; {text}"),
+            Some(mut before) => {
+                before.reserve(2 + text.len());
+                before.push_str("; ");
+                before.push_str(text);
+                before
+            }
             None => text.to_string(),
         });
     }

@@ -898,12 +898,26 @@ fn v4_text(addr: std::net::Ipv4Addr) -> String {
 
 /// Appends an IPv4 address (see [`v4_text`]).
 fn push_v4(out: &mut String, addr: std::net::Ipv4Addr) {
+    // at most 15 bytes, put together here and appended at once
+    let mut text = [0u8; 15];
+    let mut len = 0;
     for (i, octet) in addr.octets().into_iter().enumerate() {
         if i > 0 {
-            out.push('.');
+            text[len] = b'.';
+            len += 1;
         }
-        push_number(out, octet.into());
+        if octet >= 100 {
+            text[len] = b'0' + octet / 100;
+            len += 1;
+        }
+        if octet >= 10 {
+            text[len] = b'0' + octet / 10 % 10;
+            len += 1;
+        }
+        text[len] = b'0' + octet % 10;
+        len += 1;
     }
+    out.push_str(std::str::from_utf8(&text[..len]).expect("digits and dots"));
 }
 
 /// Appends a number in decimal, without the formatting machinery.
@@ -919,7 +933,7 @@ fn push_number(out: &mut String, n: u32) {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("digits"));
 }
 
 fn net_test(key: Key, net: &Neg<Net>) -> Lowered<Option<Expr>> {
@@ -1323,11 +1337,17 @@ mod tests {
     }
 
     #[test]
-    fn numbers_print_as_std_does() {
+    fn numbers_and_addresses_print_as_std_does() {
         for n in [0, 7, 10, 99, 100, 8080, 65535, 1_000_000, u32::MAX] {
             let mut text = String::from(":");
             push_number(&mut text, n);
             assert_eq!(text, format!(":{n}"));
+        }
+        for a in ["0.0.0.0", "1.2.3.4", "10.99.100.255", "172.30.0.1", "255.255.255.255", "9.10.99.100"] {
+            let addr: std::net::Ipv4Addr = a.parse().unwrap();
+            let mut text = String::from(":");
+            push_v4(&mut text, addr);
+            assert_eq!(text, format!(":{addr}"));
         }
     }
 

@@ -510,7 +510,7 @@ fn hook_rank(hook: &str) -> usize {
 fn fix_comment(rule: &mut Rule, span: Span, source: &Source, diagnostics: &mut Vec<Diagnostic>) {
     let Some(comment) = &mut rule.comment else { return };
     let mut why = Vec::new();
-    if comment.contains(['"', '\n']) {
+    if memchr::memchr2(b'"', b'\n', comment.as_bytes()).is_some() {
         *comment = comment.replace('"', "'").replace('\n', " ");
         why.push("nft strings cannot hold `\"`: written as `'`");
     }

@@ -256,9 +256,10 @@ pub fn chain_name(wanted: &str, taken: &HashSet<String>) -> String {
 
 /// nft's `string` token: a letter, `_` or `.` first, then letters, digits and `/-_.:`.
 fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
-        && chars.all(|c| c.is_ascii_alphanumeric() || "/-_.:".contains(c))
+    // every byte allowed is ASCII: a byte of a longer character is none of them
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'.')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b':'))
 }
 
 #[cfg(test)]
@@ -273,5 +274,6 @@ mod tests {
         assert_eq!(chain_name("accept", &taken), "chain_accept");
         assert_eq!(chain_name("1foo", &taken), "chain_1foo_2");
         assert_eq!(chain_name("a b", &taken), "a_b");
+        assert_eq!(chain_name("ü-chain", &taken), "_-chain");
     }
 }
