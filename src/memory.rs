@@ -123,6 +123,14 @@ pub fn prefetch_ahead(chains: &[crate::model::Chain], c: usize, matches: bool) {
     }
 }
 
+/// Asks the processor to start loading every cache line of `items`.
+pub fn prefetch_slice<T>(items: &[T]) {
+    let start = items.as_ptr().cast::<u8>();
+    for offset in (0..std::mem::size_of_val(items)).step_by(64) {
+        prefetch(start.wrapping_add(offset));
+    }
+}
+
 /// Asks the processor to start loading the cache line at `p` (x86-64 only: elsewhere nothing).
 /// A hint: it never faults, whatever `p` is.
 #[inline(always)]
