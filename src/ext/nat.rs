@@ -187,8 +187,8 @@ fn parse_to(b: &mut Build<'_, '_>, opt: &Opt<'_>, family: Family) -> Option<NatR
         (inside, after.find(':').map(|i| &after[i + 1..]))
     } else {
         // one colon is a port; more make an IPv6 address
-        match arg.find(':') {
-            Some(i) if !arg[i + 1..].contains(':') => (&arg[..i], Some(&arg[i + 1..])),
+        match memchr::memchr(b':', arg.as_bytes()) {
+            Some(i) if memchr::memchr(b':', &arg.as_bytes()[i + 1..]).is_none() => (&arg[..i], Some(&arg[i + 1..])),
             _ => (arg, None),
         }
     };
@@ -205,9 +205,8 @@ fn parse_to(b: &mut Build<'_, '_>, opt: &Opt<'_>, family: Family) -> Option<NatR
     };
     let parse = |text: &str| -> Option<IpAddr> {
         match family {
-            // inet_pton: exactly four decimal parts
-            // Rust reads IPv4 exactly as inet_pton does: four decimal parts, no leading zeros
-            Family::Ipv4 => text.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4),
+            // inet_pton: exactly four decimal parts, no leading zeros
+            Family::Ipv4 => crate::model::addr::dotted_quad(text).map(IpAddr::V4),
             Family::Ipv6 => text.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6),
         }
     };

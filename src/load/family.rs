@@ -36,6 +36,17 @@ pub fn from_file_name(name: &str) -> Option<Family> {
     }
 }
 
+/// The lines of `text`, as `text.split('\n')` gives them, found with memchr.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes()).map(Some).chain([None]).map(move |end| {
+        let end = end.unwrap_or(text.len());
+        let line = &text[start..end];
+        start = end + 1;
+        line
+    })
+}
+
 /// What a section's lines (up to its `COMMIT`) say: the family most of the first few pieces of
 /// evidence point to (an address after an address option, or an option of one family only), so
 /// that one stray address does not decide for the whole section. A tie is IPv4.
@@ -45,12 +56,14 @@ pub fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Family> {
         if v4 + v6 >= EVIDENCE {
             break;
         }
-        let line = line.trim_end_matches('\r');
-        if line.trim_end() == "COMMIT" || line.starts_with('*') {
-            break;
+        // (a table's chain declarations come first: kube-proxy's nat table has 40 000)
+        match line.as_bytes().first() {
+            Some(b'#' | b':') => continue,
+            Some(b'*') => break,
+            _ => {}
         }
-        if line.starts_with('#') || line.starts_with(':') {
-            continue;
+        if line.trim_end_matches('\r').trim_end() == "COMMIT" {
+            break;
         }
         let mut words = line.split_ascii_whitespace();
         while let Some(word) = words.next() {
@@ -113,6 +126,13 @@ mod tests {
         let lines = ["-A X -d 10.0.0.1/32 -j DNAT --to-destination 10.0.0.2:80", "COMMIT"];
         assert_eq!(from_lines(lines.iter().copied()), Some(Family::Ipv4));
         assert_eq!(from_lines(["-A X -j ACCEPT", "COMMIT", "-A Y -s ::1"].iter().copied()), None);
+    }
+
+    #[test]
+    fn lines_split_as_std_splits() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "\n\nb\r\n", "é\nü\n\n"] {
+            assert_eq!(lines(text).collect::<Vec<_>>(), text.split('\n').collect::<Vec<_>>(), "{text:?}");
+        }
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn plan(source: &Source, options: &LoadOptions) -> (Vec<(usize, u32)>, Secti
             b'*' => {
                 let next = (end + 1).min(text.len());
                 let given = options.family.or(header).or(file_family);
-                let seen = given.or_else(|| family::from_lines(text[next..].split('\n')));
+                let seen = given.or_else(|| family::from_lines(family::lines(&text[next..])));
                 let family = seen.or(last);
                 starts.push((offset, family.unwrap_or(Family::Ipv4), 0));
                 // a section with no evidence of its own and none before it takes the family of

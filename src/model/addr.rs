@@ -57,6 +57,14 @@ impl Net {
     /// Parses `addr[/mask]` keeping the address as written (conntrack's `--ctorigsrc` and
     /// friends do not mask it). A name with a zero mask is `0.0.0.0/0`.
     pub fn parse_unmasked(text: &str) -> Result<Net, AddrError> {
+        match plain_v4(text) {
+            Some(net) => Ok(net),
+            None => Net::parse_any(text),
+        }
+    }
+
+    /// [`Net::parse_unmasked`] for every form iptables reads.
+    fn parse_any(text: &str) -> Result<Net, AddrError> {
         let text = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
         let (host, mask) = match text.rfind('/') {
             Some(i) => (&text[..i], Some(&text[i + 1..])),
@@ -194,6 +202,62 @@ impl Serialize for Net {
 
 /// iptables' own dotted-quad reader: 1 to 4 parts, each a C number 0-255 (`10.1` is
 /// `10.1.0.0`, `010` is octal).
+/// The form nearly every address of a dump has, `a.b.c.d` or `a.b.c.d/n` in plain decimal (no
+/// leading zero, which iptables reads as octal), read in one pass over the bytes; `None` for
+/// anything else, which [`Net::parse_any`] reads. (Rust's own reader and the search for `/` took
+/// some 500 instructions an address, on 60 000 addresses of the 10k kube dump.)
+fn plain_v4(text: &str) -> Option<Net> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let addr = quad(bytes, &mut at)?;
+    let bits = match bytes.get(at) {
+        None => 32,
+        Some(b'/') => {
+            at += 1;
+            let bits = number(bytes, &mut at, 32)?;
+            (at == bytes.len()).then_some(bits)?
+        }
+        Some(_) => return None,
+    };
+    Some(Net::V4 { addr: Ipv4Addr::from(addr), mask: Ipv4Addr::from(u32::MAX.checked_shl(32 - bits).unwrap_or(0)) })
+}
+
+/// `a.b.c.d` in plain decimal, each part without a leading zero: exactly what `inet_pton` (and
+/// Rust's `Ipv4Addr::from_str`) reads, in one pass over the bytes.
+pub fn dotted_quad(text: &str) -> Option<Ipv4Addr> {
+    let mut at = 0;
+    let addr = quad(text.as_bytes(), &mut at)?;
+    (at == text.len()).then(|| Ipv4Addr::from(addr))
+}
+
+/// The dotted quad at the start of `bytes[*at..]`, `at` moved past it.
+fn quad(bytes: &[u8], at: &mut usize) -> Option<u32> {
+    let mut addr = 0u32;
+    for i in 0..4 {
+        addr = addr << 8 | number(bytes, at, 255)?;
+        if i < 3 {
+            (bytes.get(*at) == Some(&b'.')).then_some(())?;
+            *at += 1;
+        }
+    }
+    Some(addr)
+}
+
+/// A decimal number of one to three digits, without a leading zero, at most `max`, at the start
+/// of `bytes[*at..]`, `at` moved past it.
+fn number(bytes: &[u8], at: &mut usize, max: u32) -> Option<u32> {
+    let start = *at;
+    let mut value: u32 = 0;
+    while let Some(&b @ b'0'..=b'9') = bytes.get(*at) {
+        if *at - start == 3 || (*at > start && value == 0) {
+            return None;
+        }
+        value = value * 10 + u32::from(b - b'0');
+        *at += 1;
+    }
+    (*at > start && value <= max).then_some(value)
+}
+
 pub fn parse_v4(text: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut parts = text.split('.');
@@ -316,6 +380,46 @@ impl fmt::Display for Ipv6Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_addresses_read_as_every_other_form_does() {
+        let plain =
+            ["0.0.0.0", "10.180.0.1", "255.255.255.255", "172.30.0.1/32", "10.0.0.0/8", "1.2.3.4/0", "9.99.100.7/9"];
+        for text in plain {
+            assert_eq!(plain_v4(text).map(Ok), Some(Net::parse_any(text)), "{text}");
+        }
+        // the rest is left to the general reader, which reads them as iptables does
+        let other = [
+            "",
+            "1",
+            "1.2",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.2.3.04",
+            "256.1.1.1",
+            "1.2.3.1000",
+            "1.2.3.4/",
+            "1.2.3.4/33",
+            "1.2.3.4/08",
+            "1.2.3.4/255.255.0.0",
+            " 1.2.3.4",
+            "1.2.3.4 ",
+            "1..2.3",
+            "1.2.3.4/3/4",
+            "0x1.2.3.4",
+            "::1",
+            "host.example",
+            "1.2.3.4/-1",
+        ];
+        for text in other {
+            assert_eq!(plain_v4(text), None, "{text}");
+        }
+        for text in plain.iter().chain(&other) {
+            let host = text.split('/').next().unwrap_or(text);
+            assert_eq!(dotted_quad(host), host.parse::<Ipv4Addr>().ok(), "{host}");
+        }
+    }
 
     fn show(text: &str) -> String {
         match Net::parse(text) {
