@@ -314,8 +314,15 @@ impl Context<'_> {
             MatchKind::Hl(hl) => out.exprs.push(ttl_expr("ip6 hoplimit", hl)),
             MatchKind::Statistic(s) => match s.mode {
                 StatisticMode::Random { probability } => {
-                    let op = if s.invert { ">=" } else { "<" };
-                    out.exprs.push(Expr::Effect(format!("numgen random mod 2147483648 {op} {probability}")));
+                    // (one in each of kube-proxy's endpoint rules: without the formatting machinery)
+                    let mut text = String::with_capacity(48);
+                    text.push_str(if s.invert {
+                        "numgen random mod 2147483648 >= "
+                    } else {
+                        "numgen random mod 2147483648 < "
+                    });
+                    push_number(&mut text, probability);
+                    out.exprs.push(Expr::Effect(text));
                 }
                 StatisticMode::Nth { every, packet } => {
                     let op = if s.invert { "!= " } else { "" };
