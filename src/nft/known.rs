@@ -113,29 +113,40 @@ pub fn drop_known_tests(table: &mut Table, references: Vec<Reference>) {
 fn known_tests(table: &Table, references: Vec<Reference>) -> Vec<(u32, u32, u64)> {
     // a pass over every rule is memory bound: big tables are read on every core
     let runs = crate::threads::chain_runs(table.chains.iter().map(|c| c.rules.len()), crate::threads::count());
-    // every way into each chain: (chain, caller, rule, map element or NONE)
+    // every way into each chain, (caller, rule, map element or NONE), chain by chain: those into
+    // chain `c` are `ways[starts[c]..starts[c + 1]]` (a counting sort by callee: what a chain
+    // knows does not depend on the order of its ways in)
     const NONE: u32 = Reference::VERDICT;
-    let mut ways: Vec<(u32, u32, u32, u32)> =
-        references.into_iter().map(|r| (r.callee, r.caller, r.rule, r.element)).collect();
-    ways.sort_unstable();
+    let mut starts = vec![0usize; table.chains.len() + 1];
+    for r in &references {
+        starts[r.callee as usize + 1] += 1;
+    }
+    for c in 1..starts.len() {
+        starts[c] += starts[c - 1];
+    }
+    let mut ways = vec![(0u32, 0u32, 0u32); references.len()];
+    let mut next = starts.clone();
+    for r in &references {
+        let at = &mut next[r.callee as usize];
+        ways[*at] = (r.caller, r.rule, r.element);
+        *at += 1;
+    }
     // what each chain knows on entry, callers first: an index into `lists`, which chains
     // share where a way in adds nothing (an endpoint chain knows what its service chain knew)
     let mut lists: Vec<Vec<Fact<'_>>> = vec![Vec::new()];
     let mut known: Vec<u32> = vec![0; table.chains.len()];
     let (mut facts, mut common) = (Vec::new(), Vec::new());
-    let mut end = ways.len();
     for c in (0..table.chains.len()).rev() {
-        let start = ways[..end].partition_point(|w| (w.0 as usize) < c);
-        let into = &ways[start..end];
-        end = start;
+        let start = starts[c];
+        let into = &ways[start..starts[c + 1]];
         // the ways into the chains a few further on: their calling rules, then those rules'
         // tests (each an allocation of its own, read in no order the processor can guess)
-        if let Some(&(_, caller, r, _)) = start.checked_sub(16).map(|i| &ways[i]) {
+        if let Some(&(caller, r, _)) = start.checked_sub(16).map(|i| &ways[i]) {
             let rule = table.chains[caller as usize].rules.as_ptr().wrapping_add(r as usize);
             crate::memory::prefetch(rule);
             crate::memory::prefetch(rule.cast::<u8>().wrapping_add(64));
         }
-        if let Some(&(_, caller, r, element)) = start.checked_sub(6).map(|i| &ways[i]) {
+        if let Some(&(caller, r, element)) = start.checked_sub(6).map(|i| &ways[i]) {
             let rule = &table.chains[caller as usize].rules[r as usize];
             crate::memory::prefetch(rule.exprs.as_ptr());
             if let Some(vmap) = &rule.vmap
@@ -149,7 +160,7 @@ fn known_tests(table: &Table, references: Vec<Reference>) -> Vec<(u32, u32, u64)
         }
         common.clear();
         let mut shared = None;
-        for (i, &(_, caller, r, element)) in into.iter().enumerate() {
+        for (i, &(caller, r, element)) in into.iter().enumerate() {
             let rule = &table.chains[caller as usize].rules[r as usize];
             let element = (element != NONE).then_some(element as usize);
             let entry = &lists[known[caller as usize] as usize];
