@@ -131,10 +131,13 @@ fn read_chunk<'a>(
     text: &'a str,
     (start, end, first_line): (usize, usize, u32),
     sections: &Sections,
-    odd_bytes: bool,
     mut out: Vec<ParsedLine<'a>>,
 ) -> Vec<ParsedLine<'a>> {
     let mut buf: Vec<Arg<'a>> = Vec::with_capacity(32);
+    // NUL bytes and bytes that were not UTF-8 are rare: looked for once in the chunk (by the
+    // thread that reads it, not before the threads start), and in a line only when it has some
+    let chunk = &text[start..end];
+    let odd_bytes = memchr::memchr(0, chunk.as_bytes()).is_some() || chunk.contains('\u{FFFD}');
     let (mut offset, mut line) = (start, first_line);
     while offset < end {
         let (line_end, has_newline) = match memchr::memchr(b'\n', &text.as_bytes()[offset..end]) {
@@ -222,8 +225,6 @@ fn read_command<'a>(
 pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl FnMut(&mut ParsedLine<'a>, &Sections)) {
     let text = source.text();
     let (chunks, sections) = plan(source, options);
-    // NUL bytes and bytes that were not UTF-8 are rare: look for them once, in the whole text
-    let odd_bytes = memchr::memchr(0, text.as_bytes()).is_some() || text.contains('\u{FFFD}');
     let bounds: Vec<(usize, usize, u32)> = chunks
         .iter()
         .enumerate()
@@ -235,7 +236,7 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
     if threads == 1 || bounds.len() < 4 {
         let mut lines = Vec::with_capacity(CHUNK_LINES);
         for &bound in &bounds {
-            lines = read_chunk(text, bound, &sections, odd_bytes, lines);
+            lines = read_chunk(text, bound, &sections, lines);
             for parsed in lines.iter_mut() {
                 apply(parsed, &sections);
             }
@@ -258,7 +259,7 @@ pub fn read_all<'a>(source: &'a Source, options: &LoadOptions, mut apply: impl F
     // reads chunk `i` (claimed already) and hands it over
     let read = |i: usize| {
         let spare = lock().spare.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK_LINES));
-        let lines = read_chunk(text, bounds[i], &sections, odd_bytes, spare);
+        let lines = read_chunk(text, bounds[i], &sections, spare);
         lock().slots[i] = Some(lines);
         changed.notify_all();
     };
@@ -343,6 +344,24 @@ mod tests {
             rule.push_str(" -f");
         }
         rule
+    }
+
+    #[test]
+    fn odd_bytes_are_found_in_whichever_chunk_holds_them() {
+        // 5 000 lines: chunks read side by side; a NUL byte and a byte that was not UTF-8 (read
+        // as U+FFFD) in two lines far in, each reported on its own line and no other
+        let mut lines: Vec<String> = vec!["*filter".into(), ":INPUT ACCEPT [0:0]".into()];
+        lines.extend((0..5000).map(|i| format!("-A INPUT -s 192.0.2.{} -j ACCEPT", i % 250)));
+        lines[3000] = "-A INPUT -j ACCEPT\0".into();
+        lines[4500] = "-A INPUT -m comment --comment \"\u{FFFD}\" -j ACCEPT".into();
+        lines.push("COMMIT\n".into());
+        let source = Source::new("odd.rules", lines.join("\n"));
+        let found: Vec<(String, u32)> = read(&source, &LoadOptions::default())
+            .diagnostics
+            .iter()
+            .map(|d| (d.code(), source.line_col(d.offset().expect("a span") as u32).0))
+            .collect();
+        assert_eq!(found, [("ipt::load::nul_byte".to_string(), 3001), ("ipt::load::not_utf8".to_string(), 4501)]);
     }
 
     #[test]
