@@ -417,17 +417,28 @@ impl Script {
         for table in &self.tables {
             let (family, name) = (table.family.as_str(), &table.name);
             let _ = writeln!(buf, "\ntable {family} {name}\ndelete table {family} {name}\ntable {family} {name} {{");
-            for map in table.maps() {
-                map.write_map(&mut buf);
-            }
             let runs = crate::threads::chain_runs(table.chains.iter().map(|c| c.rules.len()), threads);
             if runs.len() > 1 {
+                // the chains' text and the named maps they use, side by side; the maps first
+                let parts = table.parts(runs);
+                let mut maps: Vec<&Vmap> = Vec::new();
+                for map in parts.iter().flat_map(|(_, used)| used) {
+                    if !maps.iter().any(|m| m.name == map.name) {
+                        maps.push(map);
+                    }
+                }
+                for map in maps {
+                    map.write_map(&mut buf);
+                }
                 out.write_all(buf.as_bytes())?;
                 buf.clear();
-                for part in table.parts(runs) {
-                    out.write_all(part.as_bytes())?;
+                for (text, _) in &parts {
+                    out.write_all(text.as_bytes())?;
                 }
             } else {
+                for map in table.maps() {
+                    map.write_map(&mut buf);
+                }
                 for (i, chain) in table.chains.iter().enumerate() {
                     chain.write(i, &mut buf);
                     if buf.len() >= 1 << 16 {
@@ -511,14 +522,21 @@ impl Table {
         maps
     }
 
-    /// The text of the table's chains in `runs` (of chains), made side by side.
-    fn parts(&self, runs: Vec<std::ops::Range<usize>>) -> Vec<String> {
+    /// The text of the table's chains in `runs` (of chains), made side by side, each with the
+    /// named maps its chains use, in the order they first use them (as [`Table::maps`] finds
+    /// them, while the rules are at hand rather than in a pass of its own over every rule).
+    fn parts(&self, runs: Vec<std::ops::Range<usize>>) -> Vec<(String, Vec<&Vmap>)> {
         crate::threads::side_by_side(runs, |run| {
-            let mut text = String::new();
+            let (mut text, mut maps) = (String::new(), Vec::<&Vmap>::new());
             for i in run {
                 self.chains[i].write(i, &mut text);
+                for vmap in self.chains[i].rules.iter().filter_map(|r| r.vmap.as_deref()) {
+                    if vmap.name.is_some() && !maps.iter().any(|m| m.name == vmap.name) {
+                        maps.push(vmap);
+                    }
+                }
             }
-            text
+            (text, maps)
         })
     }
 }
@@ -596,6 +614,21 @@ mod tests {
                     .collect(),
             })
             .collect();
+        // named maps, first used far into the table, one of them by two chains: declared once
+        // each, before the chains, in the order of first use, whatever the threads
+        let map = |name: &str, port: &str| {
+            std::sync::Arc::new(Vmap {
+                keys: vec![Key::Port { proto: "tcp", dst: true }],
+                elements: vec![(vec![port.to_string()], Verdict::Accept)],
+                name: Some(name.to_string()),
+            })
+        };
+        let (late, early) = (map("late", "22"), map("early", "80"));
+        for (c, vmap) in [(2900, &late), (1700, &early), (2950, &late)] {
+            let mut rule = Rule::new(origin);
+            rule.vmap = Some(vmap.clone());
+            chains[c].rules.push(rule);
+        }
         chains.push(Chain {
             name: "INPUT".into(),
             base: Some(Base { kind: "filter", hook: "input", priority: 0, policy: Policy::Drop }),
@@ -619,5 +652,7 @@ mod tests {
         assert!(one.contains("\tchain C5 {\n\t\tmeta mark 0 accept\n\t\tmeta mark 1 jump C6\n"), "{}", &one[..400]);
         assert!(one.contains("\t}\n\n\tchain C1 {\n"));
         assert!(one.ends_with("\t\ttype filter hook input priority 0; policy drop;\n\t\taccept\n\t}\n}\n"));
+        let declared: Vec<_> = one.match_indices("\tmap ").map(|(i, _)| &one[i + 5..i + 10]).collect();
+        assert_eq!(declared, ["early", "late ", "early", "late "], "once a table, in the order of first use");
     }
 }
