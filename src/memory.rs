@@ -10,8 +10,8 @@
 /// The size of a huge page on x86-64 and of the usual one on arm64.
 const HUGE: usize = 2 << 20;
 
-/// From this size on (8 MiB) a dump's tables, and its nft rules when it is translated, are built
-/// in memory backed by 2 MiB pages ([`HeapRoom`]).
+/// From this size on (8 MiB) a dump's tables are built in memory backed by 2 MiB pages
+/// ([`HeapRoom`], while glibc's malloc gives the blocks: `ipt check`).
 pub const BIG: usize = 8 << 20;
 
 /// Asks for 2 MiB pages over the part of `[start, end)` that whole huge pages cover.
@@ -51,7 +51,8 @@ pub struct HeapRoom {
 impl HeapRoom {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     pub fn new(room: usize) -> HeapRoom {
-        // glibc's heap then holds little
+        // once mimalloc gives the blocks (every command but `ipt check`: src/allocator.rs),
+        // glibc's heap holds little, and mimalloc asks for huge pages for its own memory
         if crate::allocator::favours_speed() {
             return HeapRoom { set: false };
         }
