@@ -200,8 +200,6 @@ impl Serialize for Net {
     }
 }
 
-/// iptables' own dotted-quad reader: 1 to 4 parts, each a C number 0-255 (`10.1` is
-/// `10.1.0.0`, `010` is octal).
 /// The form nearly every address of a dump has, `a.b.c.d` or `a.b.c.d/n` in plain decimal (no
 /// leading zero, which iptables reads as octal), read in one pass over the bytes; `None` for
 /// anything else, which [`Net::parse_any`] reads. (Rust's own reader and the search for `/` took
@@ -258,6 +256,8 @@ fn number(bytes: &[u8], at: &mut usize, max: u32) -> Option<u32> {
     (*at > start && value <= max).then_some(value)
 }
 
+/// iptables' own dotted-quad reader: 1 to 4 parts, each a C number 0-255 (`10.1` is
+/// `10.1.0.0`, `010` is octal).
 pub fn parse_v4(text: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut parts = text.split('.');
