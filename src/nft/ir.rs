@@ -423,9 +423,7 @@ impl Script {
                 let parts = table.parts(runs);
                 let mut maps: Vec<&Vmap> = Vec::new();
                 for map in parts.iter().flat_map(|(_, used)| used) {
-                    if !maps.iter().any(|m| m.name == map.name) {
-                        maps.push(map);
-                    }
+                    add_named(&mut maps, map);
                 }
                 for map in maps {
                     map.write_map(&mut buf);
@@ -450,6 +448,14 @@ impl Script {
             buf.push_str("}\n");
         }
         out.write_all(buf.as_bytes())
+    }
+}
+
+/// Adds a named map to `maps`, the table's named maps in the order of first use, unless it is
+/// there already (an unnamed map is written in its rule, and left out).
+fn add_named<'a>(maps: &mut Vec<&'a Vmap>, vmap: &'a Vmap) {
+    if vmap.name.is_some() && !maps.iter().any(|m| m.name == vmap.name) {
+        maps.push(vmap);
     }
 }
 
@@ -515,9 +521,7 @@ impl Table {
     pub fn maps(&self) -> Vec<&Vmap> {
         let mut maps: Vec<&Vmap> = Vec::new();
         for vmap in self.chains.iter().flat_map(|c| &c.rules).filter_map(|r| r.vmap.as_deref()) {
-            if vmap.name.is_some() && !maps.iter().any(|m| m.name == vmap.name) {
-                maps.push(vmap);
-            }
+            add_named(&mut maps, vmap);
         }
         maps
     }
@@ -531,9 +535,7 @@ impl Table {
             for i in run {
                 self.chains[i].write(i, &mut text);
                 for vmap in self.chains[i].rules.iter().filter_map(|r| r.vmap.as_deref()) {
-                    if vmap.name.is_some() && !maps.iter().any(|m| m.name == vmap.name) {
-                        maps.push(vmap);
-                    }
+                    add_named(&mut maps, vmap);
                 }
             }
             (text, maps)
