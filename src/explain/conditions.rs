@@ -113,17 +113,9 @@ pub fn test(space: &Space, packet: &PacketSet, pkt: &Pkt, rule: &Rule) -> (Optio
         let (holds, exact) = match direct {
             Some(h) => (Some(h), true),
             None => {
-                let set = space.rule(&r);
-                let holds = if !set.exact {
-                    None
-                } else if packet.is_subset(&set.over) {
-                    Some(true)
-                } else if !packet.intersects(&set.over) {
-                    Some(false)
-                } else {
-                    None
-                };
-                (holds, set.exact)
+                let conditions = space.conditions(&r);
+                let exact = conditions.is_exact();
+                (if exact { space.decide(&conditions, packet) } else { None }, exact)
             }
         };
         let why = if exact { why(&part, pkt) } else { UNSEEN.to_string() };

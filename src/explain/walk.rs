@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::rc::Rc;
 
 use super::conditions;
 use super::packet::{CtBase, Query, flags_text};
@@ -277,7 +278,7 @@ struct Walk<'a> {
     spaces: Vec<(Hook, Space)>,
     /// The packet's set for the last hook and packet it was made for (most rules in a row
     /// test the same packet).
-    packet_cache: Option<(Hook, Pkt, PacketSet)>,
+    packet_cache: Option<(Hook, Pkt, Rc<PacketSet>)>,
     /// nat ran (or its null binding was made) for the destination and for the source.
     dst_nat_done: bool,
     src_nat_done: bool,
@@ -497,15 +498,15 @@ impl Walk<'_> {
     }
 
     /// The packet as a set in the hook's space.
-    fn packet_set(&mut self, hook: Hook, space: usize) -> PacketSet {
+    fn packet_set(&mut self, hook: Hook, space: usize) -> Rc<PacketSet> {
         if let Some((h, p, set)) = &self.packet_cache
             && *h == hook
             && *p == self.pkt
         {
-            return set.clone();
+            return Rc::clone(set);
         }
-        let set = self.pkt.packet_set(&self.spaces[space].1);
-        self.packet_cache = Some((hook, self.pkt.clone(), set.clone()));
+        let set = Rc::new(self.pkt.packet_set(&self.spaces[space].1));
+        self.packet_cache = Some((hook, self.pkt.clone(), Rc::clone(&set)));
         set
     }
 

@@ -133,6 +133,23 @@ impl Space {
         PacketSet::from_disjoint(boxes)
     }
 
+    /// Whether the packets of `packet` (a subset of the universe) meet the conditions: all of
+    /// them (`Some(true)`), none (`Some(false)`) or some (`None`); the undecided conditions are
+    /// the caller's to look at. The same answer as comparing `packet` with [`Space::over`], since
+    /// `packet` lies in the universe. A box lies in one box of the conditions exactly when each
+    /// of its fields does; only a union of several (`-m multiport --ports`) can hold it without
+    /// one of them holding it, and only then is [`Space::over`] built.
+    pub fn decide(&self, conditions: &Conditions, packet: &PacketSet) -> Option<bool> {
+        let boxes = packet.boxes();
+        if boxes.iter().all(|p| conditions.boxes.iter().any(|c| c.holds(p))) {
+            return Some(true);
+        }
+        if !boxes.iter().any(|p| conditions.boxes.iter().any(|c| c.meets(p))) {
+            return Some(false);
+        }
+        (conditions.boxes.len() > 1 && packet.is_subset(&self.over(conditions))).then_some(true)
+    }
+
     /// Whether the conditions allow no packet of the universe: [`Space::over`] is empty. Builds
     /// no box.
     pub fn matches_nothing(&self, conditions: &Conditions) -> bool {

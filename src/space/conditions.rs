@@ -79,6 +79,12 @@ impl Narrowed {
             && self.cubes.iter().all(|(f, v)| v.intersects(other.cube(*f)))
     }
 
+    /// Whether every packet of `other` (a box inside every field's domain) lies in the box.
+    pub(super) fn holds(&self, other: &PacketBox) -> bool {
+        self.ranges.iter().all(|(f, v)| other.range(*f).is_subset(v))
+            && self.cubes.iter().all(|(f, v)| other.cube(*f).is_subset(v))
+    }
+
     /// The box met with `other`, `None` when they do not meet: `other` with each narrowed
     /// field replaced by the narrowed values met with `other`'s (a field left whole meets
     /// `other`'s as `other`'s own values, which lie in the domain).

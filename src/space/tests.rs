@@ -310,3 +310,55 @@ fn sets_built_from_the_narrowed_fields_equal_full_boxes_met_with_the_universe() 
     let nothing = lines.iter().filter(|(f, h, r)| Space::at(*f, *h).rule(r).over.is_empty()).count();
     assert!(nothing >= 2, "the rules that match nothing are gone");
 }
+
+#[test]
+fn deciding_a_packet_on_the_conditions_agrees_with_the_exact_set() {
+    use super::PacketBox;
+    let mut lines: Vec<(Family, Option<Hook>, Rule)> = fixture_rules();
+    for r in rules(
+        Family::Ipv4,
+        &["-p tcp -m multiport --ports 22,80:90 -j DROP", "-p tcp -m multiport ! --ports 22 -j DROP"],
+    ) {
+        lines.push((Family::Ipv4, None, r));
+    }
+    // packets: points of the universe, the same with a field unknown, and whole sets of packets
+    // (a port from either side of a `--ports` list, every TCP packet, the universe)
+    let packets = |space: &Space| -> Vec<PacketSet> {
+        let family = space.family();
+        let mut out = Vec::new();
+        for p in space.universe().samples(12, 7) {
+            let point = PacketBox::point(&p);
+            out.push(PacketSet::from_box(point.clone()));
+            out.push(PacketSet::from_box(point.clone().unknown_cube(CubeField::Dst, family)));
+            out.push(PacketSet::from_box(point.clone().unknown_cube(CubeField::Src, family)));
+            out.push(PacketSet::from_box(point.clone().unknown_range(RangeField::InIface)));
+            out.push(PacketSet::from_box(point.unknown_range(RangeField::Sport)));
+        }
+        if family == Family::Ipv4 {
+            for line in ["-p tcp --sport 22", "-p tcp --sport 22:23 --dport 85", "-p tcp", "-d 10.0.0.0/8"] {
+                out.push(set4(line));
+            }
+        }
+        out.push(space.universe().clone());
+        out.into_iter().map(|s| s.intersect(space.universe())).filter(|s| !s.is_empty()).collect()
+    };
+    let mut seen = [0usize; 3];
+    for (family, hook, rule) in &lines {
+        let space = Space::at(*family, *hook);
+        let conditions = space.conditions(rule);
+        let over = space.over(&conditions);
+        for packet in packets(&space) {
+            let reference = if packet.is_subset(&over) {
+                Some(true)
+            } else if !packet.intersects(&over) {
+                Some(false)
+            } else {
+                None
+            };
+            assert_eq!(space.decide(&conditions, &packet), reference, "{rule:?} on {packet:?}");
+            seen[reference.map_or(2, usize::from)] += 1;
+        }
+    }
+    // every answer came up
+    assert!(seen.iter().all(|&n| n > 100), "{seen:?}");
+}
