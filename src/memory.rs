@@ -24,12 +24,6 @@ fn advise_huge(start: usize, end: usize) {
     }
 }
 
-/// Asks for 2 MiB pages over a buffer (whose pages are not touched yet, or the hint comes late).
-pub fn huge_pages(buffer: &mut [u8]) {
-    let start = buffer.as_mut_ptr() as usize;
-    advise_huge(start, start + buffer.len());
-}
-
 /// Asks for 2 MiB pages over the room a buffer has not used yet.
 pub fn huge_room(buffer: &mut Vec<u8>) {
     let spare = buffer.spare_capacity_mut();

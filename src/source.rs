@@ -83,10 +83,30 @@ pub struct Source {
 
 struct Inner {
     name: String,
-    text: String,
+    text: Text,
     line_starts: OnceLock<Vec<u32>>,
     /// Whether the text holds a `\r` (which miette counts as a line break).
     has_cr: OnceLock<bool>,
+}
+
+/// A source's text: its own, or a file's pages mapped into memory.
+enum Text {
+    Owned(String),
+    /// Checked to be UTF-8 when the source was made ([`Source::mapped`]).
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Owned(text) => text,
+            // SAFETY: `Source::mapped` checked the bytes; they stay as they were as long as the
+            // file does, which is its caller's promise
+            Text::Mapped(map) => unsafe { std::str::from_utf8_unchecked(map) },
+        }
+    }
 }
 
 /// The largest input ipt reads: spans are 32-bit offsets.
@@ -98,11 +118,29 @@ impl Source {
         Source {
             inner: Arc::new(Inner {
                 name: name.into(),
-                text: text.into(),
+                text: Text::Owned(text.into()),
                 line_starts: OnceLock::new(),
                 has_cr: OnceLock::new(),
             }),
         }
+    }
+
+    /// A source over a file mapped into memory, or the mapping back when it is not UTF-8. The
+    /// caller checks `map.len() <= MAX_LEN`, and promises that the file does not change while
+    /// the source lives: the text is read where the file's pages lie, and a page past the end
+    /// of a file cut short meanwhile is a bus error (SIGBUS) when it is read.
+    pub fn mapped(name: impl Into<String>, map: memmap2::Mmap) -> Result<Source, memmap2::Mmap> {
+        if std::str::from_utf8(&map).is_err() {
+            return Err(map);
+        }
+        Ok(Source {
+            inner: Arc::new(Inner {
+                name: name.into(),
+                text: Text::Mapped(map),
+                line_starts: OnceLock::new(),
+                has_cr: OnceLock::new(),
+            }),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -185,7 +223,7 @@ impl SourceCode for Source {
         // whole file for every label. Give it only the lines around the span, a line more on
         // each side than it shows, and move what it finds back to the whole text's offsets and
         // line numbers.
-        let text = self.inner.text.as_str();
+        let text = &*self.inner.text;
         if *self.inner.has_cr.get_or_init(|| memchr::memchr(b'\r', text.as_bytes()).is_some()) {
             // miette counts a lone `\r` as a line break too: read the whole text
             return self.read_whole(text, span, context_lines_before, context_lines_after);

@@ -4,14 +4,16 @@ use std::io::Write;
 
 use super::args::FmtArgs;
 use super::output::Output;
-use super::{Status, read_source};
+use super::{Status, read_source, read_source_to_rewrite};
 use crate::load::{LoadOptions, load};
 
 pub fn run(args: &FmtArgs, out: &Output) -> Status {
     let options = LoadOptions { family: args.input.family.map(Into::into), ..Default::default() };
     let mut status = Status::Clean;
     for path in &args.files {
-        let source = match read_source(path) {
+        // the file is written while its source lives: a copy, never a mapping
+        let read = if args.write { read_source_to_rewrite } else { read_source };
+        let source = match read(path) {
             Ok(s) => s,
             Err(e) => {
                 out.error(&e);

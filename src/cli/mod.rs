@@ -14,7 +14,7 @@ mod sarif;
 mod translate;
 
 pub use args::Cli;
-pub use input::{ReadError, read_source};
+pub use input::{ReadError, read_source, read_source_to_rewrite};
 
 use std::process::ExitCode;
 

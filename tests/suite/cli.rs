@@ -159,15 +159,21 @@ fn explain_refuses_a_bad_question_with_a_diagnostic() {
 }
 
 #[test]
-fn a_big_dump_reads_the_same_in_halves() {
-    // from 8 MiB on, the binary reads a file in two halves side by side (src/cli/input.rs): the
-    // library here reads the same text whole, and the two must agree, from a file and from
-    // standard input
+fn a_big_dump_reads_the_same_mapped() {
+    // from 8 MiB on, the binary maps a file into memory rather than copy it (src/cli/input.rs),
+    // but for `fmt --write`; the library here reads the same text from a string, and all must
+    // agree, from a file and from standard input
     let dump = super::kube_dump::kube_dump(5300, 3);
     assert!(dump.len() >= 8 << 20, "{} bytes", dump.len());
     let path = std::env::temp_dir().join(format!("ipt-big-{}.rules", std::process::id()));
     std::fs::write(&path, &dump).expect("temp file written");
-    let from_file = ipt(&["fmt", path.to_str().expect("a UTF-8 path")], None);
+    let file = path.to_str().expect("a UTF-8 path");
+    let from_file = ipt(&["fmt", file], None);
+    let checked = ipt(&["check", file], None);
+    // blanks doubled after each `-A`: `fmt --write` writes the file it reads
+    std::fs::write(&path, dump.replace("\n-A ", "\n-A  ")).expect("temp file written");
+    let rewritten = ipt(&["fmt", "--write", file], None);
+    let written = std::fs::read_to_string(&path).expect("the file written");
     let _ = std::fs::remove_file(&path);
     let from_stdin = ipt(&["fmt", "-"], Some(&dump));
     let source = ipt::source::Source::new("big.rules", dump);
@@ -178,6 +184,38 @@ fn a_big_dump_reads_the_same_in_halves() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(run.stdout == want, "ipt fmt of the big dump differs from the library's");
     }
+    assert_eq!(
+        (checked.code, checked.stderr.trim_end()),
+        (0, format!("{file}: loads (0 errors, 0 warnings)").as_str())
+    );
+    assert_eq!(rewritten.code, 0, "{}", rewritten.stderr);
+    assert!(written == want, "ipt fmt --write of the big dump differs from the library's");
+}
+
+#[test]
+fn a_big_file_cut_short_while_mapped_is_an_error_not_a_crash() {
+    // IPT_INPUT_FAULT=shrink: the binary cuts the file it has just mapped to half its length,
+    // as a writer truncating it meanwhile would; reading the lost pages is a bus error
+    let dump = super::kube_dump::kube_dump(5300, 3);
+    let path = std::env::temp_dir().join(format!("ipt-shrink-{}.rules", std::process::id()));
+    std::fs::write(&path, &dump).expect("temp file written");
+    let run = super::support::ipt_with(
+        &["check", path.to_str().expect("a UTF-8 path")],
+        None,
+        &[("IPT_INPUT_FAULT", "shrink")],
+    );
+    let left = std::fs::metadata(&path).map(|m| m.len());
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(left.ok(), Some(dump.len() as u64 / 2), "the file was cut short");
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            2,
+            "",
+            "ipt::input::cut_short\n\n  \u{d7} an input file was cut short while ipt read it (a bus error)\n  \
+             help: run ipt again once the file is written\n"
+        )
+    );
 }
 
 #[test]

@@ -38,8 +38,13 @@ impl Run {
 /// Runs `ipt` with arguments (and optional standard input), from the repository root, without
 /// colour and at a fixed width.
 pub fn ipt(args: &[&str], stdin: Option<&str>) -> Run {
+    ipt_with(args, stdin, &[])
+}
+
+/// [`ipt`] with more variables in its environment.
+pub fn ipt_with(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipt"));
-    cmd.args(args).current_dir(root()).env("COLUMNS", "100").env("NO_COLOR", "1");
+    cmd.args(args).current_dir(root()).env("COLUMNS", "100").env("NO_COLOR", "1").envs(env.iter().copied());
     cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("ipt runs");
