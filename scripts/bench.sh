@@ -7,11 +7,12 @@
 #
 # Needs root (iptables-restore --test asks the kernel for its tables; `unshare -n` gives it an
 # empty network namespace of its own, so the host's firewall is never read or touched),
-# iptables-legacy-restore and GNU time (/usr/bin/time). Uses hyperfine when it is installed,
-# else repeats /usr/bin/time. Dumps are written once to $BENCH_DIR (default target/bench) by the
-# project's generator (examples/gen-kube.rs) and reused.
+# iptables-legacy-restore, bash 5 and GNU time (/usr/bin/time, for the peak RSS). The commands
+# run in turn, round after round (interleaved), and each one's median wall time is taken. Dumps
+# are written once to $BENCH_DIR (default target/bench) by the project's generator
+# (examples/gen-kube.rs) and reused.
 #
-# Environment: BENCH_DIR, RUNS (timed runs per command, default 10; 3 for 100k), WARMUP (2).
+# Environment: BENCH_DIR, RUNS (timed rounds, default 10; 3 for 100k), WARMUP (untimed rounds, 2).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,21 +35,29 @@ IPT=target/release/ipt
 GEN=target/release/examples/gen-kube
 mkdir -p "$BENCH_DIR"
 
-have_hyperfine=false
-if command -v hyperfine >/dev/null; then have_hyperfine=true; fi
-
-# the median wall time of a command, in seconds, over $1 runs (the command reads stdin from $2)
-median_time() {
-    local runs=$1 input=$2; shift 2
-    local i times=() out
-    out=$(mktemp)
-    for ((i = 0; i < WARMUP; i++)); do "$@" <"$input" >/dev/null 2>&1 || true; done
-    for ((i = 0; i < runs; i++)); do
-        /usr/bin/time -f '%e' -o "$out" "$@" <"$input" >/dev/null 2>&1 || true
-        times+=("$(tail -1 "$out")")
+# Times commands in turn within each round (so that the machine's slow spells weigh on each
+# command alike: the ratios are taken between commands run side by side), $WARMUP rounds
+# untimed, then $1 timed; prints each command's median wall time in seconds, one per line, in
+# order. After $1 come pairs: a file for the command's standard input, and the command, whose
+# words are split on blanks.
+interleaved_medians() {
+    local runs=$1; shift
+    local round c t0 t1 n=$(($# / 2))
+    local -a inputs=() commands=() times=()
+    while (($#)); do inputs+=("$1"); commands+=("$2"); shift 2; done
+    for ((round = 0; round < WARMUP + runs; round++)); do
+        for ((c = 0; c < n; c++)); do
+            t0=$EPOCHREALTIME
+            # shellcheck disable=SC2086
+            ${commands[c]} <"${inputs[c]}" >/dev/null 2>&1 || true
+            t1=$EPOCHREALTIME
+            if ((round >= WARMUP)); then times[c]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }') "; fi
+        done
     done
-    rm -f "$out"
-    printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    for ((c = 0; c < n; c++)); do
+        # shellcheck disable=SC2086
+        printf '%s\n' ${times[c]} | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    done
 }
 
 # the largest peak RSS of `ipt check FILE` over 3 runs, in KB
@@ -78,26 +87,13 @@ for n in "${SIZES[@]}"; do
     unshare -n iptables-legacy-restore --test <"$file" || die "iptables-legacy-restore --test refuses $file"
     echo
     echo "== $file: $((size / 1000)) kB, $(wc -l <"$file") lines"
-    if $have_hyperfine; then
-        csv=$(mktemp)
-        # through a shell (for the redirection), whose start hyperfine measures and subtracts
-        hyperfine --style basic -w "$WARMUP" -r "$runs" --export-csv "$csv" \
-            -n iptables-legacy-restore "unshare -n iptables-legacy-restore --test < $file" \
-            -n ipt "$IPT check $file" \
-            -n ipt-lint "$IPT lint --warn style --fail-on error $file" \
-            -n ipt-explain "$IPT explain $file $EXPLAIN" >&2
-        t_ipt=$(awk -F, '$1 == "ipt" { print $4 }' "$csv")
-        t_lint=$(awk -F, '$1 == "ipt-lint" { print $4 }' "$csv")
-        t_explain=$(awk -F, '$1 == "ipt-explain" { print $4 }' "$csv")
-        t_restore=$(awk -F, '$1 == "iptables-legacy-restore" { print $4 }' "$csv")
-        rm -f "$csv"
-    else
-        t_restore=$(median_time "$runs" "$file" unshare -n iptables-legacy-restore --test)
-        t_ipt=$(median_time "$runs" /dev/null "$IPT" check "$file")
-        t_lint=$(median_time "$runs" /dev/null "$IPT" lint --warn style --fail-on error "$file")
-        # shellcheck disable=SC2086
-        t_explain=$(median_time "$runs" /dev/null "$IPT" explain "$file" $EXPLAIN)
-    fi
+    mapfile -t t < <(interleaved_medians "$runs" \
+        "$file" "unshare -n iptables-legacy-restore --test" \
+        /dev/null "$IPT check $file" \
+        /dev/null "$IPT lint --warn style --fail-on error $file" \
+        /dev/null "$IPT explain $file $EXPLAIN")
+    t_restore=${t[0]} t_ipt=${t[1]} t_lint=${t[2]} t_explain=${t[3]}
+    echo "medians: restore $t_restore s, check $t_ipt s, lint $t_lint s, explain $t_explain s ($runs rounds after $WARMUP)"
     rss=$(peak_rss "$file")
     rows+=("$(awk -v n="$n" -v ti="$t_ipt" -v tl="$t_lint" -v te="$t_explain" -v tr="$t_restore" -v rss="$rss" -v size="$size" 'BEGIN {
         printf "| %d | %.3f s | %.3f s | %.3f | %.3f s | %.3f | %.3f s | %.3f | %.1f MiB | %.1f MiB | %.2f |", n, ti, tr, ti / tr, tl, tl / tr, te, te / tr, rss / 1024, size / 1048576, rss * 1024 / size
