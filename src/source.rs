@@ -147,6 +147,24 @@ impl Source {
         &self.inner.name
     }
 
+    /// Lets the memory of the text's bytes in `range` go, when the text is a mapped file: a
+    /// reader done with them hands back the pages (`madvise(MADV_DONTNEED)`; the whole pages
+    /// within the range), and reading them again reads them from the file. The text is the same
+    /// either way; only the process's resident memory changes. Owned text stays as it is.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        let Text::Mapped(map) = &self.inner.text else { return };
+        const PAGE: usize = 4096;
+        let base = map.as_ptr() as usize;
+        let start = (base + range.start).next_multiple_of(PAGE) - base;
+        let end = ((base + range.end.min(map.len())) / PAGE * PAGE).saturating_sub(base);
+        if end > start {
+            // SAFETY: the mapping is shared and read-only, so the dropped pages come back from
+            // the file as they were (the file does not change: `Source::mapped`'s promise);
+            // nothing borrowed from the text sees a difference
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
+    }
+
     pub fn text(&self) -> &str {
         &self.inner.text
     }
@@ -250,6 +268,36 @@ impl SourceCode for Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Releasing a mapped text's pages changes nothing read from it: they come back from the
+    /// file.
+    #[test]
+    fn a_mapped_text_reads_the_same_after_its_pages_are_released() {
+        let text: String = (0..40_000).map(|i| format!("-A KUBE-SVC-{i:08} -j ACCEPT é\n")).collect();
+        let path = std::env::temp_dir().join(format!("ipt-release-{}.rules", std::process::id()));
+        std::fs::write(&path, &text).expect("temp file written");
+        let file = std::fs::File::open(&path).expect("temp file opened");
+        // SAFETY: the test's own file, not changed while mapped
+        let map = unsafe { memmap2::Mmap::map(&file) }.expect("mapped");
+        let _ = std::fs::remove_file(&path);
+        let source = Source::mapped("t", map).unwrap_or_else(|_| panic!("UTF-8"));
+        // ranges that start and end inside pages, in the middle of a character, and past the end
+        source.release(1..text.len() / 2 + 1);
+        source.release(text.len() / 3..text.len() + 10);
+        source.release(0..0);
+        assert!(source.text() == text);
+        // owned text: nothing to release, nothing changes
+        let owned = Source::new("t", text.clone());
+        owned.release(0..text.len());
+        assert!(owned.text() == text);
+        // not UTF-8: the mapping comes back
+        std::fs::write(&path, b"\xff\xfe").expect("temp file written");
+        let file = std::fs::File::open(&path).expect("temp file opened");
+        // SAFETY: as above
+        let map = unsafe { memmap2::Mmap::map(&file) }.expect("mapped");
+        let _ = std::fs::remove_file(&path);
+        assert!(Source::mapped("t", map).is_err());
+    }
 
     #[test]
     fn line_col_counts_characters_from_one() {
