@@ -81,7 +81,10 @@ impl Graph {
         let threads = if rules < crate::threads::PARALLEL_RULES { 1 } else { threads };
         let runs = crate::threads::runs(std::iter::repeat_n(1, starts.len()), starts.len(), threads);
         let walks = crate::threads::side_by_side(runs, |run| {
-            starts[run].iter().map(|&(start, hook)| walk_hook(&graph, &steps, start, hook)).collect::<Vec<_>>()
+            starts[run]
+                .iter()
+                .map(|&(start, hook)| walk_hook(&graph.first_rule, &steps, start, hook))
+                .collect::<Vec<_>>()
         });
         // in the hooks' order, as one walk after the other finds them
         for walk in walks.into_iter().flatten() {
@@ -148,10 +151,10 @@ struct HookWalk {
     loops: Vec<Vec<Edge>>,
 }
 
-/// The kernel's walk from built-in chain `start`, for `hook`, over the rules' [`Step`]s (`graph`
-/// gives where each chain's rules start).
-fn walk_hook(graph: &Graph, steps: &[Step], start: usize, hook: Hook) -> HookWalk {
-    let chains = graph.first_rule.len();
+/// The kernel's walk from built-in chain `start`, for `hook`, over the rules' [`Step`]s
+/// (`first_rule`: where each chain's rules start among them).
+fn walk_hook(first_rule: &[usize], steps: &[Step], start: usize, hook: Hook) -> HookWalk {
+    let chains = first_rule.len();
     let mut walk = HookWalk { hook, rules: Vec::new(), entered: Vec::new(), loops: Vec::new() };
     let mut visited = vec![false; chains];
     let mut on_path = vec![false; chains];
@@ -160,8 +163,8 @@ fn walk_hook(graph: &Graph, steps: &[Step], start: usize, hook: Hook) -> HookWal
     let mut stack = vec![Frame { chain: start, next: 0, entered_by: None }];
     while let Some(frame) = stack.last_mut() {
         let (c, i) = (frame.chain, frame.next);
-        let first = graph.first_rule[c];
-        let end = graph.first_rule.get(c + 1).copied().unwrap_or(steps.len());
+        let first = first_rule[c];
+        let end = first_rule.get(c + 1).copied().unwrap_or(steps.len());
         if first + i == end {
             // the chain's end: its policy, or a user chain's return
             on_path[c] = false;
