@@ -5,8 +5,10 @@
 //! address, port, comment and jump target of the nft rules), and glibc's malloc and free are an
 //! eighth of its instructions. With mimalloc the translation takes a fifth less time, but more
 //! memory: `ipt check` of that dump peaks at 80 MB with it against 60 MB with glibc, over the
-//! 4 × the file that `ipt check` promises. So `ipt check` keeps glibc and every other command,
-//! which has no such bound, calls [`favour_speed`] first (docs/benchmarks.md, "Allocators").
+//! 4 × the file that `ipt check` promises. So `ipt check` keeps glibc, and so does `ipt explain`,
+//! which is mostly the same load and is faster with glibc's heap in 2 MiB pages
+//! ([`crate::memory::HeapRoom`]) than with mimalloc. Every other command calls [`favour_speed`]
+//! first (docs/benchmarks.md, "Allocators").
 //!
 //! The switch is one way and may come at any time: a block goes back to the allocator it came
 //! from, which mimalloc tells by its address ([`libmimalloc_sys::mi_is_in_heap_region`], a

@@ -59,8 +59,10 @@ fn leak<T>(value: T) {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Status {
     // `ipt check` promises a peak memory of at most 4 × the file, which glibc's malloc keeps and
-    // mimalloc does not; the other commands promise speed (src/allocator.rs)
-    if !matches!(cli.command, args::Command::Check(_)) {
+    // mimalloc does not; `ipt explain` is mostly the same load, which glibc's heap in 2 MiB pages
+    // (`memory::HeapRoom`) makes faster than mimalloc; the other commands allocate more after
+    // loading, and are faster with mimalloc (src/allocator.rs)
+    if !matches!(cli.command, args::Command::Check(_) | args::Command::Explain(_)) {
         crate::allocator::favour_speed();
     }
     let out = output::Output::new(cli.color);
