@@ -9,8 +9,6 @@
 //! ACCEPT in POSTROUTING loads, and so does a loop among chains nothing reaches. (Checked on a
 //! real kernel: see fixtures/check/*unreached*.)
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::model::{Family, Hook, Rule, Table, TargetKind};
 
 /// A jump or goto: from a rule of one chain to another chain.
@@ -204,22 +202,9 @@ fn walk_hook(first_rule: &[usize], steps: &[Step], start: usize, hook: Hook) -> 
 /// Every rule's [`Step`], chain after chain: a table's rules are read once, on up to `threads`
 /// threads, rather than once per hook.
 fn steps(table: &Table, threads: usize) -> Vec<Step> {
-    // a jump names its chain by the chain's own shared name, so the name's address finds it
-    // without hashing the text; a table built otherwise falls back on the text
-    let by_address: HashMap<usize, usize> =
-        table.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr() as usize, i)).collect();
-    let by_name: std::sync::OnceLock<HashMap<&str, usize>> = std::sync::OnceLock::new();
+    let chains = crate::model::ChainFinder::new(table);
     let step = |rule: &Rule| match &rule.target.kind {
-        TargetKind::Jump(name) | TargetKind::Goto(name) => by_address
-            .get(&(name.as_ptr() as usize))
-            .copied()
-            .or_else(|| {
-                by_name
-                    .get_or_init(|| table.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect())
-                    .get(&**name)
-                    .copied()
-            })
-            .map_or(GOES_ON, |to| to as Step),
+        TargetKind::Jump(name) | TargetKind::Goto(name) => chains.find(name).map_or(GOES_ON, |to| to as Step),
         _ if ends_chain(rule, table.family) => ENDS,
         _ => GOES_ON,
     };

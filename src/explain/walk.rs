@@ -10,7 +10,7 @@ use super::packet::{CtBase, Query, flags_text};
 use super::routes;
 use super::{Backend, Choice, Event, Fate, FinalPacket, Path, RuleEvent, addr_text};
 use crate::ext::nat::Nat;
-use crate::model::{Chain, Family, Hook, Rule, Ruleset, Table, TableName, TargetKind};
+use crate::model::{Chain, ChainFinder, Family, Hook, Rule, Ruleset, Table, TableName, TargetKind};
 use crate::space::field::{ABSENT_FLAGS, ABSENT_ICMP, ABSENT_MAC, ABSENT_PORT, CubeField, RangeField};
 use crate::space::{PacketBox, PacketSet, Point, Space, names};
 
@@ -246,7 +246,7 @@ enum Outcome {
 /// undecided `-m statistic` makes several walks).
 pub struct ChainIndex<'a> {
     ruleset: &'a Ruleset,
-    tables: Vec<std::cell::OnceCell<rustc_hash::FxHashMap<crate::model::ChainName, usize>>>,
+    tables: Vec<std::cell::OnceCell<ChainFinder<'a>>>,
 }
 
 impl<'a> ChainIndex<'a> {
@@ -257,17 +257,13 @@ impl<'a> ChainIndex<'a> {
     /// The index of the chain `name` in `table` (one of the ruleset's).
     fn find(&self, table: &Table, name: &str) -> Option<usize> {
         let t = self.ruleset.tables.iter().position(|t| std::ptr::eq(t, table))?;
-        let chains = &self.ruleset.tables[t].chains;
-        self.tables[t]
-            .get_or_init(|| chains.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect())
-            .get(name)
-            .copied()
+        self.tables[t].get_or_init(|| ChainFinder::new(&self.ruleset.tables[t])).find(name)
     }
 }
 
-struct Walk<'a> {
+struct Walk<'a, 'c> {
     ruleset: &'a Ruleset,
-    chains: &'a ChainIndex<'a>,
+    chains: &'a ChainIndex<'c>,
     query: &'a Query,
     choices: &'a BTreeMap<u32, bool>,
     used: Vec<Choice>,
@@ -367,7 +363,7 @@ fn default_length(family: Family, proto: u8) -> u16 {
     ip + l4
 }
 
-impl Walk<'_> {
+impl Walk<'_, '_> {
     fn run(&mut self) -> Result<Fate, NeedChoice> {
         if self.pkt.src_local {
             self.pkt.in_iface = IfaceVal::None;

@@ -1,10 +1,8 @@
 //! What a lint sees: the ruleset, its source, and what the kernel's walk of each table found.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::analysis::unreachable::{ChainReport, unreachable_in_table};
 use crate::check::Graph;
-use crate::model::{Chain, Rule, Ruleset, Table};
+use crate::model::{Chain, ChainFinder, Rule, Ruleset, Table};
 use crate::source::Source;
 
 /// Where a rule is: its table, chain and position, as indices into the ruleset.
@@ -21,11 +19,8 @@ pub struct Context<'a> {
     pub ruleset: &'a Ruleset,
     /// The kernel's walk of each table (see [`crate::check::Graph`]), by table index.
     pub graphs: Vec<Graph>,
-    /// Each table's chains by the address of their name: a jump names its chain by the chain's
-    /// own shared name, so the address finds it without hashing the text (as in [`Graph`]).
-    by_address: Vec<HashMap<*const u8, usize>>,
-    /// Each table's chains by name, made the first time an address is not found.
-    by_name: Vec<std::cell::OnceCell<HashMap<&'a str, usize>>>,
+    /// Each table's chains by name, by table index.
+    chains: Vec<ChainFinder<'a>>,
     /// The unreachable rules of each table, found once for the lints that report them.
     unreachable: std::cell::OnceCell<Vec<Vec<(usize, ChainReport)>>>,
     /// The other family's rules from another input given with this one, and its name.
@@ -39,13 +34,8 @@ impl<'a> Context<'a> {
 
     /// A context with the tables' walks already made (one per table, in order).
     pub fn with_graphs(source: &'a Source, ruleset: &'a Ruleset, graphs: Vec<Graph>) -> Context<'a> {
-        let by_address = ruleset
-            .tables
-            .iter()
-            .map(|t| t.chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr(), i)).collect())
-            .collect();
-        let by_name = ruleset.tables.iter().map(|_| std::cell::OnceCell::new()).collect();
-        Context { source, ruleset, graphs, by_address, by_name, unreachable: std::cell::OnceCell::new(), other: None }
+        let chains = ruleset.tables.iter().map(ChainFinder::new).collect();
+        Context { source, ruleset, graphs, chains, unreachable: std::cell::OnceCell::new(), other: None }
     }
 
     /// The unreachable rules of table `table` ([`crate::analysis::unreachable`]), by chain.
@@ -55,16 +45,7 @@ impl<'a> Context<'a> {
 
     /// The index of the chain called `name` in table `table`.
     pub fn chain_index(&self, table: usize, name: &str) -> Option<usize> {
-        let chains = &self.ruleset.tables[table].chains;
-        // the same address and length: the chain's own name
-        if let Some(&i) = self.by_address[table].get(&name.as_ptr())
-            && chains[i].name.len() == name.len()
-        {
-            return Some(i);
-        }
-        let by_name =
-            self.by_name[table].get_or_init(|| chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect());
-        by_name.get(name).copied()
+        self.chains[table].find(name)
     }
 
     /// Every rule with where it is.

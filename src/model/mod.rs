@@ -30,7 +30,7 @@ pub use port::PortRange;
 pub use proto::Proto;
 pub use rule::Rule;
 pub use ruleset::Ruleset;
-pub use table::{Hook, Table, TableName};
+pub use table::{ChainFinder, Hook, Table, TableName};
 pub use target::{Target, TargetKind};
 
 #[cfg(test)]

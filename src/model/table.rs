@@ -1,7 +1,9 @@
 //! Tables and the hooks their built-in chains sit on.
 
 use std::fmt;
+use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 use super::{Chain, Family};
@@ -119,5 +121,35 @@ impl Table {
     /// How many rules the table holds.
     pub fn rule_count(&self) -> usize {
         self.chains.iter().map(|c| c.rules.len()).sum()
+    }
+}
+
+/// A table's chains found by the name a jump gives. A jump names its chain by the chain's own
+/// shared name (the loader makes it so), so the name's address finds the chain without hashing
+/// or reading the text; any other name is looked up by its text, in a map made the first time
+/// one is.
+pub struct ChainFinder<'t> {
+    chains: &'t [Chain],
+    by_address: HashMap<usize, usize>,
+    by_name: OnceLock<HashMap<&'t str, usize>>,
+}
+
+impl<'t> ChainFinder<'t> {
+    pub fn new(table: &'t Table) -> ChainFinder<'t> {
+        let chains = &table.chains[..];
+        let by_address = chains.iter().enumerate().map(|(i, c)| (c.name.as_ptr() as usize, i)).collect();
+        ChainFinder { chains, by_address, by_name: OnceLock::new() }
+    }
+
+    /// The index of the chain called `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        // the same address and length: the chain's own name
+        if let Some(&i) = self.by_address.get(&(name.as_ptr() as usize))
+            && self.chains[i].name.len() == name.len()
+        {
+            return Some(i);
+        }
+        let by_name = self.by_name.get_or_init(|| self.chains.iter().enumerate().map(|(i, c)| (&*c.name, i)).collect());
+        by_name.get(name).copied()
     }
 }
