@@ -82,7 +82,10 @@ fn check_table(table: &Table, threads: usize, problems: &mut Vec<CheckError>) ->
 fn check_rule(table: &Table, graph: &Graph, chain: usize, index: usize, rule: &Rule, problems: &mut Vec<CheckError>) {
     extensions::check_rule(table.family, rule, problems);
     let target = &rule.target;
-    if let Some(name) = target.kind.name()
+    // the name of the target extension: a jump's or goto's is a chain's, whatever it spells
+    // (`:ULOG` then `-j ULOG` loads on a kernel without the ULOG target)
+    let extension = target.kind.name().filter(|_| target.kind.chain().is_none());
+    if let Some(name) = extension
         && let Some(&(_, since, instead)) = placement::GONE.iter().find(|(n, _, _)| *n == name)
     {
         problems.push(CheckError::GoneFromKernel {
@@ -92,9 +95,7 @@ fn check_rule(table: &Table, graph: &Graph, chain: usize, index: usize, rule: &R
             help: instead.into(),
         });
     }
-    let uses = target
-        .kind
-        .name()
+    let uses = extension
         .map(|n| (n, false, target.span))
         .into_iter()
         .chain(rule.matches.iter().map(|m| (m.kind.name(), true, m.span)));

@@ -112,6 +112,21 @@ pub enum TargetRef<'a> {
     Target { kind: TargetKind, span: Span, name_span: Span },
     /// A name that is no target ipt or iptables knows: a chain, if the table has one.
     Chain { name: Cow<'a, str>, span: Span, goto: bool },
+    /// An extension target named without options that it needs (`-j MARK` alone): a jump to the
+    /// chain of that name if the table has one, as iptables-restore takes it, else refused for
+    /// the extension's problems.
+    ChainOrRefused(Box<ChainOrRefused<'a>>),
+}
+
+/// See [`TargetRef::ChainOrRefused`].
+#[derive(Debug)]
+pub struct ChainOrRefused<'a> {
+    pub name: Cow<'a, str>,
+    /// `-j NAME`.
+    pub span: Span,
+    pub name_span: Span,
+    /// What the extension found wrong, reported only where no chain takes the name.
+    pub problems: Vec<LoadError>,
 }
 
 /// What a long or short option resolves to.
@@ -1126,10 +1141,21 @@ impl<'a> Parser<'a, '_> {
                 LoadedKind::Target(spec) => {
                     let kind = (spec.build)(&mut build);
                     let errors = problems[before..].iter().any(problem_is_error);
-                    let (_, span, name_span, _) = jump.clone().unwrap_or_default();
+                    let (name, span, name_span, _) = jump.clone().unwrap_or_default();
                     match kind {
                         Some(kind) if !errors => {
                             rule.target = TargetRef::Target { kind, span: span.to(ext.span), name_span }
+                        }
+                        // a chain of that name, if the table has one, takes `-j NAME` alone
+                        // without asking the extension (checked on a kernel: `:MARK` then
+                        // `-j MARK` loads)
+                        _ if ext.opts.is_empty() => {
+                            rule.target = TargetRef::ChainOrRefused(Box::new(ChainOrRefused {
+                                name,
+                                span,
+                                name_span,
+                                problems: problems.drain(before..).collect(),
+                            }))
                         }
                         _ => *failed = true,
                     }

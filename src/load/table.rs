@@ -566,6 +566,16 @@ impl TableBuilder {
                     Target { span, kind }
                 }
             }
+            TargetRef::ChainOrRefused(refused) => match self.chain_name(&refused.name) {
+                Some(shared) => {
+                    problems.push(LoadError::ChainShadowsTarget { span: refused.name_span, name: shared.to_string() });
+                    Target { span: refused.span, kind: TargetKind::Jump(shared) }
+                }
+                None => {
+                    problems.extend(refused.problems);
+                    return false;
+                }
+            },
             TargetRef::Chain { name, span, goto } => match self.chain_name(&name) {
                 Some(_) if self.name.builtin(&name).is_some() => {
                     problems.push(LoadError::JumpToBuiltin { span, name: name.to_string() });
