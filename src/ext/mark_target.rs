@@ -101,3 +101,23 @@ impl XMark {
         out.push_str(&format!(" --set-xmark 0x{:x}/0x{:x}", self.value, self.mask));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ext::test_util::{err4, load_rule};
+    use crate::model::{Family, TargetKind};
+
+    #[test]
+    fn needs_an_operation_unless_a_chain_takes_the_name() {
+        assert!(err4("-j MARK").contains("one of `--set-xmark`"));
+        // a line refused for another reason reports the target's problem too
+        let both = err4("-p bogus -j MARK");
+        assert!(both.contains("`bogus`") && both.contains("one of `--set-xmark`"), "{both}");
+        // `:MARK` declared: the rule jumps to that chain (as on a kernel, see
+        // fixtures/check/chain-named-like-target.rules)
+        let jump = load_rule(Family::Ipv4, "filter", "MARK", "-j MARK");
+        assert!(jump.errors.is_empty(), "{:?}", jump.errors);
+        assert!(matches!(jump.target, Some(TargetKind::Jump(ref c)) if &**c == "MARK"), "{:?}", jump.target);
+        assert!(jump.warnings.iter().any(|w| w.contains("jumps to the chain `MARK`")), "{:?}", jump.warnings);
+    }
+}

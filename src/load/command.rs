@@ -943,7 +943,7 @@ impl<'a> Parser<'a, '_> {
         }
         if let Some(spec) = ext::find_target(name) {
             if !spec.availability.has(self.family) {
-                self.wrong_family_extension(name, name_span, spec.availability);
+                self.other_familys_target(name, span, name_span, spec.availability);
                 return;
             }
             self.loaded.push(Loaded {
@@ -956,7 +956,7 @@ impl<'a> Parser<'a, '_> {
         }
         if let Some(availability) = ext::known_target(name) {
             if !availability.has(self.family) {
-                self.wrong_family_extension(name, name_span, availability);
+                self.other_familys_target(name, span, name_span, availability);
                 return;
             }
             self.problems.push(LoadError::UnmodelledTarget { span: name_span, name: name.to_string() });
@@ -970,7 +970,24 @@ impl<'a> Parser<'a, '_> {
         // otherwise a chain name, resolved by the table
     }
 
+    /// `-j NAME` of the other family's target: a chain of that name takes it, if the table has
+    /// one (checked on a kernel: `:ULOG` then `-j ULOG` loads in ip6tables), else it is refused.
+    fn other_familys_target(&mut self, name: &str, span: Span, name_span: Span, availability: ext::Availability) {
+        let problem = self.wrong_family(name, name_span, availability);
+        self.rule.target = TargetRef::ChainOrRefused(Box::new(ChainOrRefused {
+            name: Cow::Owned(name.to_string()),
+            span,
+            name_span,
+            problems: vec![problem],
+        }));
+    }
+
     fn wrong_family_extension(&mut self, name: &str, span: Span, availability: ext::Availability) {
+        let problem = self.wrong_family(name, span, availability);
+        self.report(problem);
+    }
+
+    fn wrong_family(&self, name: &str, span: Span, availability: ext::Availability) -> LoadError {
         let family = if availability == ext::Availability::Ipv4 { "IPv4" } else { "IPv6" };
         let help = match name {
             "icmp" => Some("use `-p ipv6-icmp -m icmp6 --icmpv6-type TYPE` in ip6tables".to_string()),
@@ -981,13 +998,7 @@ impl<'a> Parser<'a, '_> {
             "HL" => Some("iptables calls it `-j TTL`".to_string()),
             _ => None,
         };
-        self.report(LoadError::WrongFamilyExtension {
-            span,
-            name: name.to_string(),
-            family,
-            table_family: self.family,
-            help,
-        });
+        LoadError::WrongFamilyExtension { span, name: name.to_string(), family, table_family: self.family, help }
     }
 
     /// `-m NAME`: a modelled module, a verbatim one, or an error.
@@ -1226,6 +1237,11 @@ impl<'a> Parser<'a, '_> {
             self.failed = true;
         }
         if self.failed {
+            // refused whatever chains the table holds: what the target's extension found wrong
+            // too (`-j TTL --ttl-set 5` in ip6tables: an IPv4 target, then an unknown option)
+            if let TargetRef::ChainOrRefused(refused) = &mut self.rule.target {
+                self.problems.append(&mut refused.problems);
+            }
             return None;
         }
         Some(Command {
