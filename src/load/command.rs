@@ -335,8 +335,11 @@ pub fn parse_command<'a>(
         args,
         pos: 0,
         family,
+        first_problem: problems.len(),
         problems,
         failed: false,
+        refused_in_order: false,
+        other_family: false,
         invert: None,
         command: None,
         chain: None,
@@ -362,7 +365,14 @@ struct Parser<'a, 'p> {
     pos: usize,
     family: Family,
     problems: &'p mut Vec<LoadError>,
+    /// Where this line's problems start in `problems`.
+    first_problem: usize,
     failed: bool,
+    /// A word was refused as it was read, as iptables refuses it (not an address: see
+    /// [`Parser::report_address`]).
+    refused_in_order: bool,
+    /// The line was read up to a `-4` or `-6` of the other family: iptables-restore ignores it.
+    other_family: bool,
     /// A `!` waiting for its option.
     invert: Option<Span>,
     command: Option<(CommandKind, Span)>,
@@ -384,6 +394,15 @@ struct Parser<'a, 'p> {
 
 impl<'a> Parser<'a, '_> {
     fn report(&mut self, problem: LoadError) {
+        if problem_is_error(&problem) {
+            self.failed = true;
+            self.refused_in_order = true;
+        }
+        self.problems.push(problem);
+    }
+
+    /// A problem with `-s` or `-d`, whose addresses iptables reads only after every option.
+    fn report_address(&mut self, problem: LoadError) {
         if problem_is_error(&problem) {
             self.failed = true;
         }
@@ -429,7 +448,9 @@ impl<'a> Parser<'a, '_> {
                 self.bad_argument(arg);
             }
         }
-        if let Some(span) = self.invert.take() {
+        if let Some(span) = self.invert.take()
+            && !self.other_family
+        {
             self.report(LoadError::DanglingNegation { span });
         }
     }
@@ -688,6 +709,17 @@ impl<'a> Parser<'a, '_> {
             '4' | '6' => {
                 let family = if letter == '4' { Family::Ipv4 } else { Family::Ipv6 };
                 self.only = Some((family, span));
+                // iptables-restore reads the words in order and drops the line at the other
+                // family's flag, unless a word before it was already refused; the extensions'
+                // own checks and the addresses come after the words, so they never count
+                // (checked on a kernel: `-A INPUT -6 -p bogus`, `-6 FORWARD` and `-A INPUT
+                // -j MARK -6` load in iptables-restore, `-A INPUT -p bogus -6` and `stray -6`
+                // do not)
+                if family != self.family && !self.refused_in_order {
+                    self.other_family = true;
+                    self.problems.truncate(self.first_problem);
+                    self.pos = self.args.len();
+                }
             }
             't' => {
                 let _ = self.take_value("-t", span, inline);
@@ -856,7 +888,7 @@ impl<'a> Parser<'a, '_> {
                                         "IPv4 rules go in a file for iptables-restore"
                                     }
                                 ));
-                                self.report(LoadError::WrongFamilyAddress {
+                                self.report_address(LoadError::WrongFamilyAddress {
                                     span: part_span,
                                     value: part.to_string(),
                                     family: f,
@@ -865,12 +897,12 @@ impl<'a> Parser<'a, '_> {
                                 });
                             }
                             if let Net::Name(name) = &net {
-                                self.report(LoadError::HostName { span: part_span, name: name.to_string() });
+                                self.report_address(LoadError::HostName { span: part_span, name: name.to_string() });
                             }
                             nets.push(net);
                         }
                         Ok(None) => nets.push(Net::any(self.family)),
-                        Err(_) => self.report(LoadError::BadValue {
+                        Err(_) => self.report_address(LoadError::BadValue {
                             span: part_span,
                             option: if letter == 's' { "-s".into() } else { "-d".into() },
                             value: part.to_string(),
@@ -879,7 +911,7 @@ impl<'a> Parser<'a, '_> {
                     }
                 }
                 if nets.len() > 1 && negated {
-                    self.report(LoadError::NegatedAddressList { span: whole });
+                    self.report_address(LoadError::NegatedAddressList { span: whole });
                 }
                 if letter == 's' {
                     self.rule.src = nets;
@@ -1134,6 +1166,9 @@ impl<'a> Parser<'a, '_> {
 
     /// Builds every loaded extension and the command.
     fn finish(&mut self) -> Option<Command<'a, '_>> {
+        if self.other_family {
+            return None;
+        }
         let final_proto = self.rule.proto.clone().filter(|p| p.value != Proto::ALL);
         let Parser { loaded, problems, rule, failed, jump, family, .. } = self;
         for ext in loaded.iter_mut() {

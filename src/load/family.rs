@@ -65,6 +65,11 @@ pub fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Family> {
         if line.trim_end_matches('\r').trim_end() == "COMMIT" {
             break;
         }
+        // a line for one family only (`-6 -A ...`, in a file for both) says nothing of the
+        // family the file is loaded as
+        if line.split_ascii_whitespace().any(|w| matches!(w, "-4" | "-6" | "--ipv4" | "--ipv6")) {
+            continue;
+        }
         let mut words = line.split_ascii_whitespace();
         while let Some(word) = words.next() {
             match word {
@@ -126,6 +131,8 @@ mod tests {
         let lines = ["-A X -d 10.0.0.1/32 -j DNAT --to-destination 10.0.0.2:80", "COMMIT"];
         assert_eq!(from_lines(lines.iter().copied()), Some(Family::Ipv4));
         assert_eq!(from_lines(["-A X -j ACCEPT", "COMMIT", "-A Y -s ::1"].iter().copied()), None);
+        let unified = ["-6 -A INPUT -s 2001:db8::1 -j ACCEPT", "-A INPUT -s ::1 -6", "-A INPUT -j DROP", "COMMIT"];
+        assert_eq!(from_lines(unified.iter().copied()), None, "a line for one family only is no evidence");
     }
 
     #[test]
