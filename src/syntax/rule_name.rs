@@ -24,6 +24,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::packets => "a packet count",
         Rule::bytes => "a byte count",
         Rule::extra_words => "more words",
+        Rule::raw_word => "a word",
         Rule::commit => "`COMMIT`",
         Rule::command => "a command such as `-A INPUT -j ACCEPT`",
         Rule::word => "an argument",
