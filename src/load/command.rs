@@ -729,7 +729,14 @@ impl<'a> Parser<'a, '_> {
                     command: "iptables-restore (the table comes from `*table`)".into(),
                 });
             }
-            'w' | 'W' | 'h' | 'V' => {
+            // checked on a kernel: the exit status is 0, and not even the rules before this
+            // line in the table are loaded
+            'h' | 'V' => self.report(LoadError::StopsRestore {
+                span,
+                option: name.into(),
+                does: if letter == 'h' { "print its help" } else { "print its version" },
+            }),
+            'w' | 'W' => {
                 self.report(LoadError::OptionNotAllowed {
                     span,
                     option: name.into(),

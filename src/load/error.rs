@@ -361,6 +361,18 @@ pub enum LoadError {
         command: String,
     },
 
+    #[error("`{option}` makes iptables-restore {does} and stop, reporting success, before this table is committed")]
+    #[diagnostic(
+        code(ipt::load::stops_restore),
+        help("remove `{option}`: from this line on nothing loads, and the tables not committed yet are lost")
+    )]
+    StopsRestore {
+        #[label("iptables-restore stops here")]
+        span: Span,
+        option: String,
+        does: &'static str,
+    },
+
     #[error("`{option}` cannot be used in chain `{chain}`")]
     #[diagnostic(
         code(ipt::load::interface_in_wrong_chain),
