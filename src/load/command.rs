@@ -604,7 +604,7 @@ impl<'a> Parser<'a, '_> {
     /// The value of an option: attached (`--opt=value`), or the next word. An old-style `!`
     /// between the option and its value negates it (with a warning).
     fn take_value(&mut self, option: &'static str, span: Span, inline: Option<&str>) -> Option<Arg<'a>> {
-        self.take_value_negatable(Label::Base(option), span, inline, true)
+        self.take_value_negatable(Label::Base(option), span, inline, false)
     }
 
     /// Like [`Parser::take_value`]; `negatable` says whether an old-style `!` may stand before
@@ -624,7 +624,14 @@ impl<'a> Parser<'a, '_> {
             return None;
         };
         self.pos += 1;
-        if negatable && next.text == "!" && !next.quoted && self.args.get(self.pos).is_some() {
+        // the old order, `-s ! X`, only where X is no option: iptables takes `-i ! -o eth0` as
+        // the interface `!` (checked on a kernel), as it takes `!` after an option that was
+        // never negatable (`-A ! INPUT`: the chain `!`, then a stray `INPUT`)
+        if negatable
+            && next.text == "!"
+            && !next.quoted
+            && self.args.get(self.pos).is_some_and(|value| value.quoted || !value.text.starts_with('-'))
+        {
             self.report(LoadError::OldNegation { span: next.span, option: option.text() });
             self.rule.old_negations.push(next.span);
             if self.invert.is_some() {
