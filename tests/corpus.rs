@@ -6,6 +6,9 @@
 mod netns;
 #[path = "tier/nft_json.rs"]
 mod nft_json;
+#[path = "tier/rng.rs"]
+#[allow(dead_code, reason = "the kernel tier uses the rest")]
+mod rng;
 #[path = "tier/txlate.rs"]
 mod txlate;
 
@@ -15,7 +18,7 @@ use ipt::diag::Severity;
 use ipt::load::{LoadOptions, load};
 use ipt::model::Family;
 use ipt::source::Source;
-use netns::{kernel_load, require_kernel};
+use netns::{kernel_load, kernel_load_with, require_kernel};
 
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("IPT_CORPUS")
@@ -178,6 +181,133 @@ fn no_panic_on_any_file_nor_on_any_file_cut_short() {
         }
     }
     eprintln!("loaded {checked} files and prefixes without a panic");
+}
+
+/// Words the mutations put into dumps: commands, options, values, targets and the syntax around
+/// them, where the corpus's own files never put them. (Not `-h` nor `-V`, whose effect is known:
+/// fixtures/check/version-option-stops-restore.rules.)
+#[rustfmt::skip]
+const MUTATION_WORDS: &[&str] = &[
+    "-A", "-I", "-D", "-N", "-X", "-P", "-F", "-Z", "-E", "-j", "-g", "!", "-m", "-p", "-s", "-d", "-i", "-o",
+    "-f", "-4", "-6", "-c", "tcp", "udp", "icmp", "all", "--dport", "--sport", "--dports", "--icmp-type",
+    "multiport", "conntrack", "--ctstate", "NEW,ESTABLISHED", "state", "--state", "limit", "--limit", "1/s",
+    "--limit-burst", "comment", "--comment", "mark", "--mark", "0x10/0xff", "addrtype", "--dst-type", "LOCAL",
+    "ACCEPT", "DROP", "RETURN", "REJECT", "--reject-with", "tcp-reset", "LOG", "--log-prefix", "MARK",
+    "--set-xmark", "DNAT", "--to-destination", "SNAT", "--to-source", "MASQUERADE", "REDIRECT", "--to-ports",
+    "CT", "--notrack", "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING", "COMMIT", "*nat", "*filter",
+    "*raw", "*mangle", ":NEW - [0:0]", "[1:2]", "\"", "\"a b\"", "10.0.0.0/8", "2001:db8::/32", "192.0.2.1:80",
+    "1:2", "65536", "0", "-1", "eth+", "lo", "NEW",
+];
+
+/// One mutation of `text`: 1 to 3 words or lines replaced, put in, taken out, repeated or swapped.
+fn mutate(rng: &mut rng::Rng, text: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for _ in 0..1 + rng.below(3) {
+        if lines.is_empty() {
+            lines.push(String::new());
+        }
+        let i = rng.below(lines.len());
+        let mut words: Vec<String> = lines[i].split(' ').map(str::to_string).collect();
+        match rng.below(6) {
+            0 => {
+                let w = rng.below(words.len());
+                words[w] = rng.pick(MUTATION_WORDS).to_string();
+            }
+            1 => {
+                let w = rng.below(words.len() + 1);
+                words.insert(w, rng.pick(MUTATION_WORDS).to_string());
+            }
+            2 if words.len() > 1 => {
+                let w = rng.below(words.len());
+                words.remove(w);
+            }
+            3 => {
+                let j = rng.below(lines.len());
+                let copy = lines[j].clone();
+                lines.insert(rng.below(lines.len() + 1), copy);
+                continue;
+            }
+            4 => {
+                lines.remove(i);
+                continue;
+            }
+            _ => {
+                let j = rng.below(lines.len());
+                lines.swap(i, j);
+                continue;
+            }
+        }
+        lines[i] = words.join(" ");
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+/// Why ipt may disagree with the kernel on a mutated dump, from ipt's own diagnostics: its
+/// deliberate leniency and strictness (each with its fixture) and what depends on the machine.
+fn mutation_excuse(loaded: &ipt::load::Loaded, kernel: &netns::KernelLoad) -> Option<&'static str> {
+    let said = |code: &str| loaded.diagnostics.iter().any(|d| d.code() == code);
+    if said("ipt::load::old_negation") && !kernel.loads {
+        return Some("ipt reads the pre-1.4.3 negation `-s ! X`, with a warning");
+    }
+    if said("ipt::syntax::unterminated_quote") && kernel.loads {
+        return Some("ipt refuses an unterminated quote, which iptables closes at the end of the line");
+    }
+    if said("ipt::load::host_name") && kernel.stderr.contains("host/network") {
+        return Some("a host name, which only the machine that loads the file can resolve");
+    }
+    None
+}
+
+/// Mutations of the corpus's dumps that load, each compared with a real load: the words that
+/// make a dump fail, or not, in places the corpus's own files never put them. A case is a
+/// function of the seed and its index alone; `IPT_MUTATION_SEED` and `IPT_MUTATION_CASES`
+/// (default 400) run others.
+#[test]
+fn mutated_restore_files_agree_with_the_kernel() {
+    require_kernel();
+    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (seed, cases) = (env("IPT_MUTATION_SEED", 1), env("IPT_MUTATION_CASES", 400));
+    // small files (a load each), read once
+    let bases: Vec<(String, Family, String)> = loadable_restore_files()
+        .filter(|(_, source, _)| source.text().len() < 20_000 && !source.text().contains('\r'))
+        .map(|(entry, source, _)| {
+            let family = if entry.family == "IPv6" { Family::Ipv6 } else { Family::Ipv4 };
+            (entry.path, family, source.text().to_string())
+        })
+        .collect();
+    assert!(bases.len() > 100, "{} small loadable files", bases.len());
+    let (mut failures, mut excused) = (Vec::new(), 0);
+    for index in 0..cases {
+        let mut rng = rng::Rng::new(seed, index);
+        let (path, family, text) = rng.pick(&bases);
+        let mutated = mutate(&mut rng, text);
+        let name = format!("{path}, mutation {index} of seed {seed}");
+        let loaded = load(
+            &Source::new(name.clone(), mutated.clone()),
+            &LoadOptions { family: Some(*family), ..Default::default() },
+        );
+        // as a user loads a file: without `-c`, whose counters ipt reads only where given
+        let kernel = kernel_load_with(&mutated, *family, "");
+        if loaded.loads() == kernel.loads {
+            continue;
+        }
+        if let Some(why) = mutation_excuse(&loaded, &kernel) {
+            eprintln!("{name}: excused: {why}");
+            excused += 1;
+            continue;
+        }
+        let first = loaded.diagnostics.iter().find(|d| d.severity() == Severity::Error).map(|d| d.to_string());
+        failures.push(format!(
+            "{name}: kernel loads={}, ipt loads={} ({first:?}; kernel: {})\n{mutated}",
+            kernel.loads,
+            loaded.loads(),
+            kernel.stderr.trim()
+        ));
+    }
+    eprintln!("compared {cases} mutated dumps with the kernel ({excused} excused)");
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n\n"));
 }
 
 /// Splits a shell command line into words (`'…'` and `"…"` quoting, as ferm writes them).

@@ -29,16 +29,22 @@ pub struct KernelLoad {
     pub saved: String,
 }
 
-/// Loads `text` with `iptables-legacy-restore` (or ip6tables) into a new network namespace, and
-/// saves it back.
+/// Loads `text` with `iptables-legacy-restore -c` (or ip6tables) into a new network namespace,
+/// and saves it back with its counters.
 pub fn kernel_load(text: &str, family: Family) -> KernelLoad {
+    kernel_load_with(text, family, "-c")
+}
+
+/// Loads `text` as [`kernel_load`] does, with `flags` for both `-restore` and `-save` (`-c`, or
+/// nothing: as a user loads a file, where the counters after a policy are not read at all).
+pub fn kernel_load_with(text: &str, family: Family, flags: &str) -> KernelLoad {
     let tool = match family {
         Family::Ipv4 => "iptables-legacy",
         Family::Ipv6 => "ip6tables-legacy",
     };
     // a private xtables lock, so the host's iptables is never waited for
     let script = format!(
-        "export XTABLES_LOCKFILE=$(mktemp); {tool}-restore -c && {tool}-save -c; rc=$?; rm -f \"$XTABLES_LOCKFILE\"; exit $rc"
+        "export XTABLES_LOCKFILE=$(mktemp); {tool}-restore {flags} && {tool}-save {flags}; rc=$?; rm -f \"$XTABLES_LOCKFILE\"; exit $rc"
     );
     let mut child = Command::new("timeout")
         .args(["60", "unshare", "-n", "sh", "-c", &script])
