@@ -601,8 +601,8 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    /// The value of an option: attached (`--opt=value`), or the next word. An old-style `!`
-    /// between the option and its value negates it (with a warning).
+    /// The value of an option: attached (`--opt=value`), or the next word, even a `!` (which
+    /// negates only the options that [`Parser::take_value_negatable`] is asked to negate).
     fn take_value(&mut self, option: &'static str, span: Span, inline: Option<&str>) -> Option<Arg<'a>> {
         self.take_value_negatable(Label::Base(option), span, inline, false)
     }
