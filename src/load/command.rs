@@ -423,10 +423,13 @@ impl<'a> Parser<'a, '_> {
                 self.invert = Some(arg.span);
                 continue;
             }
-            // a verbatim extension takes every word up to the next base option
+            // a verbatim extension takes every word up to the next base option, but a value only
+            // after an option: iptables' options take one value at most, and refuses any other
+            // word (`-m u32 stray --u32 ...`, checked on a kernel)
             if let Some(last) = self.loaded.last()
                 && last.is_verbatim()
                 && !self.is_base_option(text)
+                && (text.starts_with('-') || last.verbatim.last().is_some_and(|w| w.len() > 1 && w.starts_with('-')))
             {
                 let invert = self.invert.take().map(|_| "!".into());
                 let last = self.loaded.last_mut().expect("checked above");
