@@ -196,7 +196,17 @@ const MUTATION_WORDS: &[&str] = &[
     "--set-xmark", "DNAT", "--to-destination", "SNAT", "--to-source", "MASQUERADE", "REDIRECT", "--to-ports",
     "CT", "--notrack", "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING", "COMMIT", "*nat", "*filter",
     "*raw", "*mangle", ":NEW - [0:0]", "[1:2]", "\"", "\"a b\"", "10.0.0.0/8", "2001:db8::/32", "192.0.2.1:80",
-    "1:2", "65536", "0", "-1", "eth+", "lo", "NEW",
+    "1:2", "65536", "0", "-1", "eth+", "lo", "NEW", "hashlimit", "--hashlimit-upto", "5/s", "--hashlimit-name",
+    "recent", "--name", "--set", "--update", "--seconds", "--hitcount", "--rsource", "mac", "--mac-source",
+    "00:11:22:33:44:55", "iprange", "--src-range", "1.2.3.4-1.2.3.9", "owner", "--uid-owner", "length", "--length",
+    "ttl", "--ttl-gt", "tos", "--tos", "0x10", "pkttype", "--pkt-type", "broadcast", "physdev", "--physdev-in",
+    "statistic", "--mode", "random", "--probability", "0.5", "TCPMSS", "--clamp-mss-to-pmtu", "--set-mss", "1400",
+    "--zone", "--helper", "ftp", "CONNMARK", "--save-mark", "--restore-mark", "connmark", "NFLOG", "--nflog-group",
+    "TPROXY", "--on-port", "NETMAP", "--to", "icmp-port-unreachable", "icmp6-port-unreachable", "TRACE", "policy",
+    "--dir", "--pol", "ipsec", "icmp6", "--icmpv6-type", "echo-request", "hl", "--hl-eq", "ipv6-icmp", "--syn",
+    "--tcp-flags", "SYN,ACK", "SYN", "--ports", "1,2:3", "--log-level", "--set-mark", "1/0xff", "--ctorigsrc",
+    "--ctstatus", "ASSURED", "INVALID", "ULOG", "TTL", "--ttl-set", "HL", "--src-type", "UNICAST", "u32", "--u32",
+    "0>>22&0x3C@0>>16=0x2", "--random", "--random-fully", "[2001:db8::1]:80",
 ];
 
 /// One mutation of `text`: 1 to 3 words or lines replaced, put in, taken out, repeated or swapped.
