@@ -78,8 +78,6 @@ pub struct Command<'a, 'r> {
     /// `-P CHAIN POLICY`, `-E OLD NEW`: the second word.
     pub second: Option<Word<'a>>,
     pub rule: &'r mut RuleSpec<'a>,
-    /// `-4` or `-6`: the line is for this family only.
-    pub only: Option<(Family, Span)>,
 }
 
 /// The rule part of a command, before its target is resolved against the table's chains.
@@ -345,7 +343,6 @@ pub fn parse_command<'a>(
         chain: None,
         number: None,
         second: None,
-        only: None,
         rule: RuleSpec::default(),
         seen: SmallVec::new(),
         loaded: SmallVec::new(),
@@ -379,7 +376,6 @@ struct Parser<'a, 'p> {
     chain: Option<Word<'a>>,
     number: Option<(u64, Span)>,
     second: Option<Word<'a>>,
-    only: Option<(Family, Span)>,
     rule: RuleSpec<'a>,
     /// Base options given (letter, span), to refuse repeats.
     seen: SmallVec<[(char, Span); 8]>,
@@ -718,7 +714,6 @@ impl<'a> Parser<'a, '_> {
             }
             '4' | '6' => {
                 let family = if letter == '4' { Family::Ipv4 } else { Family::Ipv6 };
-                self.only = Some((family, span));
                 // iptables-restore reads the words in order and drops the line at the other
                 // family's flag, unless a word before it was already refused; the extensions'
                 // own checks and the addresses come after the words, so they never count
@@ -1303,7 +1298,6 @@ impl<'a> Parser<'a, '_> {
             number: self.number,
             second: self.second.take(),
             rule: &mut self.rule,
-            only: self.only,
         })
     }
 }

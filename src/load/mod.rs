@@ -149,12 +149,6 @@ impl<'s> Loader<'s> {
                 self.comments.clear();
                 return;
             };
-            if let Some((family, _)) = command.only
-                && family != table.family
-            {
-                // iptables-restore ignores a `-6` line, ip6tables-restore a `-4` line
-                return;
-            }
             let comments = std::mem::take(&mut self.comments);
             table.apply(command, *line_span, comments, &mut self.problems);
             return;

@@ -25,8 +25,6 @@ pub struct Prepared<'a> {
     pub chain: Option<Word<'a>>,
     pub number: Option<(u64, Span)>,
     pub second: Option<Word<'a>>,
-    /// `-4` or `-6`: the line is for this family only.
-    pub only: Option<(Family, Span)>,
     /// `-c` or the line's `[packets:bytes]` (what `-P` sets).
     pub counters: Option<Counters>,
     /// Whether any rule part was given (`-D CHAIN N` gives none).
@@ -59,7 +57,6 @@ impl<'a> Prepared<'a> {
             chain: command.chain.take(),
             number: command.number,
             second: command.second.take(),
-            only: command.only,
             counters: spec.counters,
             rule_given: rule_given(spec),
             iface_options: spec.options.iter().copied().filter(|&(c, _)| matches!(c, 'i' | 'o')).collect(),
