@@ -31,9 +31,13 @@ pub enum LoadError {
         help("end the table with a `COMMIT` line; iptables-restore applies nothing without it")
     )]
     MissingCommit {
-        #[label("this table has no `COMMIT`")]
+        /// The file's last line: where iptables-restore finds the `COMMIT` missing (it reads
+        /// every line of the table before, and reports their errors first).
+        #[label("the file ends after this line")]
         span: Span,
         table: String,
+        #[label("this table has no `COMMIT`")]
+        open: Span,
     },
 
     #[error("unknown table `{name}`")]

@@ -105,7 +105,11 @@ impl<'s> Loader<'s> {
         });
         if let Some(table) = self.table.take() {
             let name = table.name.as_str().to_string();
-            self.problems.push(LoadError::MissingCommit { span: table.span, table: name });
+            // the last line that is not blank (iptables-restore names the line after the last)
+            let text = source.text();
+            let end = text.trim_end().len();
+            let span = Span::new(text[..end].rfind('\n').map_or(0, |i| i + 1), end);
+            self.problems.push(LoadError::MissingCommit { span, table: name, open: table.span });
             self.flush_problems();
         }
         if let Some((span, count)) = self.crlf {
