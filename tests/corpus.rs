@@ -18,7 +18,7 @@ use ipt::diag::Severity;
 use ipt::load::{LoadOptions, load};
 use ipt::model::Family;
 use ipt::source::Source;
-use netns::{kernel_load, kernel_load_with, require_kernel};
+use netns::{kernel_load, kernel_load_with, require_kernel, same_place};
 
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("IPT_CORPUS")
@@ -264,14 +264,20 @@ fn mutation_excuse(loaded: &ipt::load::Loaded, kernel: &netns::KernelLoad) -> Op
     if said("ipt::syntax::unterminated_quote") && kernel.loads {
         return Some("ipt refuses an unterminated quote, which iptables closes at the end of the line");
     }
-    if said("ipt::load::host_name") && kernel.stderr.contains("host/network") {
+    if said("ipt::load::host_name") && resolving_failed(kernel) {
         return Some("a host name, which only the machine that loads the file can resolve");
     }
     None
 }
 
+/// Whether the kernel's load failed on a name it could not resolve (ipt resolves none).
+fn resolving_failed(kernel: &netns::KernelLoad) -> bool {
+    ["host/network", "getaddrinfo"].iter().any(|said| kernel.stderr.contains(said))
+}
+
 /// Mutations of the corpus's dumps that load, each compared with a real load: the words that
-/// make a dump fail, or not, in places the corpus's own files never put them. A case is a
+/// make a dump fail, or not, in places the corpus's own files never put them. The verdicts
+/// agree, and where both refuse, ipt reports an error where the kernel stopped. A case is a
 /// function of the seed and its index alone; `IPT_MUTATION_SEED` and `IPT_MUTATION_CASES`
 /// (default 400) run others.
 #[test]
@@ -288,7 +294,7 @@ fn mutated_restore_files_agree_with_the_kernel() {
         })
         .collect();
     assert!(bases.len() > 100, "{} small loadable files", bases.len());
-    let (mut failures, mut excused, mut both_load) = (Vec::new(), 0, 0);
+    let (mut failures, mut excused, mut both_load, mut first_agrees) = (Vec::new(), 0, 0, 0);
     for index in 0..cases {
         let mut rng = rng::Rng::new(seed, index);
         let (path, family, text) = rng.pick(&bases);
@@ -302,6 +308,28 @@ fn mutated_restore_files_agree_with_the_kernel() {
         let kernel = kernel_load_with(&mutated, *family, "");
         if loaded.loads() == kernel.loads {
             both_load += usize::from(kernel.loads);
+            if kernel.loads {
+                continue;
+            }
+            // both refuse: one of ipt's errors is where the kernel stopped (ipt reports them all,
+            // the kernel its first), but for a host name, which ipt does not resolve, and the old
+            // negation, which ipt reads with a warning
+            let source = Source::new(name.clone(), mutated.clone());
+            let line_of = |d: &ipt::diag::Diagnostic| d.offset().map(|offset| source.line_col(offset as u32).0);
+            let errors = loaded.diagnostics.iter().filter(|d| d.severity() == Severity::Error);
+            let error_lines: Vec<u32> = errors.filter_map(line_of).collect();
+            first_agrees += usize::from(same_place(&mutated, kernel.line, error_lines.iter().min().copied()));
+            let lenient = loaded.diagnostics.iter().filter(|d| d.code() == "ipt::load::old_negation");
+            let lenient_lines: Vec<u32> = lenient.filter_map(line_of).collect();
+            if !error_lines.iter().chain(&lenient_lines).any(|&line| same_place(&mutated, kernel.line, Some(line)))
+                && !resolving_failed(&kernel)
+            {
+                failures.push(format!(
+                    "{name}: the kernel fails at line {:?} ({}), ipt's errors are at lines {error_lines:?}\n{mutated}",
+                    kernel.line,
+                    kernel.stderr.trim()
+                ));
+            }
             continue;
         }
         if let Some(why) = mutation_excuse(&loaded, &kernel) {
@@ -317,7 +345,10 @@ fn mutated_restore_files_agree_with_the_kernel() {
             kernel.stderr.trim()
         ));
     }
-    eprintln!("compared {cases} mutated dumps with the kernel: {both_load} load on both sides, {excused} excused");
+    eprintln!(
+        "compared {cases} mutated dumps with the kernel: {both_load} load on both sides, {excused} excused; \
+         of those both refuse, {first_agrees} have ipt's first error where the kernel stopped"
+    );
     // most mutations break a dump, but not all: both verdicts must be exercised
     assert!(both_load > 0 && both_load < cases as usize, "{both_load} of {cases} load");
     assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n\n"));

@@ -28,7 +28,7 @@ use ipt::diag::Severity;
 use ipt::load::{LoadOptions, load};
 use ipt::model::{Family, Ruleset};
 use ipt::source::Source;
-use netns::{kernel_load, require_kernel};
+use netns::{kernel_load, require_kernel, same_place};
 
 fn fixture_files(dir: &str) -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
@@ -150,20 +150,6 @@ fn tables_of(lines: &[String]) -> Vec<(&str, Vec<&str>)> {
         }
     }
     tables
-}
-
-/// Whether ipt's first error line is where the kernel failed: the same line, or, when the kernel
-/// names a `COMMIT` line or the line after the end, a line of that table section.
-fn same_place(text: &str, kernel: Option<u32>, ipt: Option<u32>) -> bool {
-    let (Some(kernel), Some(ipt)) = (kernel, ipt) else { return kernel.is_none() };
-    if kernel == ipt {
-        return true;
-    }
-    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let at = |n: u32| lines.get(n as usize - 1).copied();
-    let section_end = at(kernel).is_none_or(|l| l == "COMMIT");
-    let section_start = (1..kernel).rev().find(|&n| at(n).is_some_and(|l| l.starts_with('*'))).unwrap_or(1);
-    section_end && (section_start..kernel).contains(&ipt)
 }
 
 #[allow(dead_code, reason = "only the generator is used")]

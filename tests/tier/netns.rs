@@ -104,3 +104,17 @@ pub fn require_nft() {
     let found = Command::new("sh").args(["-c", "command -v nft"]).output().is_ok_and(|o| o.status.success());
     assert!(found, "the translate tests need `nft` (apt-get install -y nftables)");
 }
+
+/// Whether an error of ipt's at line `ipt` is where the kernel failed: the same line, or, when
+/// the kernel names a `COMMIT` line or the line after the end, a line of that table section.
+pub fn same_place(text: &str, kernel: Option<u32>, ipt: Option<u32>) -> bool {
+    let (Some(kernel), Some(ipt)) = (kernel, ipt) else { return kernel.is_none() };
+    if kernel == ipt {
+        return true;
+    }
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let at = |n: u32| lines.get(n as usize - 1).copied();
+    let section_end = at(kernel).is_none_or(|l| l == "COMMIT");
+    let section_start = (1..kernel).rev().find(|&n| at(n).is_some_and(|l| l.starts_with('*'))).unwrap_or(1);
+    section_end && (section_start..kernel).contains(&ipt)
+}
