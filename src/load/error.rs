@@ -61,6 +61,18 @@ pub enum LoadError {
         span: Span,
     },
 
+    #[error("counter `{text}` is past the largest, 18446744073709551615")]
+    #[diagnostic(
+        code(ipt::load::counter_saturates),
+        severity(Warning),
+        help("`iptables-restore -c` reads it as 18446744073709551615, and without `-c` ignores it; write that number")
+    )]
+    CounterSaturates {
+        #[label("read as 18446744073709551615")]
+        span: Span,
+        text: String,
+    },
+
     #[error("iptables-restore ignores these words")]
     #[diagnostic(code(ipt::load::ignored_words), severity(Warning), help("remove them"))]
     IgnoredWords {

@@ -188,6 +188,10 @@ fn read_line<'a>(
     match parse_line_reusing(text, offset, buf) {
         Err(e) => parsed.outcome = Outcome::Syntax(e),
         Ok((Statement::Command { counters, mut args }, end)) => {
+            if let Some((read, span)) = counters {
+                let relative = span.start as usize - offset..span.end as usize - offset;
+                saturated_counters(read, &text[relative], span, &mut parsed.problems);
+            }
             let family = sections.family_at(offset);
             read_command(counters, &args, end, line, family, &mut parsed.problems, &mut parsed.outcome);
             // give the vector back for the next line
@@ -195,6 +199,23 @@ fn read_line<'a>(
             *buf = args;
         }
         Ok((statement, end)) => parsed.outcome = Outcome::Statement(statement, end),
+    }
+}
+
+/// Warns of each counter of `[packets:bytes]` (`text`, at `span`) past 2^64 - 1, which
+/// iptables-restore reads as 2^64 - 1 (as [`Counters`] holds it: `read`).
+pub fn saturated_counters(read: Counters, text: &str, span: Span, problems: &mut Vec<LoadError>) {
+    if read.packets != u64::MAX && read.bytes != u64::MAX {
+        return;
+    }
+    let inner = text.trim_start_matches('[').trim_end_matches(']');
+    let mut at = span.start as usize + 1;
+    for digits in inner.split(':') {
+        if digits.parse::<u64>().is_err() {
+            problems
+                .push(LoadError::CounterSaturates { span: Span::new(at, at + digits.len()), text: digits.to_string() });
+        }
+        at += digits.len() + 1;
     }
 }
 

@@ -222,6 +222,9 @@ impl<'s> Loader<'s> {
                 if let Some(extra) = decl.extra {
                     self.problems.push(LoadError::IgnoredWords { span: extra });
                 }
+                if let Some((read, span)) = decl.counters {
+                    lines::saturated_counters(read, self.source.slice(span), span, &mut self.problems);
+                }
                 let comments = std::mem::take(&mut self.comments);
                 table.declare(&decl, comments, &mut self.problems);
             }

@@ -58,12 +58,4 @@ pub enum SyntaxError {
         span: Span,
         chain: String,
     },
-
-    #[error("counter `{text}` does not fit in 64 bits")]
-    #[diagnostic(code(ipt::syntax::counter_overflow), help("counters are unsigned 64-bit numbers"))]
-    CounterOverflow {
-        #[label("too large")]
-        span: Span,
-        text: String,
-    },
 }

@@ -154,7 +154,7 @@ fn parse_counters(word: &str) -> Option<Counters> {
     if !digits(packets) || !digits(bytes) {
         return None;
     }
-    Some(Counters { packets: packets.parse().ok()?, bytes: bytes.parse().ok()? })
+    Some(Counters { packets: super::counter_value(packets), bytes: super::counter_value(bytes) })
 }
 
 /// A command line (trailing blanks already cut off).
@@ -175,9 +175,6 @@ fn scan_command<'a>(content: &'a str, offset: usize, buf: &mut Vec<Arg<'a>>) -> 
                 while pos < bytes.len() && is_blank(bytes[pos]) {
                     pos += 1;
                 }
-            } else if candidate.len() > 2 && scan_counter_shape(candidate) {
-                // digits that overflow: the grammar's counters, which the lowering rejects
-                return None;
             }
         }
     }
@@ -201,13 +198,6 @@ fn scan_command<'a>(content: &'a str, offset: usize, buf: &mut Vec<Arg<'a>>) -> 
         }
     }
     Some(Statement::Command { counters, args })
-}
-
-fn scan_counter_shape(candidate: &str) -> bool {
-    let inner = &candidate[1..candidate.len() - 1];
-    inner
-        .split_once(':')
-        .is_some_and(|(p, b)| !p.is_empty() && !b.is_empty() && p.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()))
 }
 
 /// One word starting at `start`: bare text, then at most one quoted part; a closing quote

@@ -126,10 +126,7 @@ impl Cx {
         let span = self.span(&pair);
         let mut counters = Counters::default();
         for part in pair.into_inner() {
-            let value = part.as_str().parse::<u64>().map_err(|_| SyntaxError::CounterOverflow {
-                span: self.span(&part),
-                text: part.as_str().to_string(),
-            })?;
+            let value = super::counter_value(part.as_str());
             match part.as_rule() {
                 Rule::packets => counters.packets = value,
                 Rule::bytes => counters.bytes = value,
