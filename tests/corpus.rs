@@ -209,7 +209,44 @@ const MUTATION_WORDS: &[&str] = &[
     "0>>22&0x3C@0>>16=0x2", "--random", "--random-fully", "[2001:db8::1]:80",
 ];
 
-/// One mutation of `text`: 1 to 3 words or lines replaced, put in, taken out, repeated or swapped.
+/// Numbers at and past the limits of ports, prefixes, octets, marks and counters, and the forms
+/// `strtoul` reads differently (octal, a sign, hexadecimal without digits).
+const BOUNDARY_NUMBERS: &[&str] = &[
+    "0",
+    "00",
+    "1",
+    "7",
+    "8",
+    "08",
+    "010",
+    "0x",
+    "+1",
+    "-1",
+    "15",
+    "16",
+    "31",
+    "32",
+    "33",
+    "64",
+    "127",
+    "128",
+    "129",
+    "255",
+    "256",
+    "1023",
+    "1024",
+    "65535",
+    "65536",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "18446744073709551616",
+];
+
+/// One mutation of `text`: 1 to 3 words or lines replaced, put in, taken out, repeated or
+/// swapped, or a number in a word set to a limit.
 fn mutate(rng: &mut rng::Rng, text: &str) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     for _ in 0..1 + rng.below(3) {
@@ -218,7 +255,7 @@ fn mutate(rng: &mut rng::Rng, text: &str) -> String {
         }
         let i = rng.below(lines.len());
         let mut words: Vec<String> = lines[i].split(' ').map(str::to_string).collect();
-        match rng.below(6) {
+        match rng.below(7) {
             0 => {
                 let w = rng.below(words.len());
                 words[w] = rng.pick(MUTATION_WORDS).to_string();
@@ -240,6 +277,19 @@ fn mutate(rng: &mut rng::Rng, text: &str) -> String {
             4 => {
                 lines.remove(i);
                 continue;
+            }
+            5 => {
+                // one run of digits in one word (a port, a prefix length, an octet, a mark)
+                let w = rng.below(words.len());
+                let bytes = words[w].as_bytes();
+                let runs: Vec<(usize, usize)> = (0..bytes.len())
+                    .filter(|&i| bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()))
+                    .map(|i| (i, (i..bytes.len()).find(|&j| !bytes[j].is_ascii_digit()).unwrap_or(bytes.len())))
+                    .collect();
+                if !runs.is_empty() {
+                    let (start, end) = *rng.pick(&runs);
+                    words[w].replace_range(start..end, rng.pick::<&str>(BOUNDARY_NUMBERS));
+                }
             }
             _ => {
                 let j = rng.below(lines.len());
