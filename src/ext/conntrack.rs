@@ -324,10 +324,11 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
     ok.then(|| MatchKind::Conntrack(Box::new(ct)))
 }
 
-/// `lo[:hi]`, 32-bit (`--ctexpire`).
+/// `lo[:hi]`, 32-bit (`--ctexpire`); an empty value is 0, as libxtables reads it.
 fn parse_u32_range(text: &str) -> Option<(u32, u32)> {
     let max = u32::MAX as u64;
     match text.split_once(':') {
+        None if text.is_empty() => Some((0, 0)),
         None => num::uint(text, 0, max).map(|v| (v as u32, v as u32)),
         Some((lo, hi)) => {
             let lo = if lo.is_empty() { 0 } else { num::uint(lo, 0, max)? };

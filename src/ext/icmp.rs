@@ -114,7 +114,7 @@ pub const ICMPV6_NAMES: &[(&str, u8, u8, u8)] = &[
 ];
 
 /// Reads a type as iptables does: a name or any unambiguous prefix of one (any case), or
-/// `type`, `type/code` or `type/lo:hi` in numbers.
+/// `type`, `type/code` or `type/lo:hi` in numbers, where `type` may be written `type:type`.
 pub fn parse_icmp_type(text: &str, names: &[(&str, u8, u8, u8)]) -> Result<IcmpType, String> {
     let lower = text.to_ascii_lowercase();
     let mut found: Option<&(&str, u8, u8, u8)> = None;
@@ -128,9 +128,15 @@ pub fn parse_icmp_type(text: &str, names: &[(&str, u8, u8, u8)]) -> Result<IcmpT
         return Ok(IcmpType { kind, code_min, code_max });
     }
     let unknown = || format!("`{text}` is no type name, and not `type[/code]`");
-    let (kind, rest) = num::uint_prefix(text, 0, 255).ok_or_else(unknown)?;
-    if rest.starts_with(':') {
-        return Err("type ranges are not supported".to_string());
+    let (kind, mut rest) = num::uint_prefix(text, 0, 255).ok_or_else(unknown)?;
+    // `type:type` is read as a range, and only a range of one type is taken (checked on a
+    // kernel: `0:0` and `8:8/0` load, `0:5` does not)
+    if let Some(last) = rest.strip_prefix(':') {
+        let (last, after) = num::uint_prefix(last, 0, 255).ok_or_else(unknown)?;
+        if last != kind {
+            return Err("type ranges are not supported".to_string());
+        }
+        rest = after;
     }
     let kind = kind as u8;
     // type 255 matches every ICMP packet in the kernel, whatever the code
@@ -220,5 +226,15 @@ mod tests {
         assert_eq!(parse_icmp_type("3/4", ICMP_NAMES), Ok(IcmpType { kind: 3, code_min: 4, code_max: 4 }));
         assert_eq!(parse_icmp_type("any", ICMP_NAMES), Ok(IcmpType::ANY));
         assert!(parse_icmp_type("3:4", ICMP_NAMES).is_err());
+    }
+
+    #[test]
+    fn a_range_of_one_type_is_that_type() {
+        assert_eq!(parse_icmp_type("0:0", ICMP_NAMES), Ok(IcmpType { kind: 0, code_min: 0, code_max: 255 }));
+        assert_eq!(parse_icmp_type("0x3:03/1", ICMP_NAMES), Ok(IcmpType { kind: 3, code_min: 1, code_max: 1 }));
+        assert_eq!(parse_icmp_type("255:255", ICMP_NAMES), Ok(IcmpType::ANY));
+        assert_eq!(parse_icmp_type("3:4", ICMP_NAMES), Err("type ranges are not supported".to_string()));
+        assert!(parse_icmp_type("3:", ICMP_NAMES).unwrap_err().contains("no type name"));
+        assert!(parse_icmp_type("3:3:3", ICMP_NAMES).unwrap_err().contains("no type name"));
     }
 }
