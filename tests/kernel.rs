@@ -12,6 +12,8 @@ mod explain_kernel;
 mod explain_vs_kernel;
 #[path = "tier/netns.rs"]
 mod netns;
+#[path = "tier/numbers.rs"]
+mod numbers;
 #[path = "tier/rng.rs"]
 mod rng;
 #[allow(dead_code, reason = "the kernel tier runs ipt, it takes no snapshot")]

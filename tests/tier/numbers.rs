@@ -1,0 +1,192 @@
+//! Numbers in options as iptables 1.8.9 reads them: one-rule dumps, each option of a list
+//! given each value of another (limits, C's bases, signs, ranges, empty parts), loaded by ipt
+//! and by the kernel. Reading numbers (`strtoul` with base 0, `inet_aton`, libxtables' ranges)
+//! is where a typed reader most easily parts from iptables.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use ipt::load::{LoadOptions, load};
+use ipt::model::Family;
+use ipt::source::Source;
+
+use crate::netns::require_kernel;
+
+/// Values put where a template says `{}`.
+const VALUES: &[&str] = &[
+    "0",
+    "00",
+    "1",
+    "8",
+    "08",
+    "010",
+    "0x",
+    "0x10",
+    "0X10",
+    "0x1g",
+    "+1",
+    "-1",
+    "-0",
+    "15",
+    "16",
+    "31",
+    "32",
+    "33",
+    "64",
+    "65",
+    "127",
+    "128",
+    "129",
+    "255",
+    "256",
+    "65535",
+    "65536",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "18446744073709551616",
+    "1e3",
+    "1.5",
+    "1,2",
+    "\" 1\"",
+    "\"1 \"",
+    "\"\"",
+    ":",
+    ":5",
+    "5:",
+    "5:5",
+    "5::",
+    "5:6:7",
+    "6:5",
+    "5-6",
+    ",",
+];
+
+/// (family, table, chain, rule with `{}` for the value).
+const TEMPLATES: &[(Family, &str, &str, &str)] = &[
+    (Family::Ipv4, "filter", "INPUT", "-p tcp -m tcp --dport {}"),
+    (Family::Ipv4, "filter", "INPUT", "-p tcp -m tcp --sport 100:{}"),
+    (Family::Ipv4, "filter", "INPUT", "-p udp -m multiport --dports {},80"),
+    (Family::Ipv4, "filter", "INPUT", "-s 10.0.0.{}/32"),
+    (Family::Ipv4, "filter", "INPUT", "-s 10.0.0.0/{}"),
+    (Family::Ipv4, "filter", "INPUT", "-d 10.{}"),
+    (Family::Ipv4, "filter", "INPUT", "-s 10.0.0.0/255.255.{}.0"),
+    (Family::Ipv4, "filter", "INPUT", "-m mark --mark 1/{}"),
+    (Family::Ipv4, "filter", "INPUT", "-m length --length {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m ttl --ttl-gt {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m tos --tos {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m dscp --dscp {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m limit --limit {}/sec"),
+    (Family::Ipv4, "filter", "INPUT", "-m limit --limit 5/sec --limit-burst {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m hashlimit --hashlimit-upto 1/sec --hashlimit-name x --hashlimit-srcmask {}"),
+    (Family::Ipv4, "filter", "INPUT", "-p tcp -m connlimit --connlimit-upto 2 --connlimit-mask {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m recent --rcheck --hitcount {} --name x"),
+    (Family::Ipv4, "filter", "INPUT", "-m statistic --mode nth --every 10 --packet {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m statistic --mode random --probability {}"),
+    (Family::Ipv4, "filter", "INPUT", "-p icmp -m icmp --icmp-type {}"),
+    (Family::Ipv4, "filter", "INPUT", "-p icmp -m icmp --icmp-type 3/{}"),
+    (Family::Ipv4, "filter", "INPUT", "-p tcp -m tcpmss --mss {}"),
+    (Family::Ipv4, "filter", "INPUT", "-j LOG --log-level {}"),
+    (Family::Ipv4, "filter", "INPUT", "-j NFLOG --nflog-group {}"),
+    (Family::Ipv4, "filter", "INPUT", "-j NFQUEUE --queue-balance 1:{}"),
+    (Family::Ipv4, "filter", "INPUT", "-m conntrack --ctexpire {}"),
+    (Family::Ipv4, "filter", "OUTPUT", "-m owner --uid-owner {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m iprange --src-range 1.2.3.{}-1.2.3.9"),
+    (Family::Ipv4, "filter", "INPUT", "-m connbytes --connbytes 1:{} --connbytes-dir both --connbytes-mode bytes"),
+    (Family::Ipv4, "filter", "INPUT", "-m time --timestart {}:00"),
+    (Family::Ipv4, "mangle", "PREROUTING", "-j MARK --set-xmark 1/{}"),
+    (Family::Ipv4, "mangle", "PREROUTING", "-j CONNMARK --restore-mark --mask {}"),
+    (Family::Ipv4, "mangle", "PREROUTING", "-j TTL --ttl-inc {}"),
+    (Family::Ipv4, "mangle", "PREROUTING", "-j TOS --set-tos {}"),
+    (Family::Ipv4, "mangle", "FORWARD", "-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss {}"),
+    (Family::Ipv4, "mangle", "PREROUTING", "-j CLASSIFY --set-class 1:{}"),
+    (Family::Ipv4, "raw", "PREROUTING", "-j CT --zone {}"),
+    (Family::Ipv4, "nat", "PREROUTING", "-p tcp -j DNAT --to-destination 1.2.3.4:10-{}"),
+    (Family::Ipv4, "nat", "POSTROUTING", "-p tcp -j SNAT --to-source 1.2.3.{}"),
+    (Family::Ipv4, "nat", "PREROUTING", "-p tcp -j REDIRECT --to-ports {}"),
+    (Family::Ipv4, "nat", "PREROUTING", "-j NETMAP --to 10.0.0.0/{}"),
+    (Family::Ipv6, "filter", "INPUT", "-m hl --hl-eq {}"),
+    (Family::Ipv6, "filter", "INPUT", "-s 2001:db8::/{}"),
+    (Family::Ipv6, "filter", "INPUT", "-p ipv6-icmp -m icmp6 --icmpv6-type {}"),
+    (Family::Ipv6, "filter", "INPUT", "-m frag --fragid {}"),
+    (Family::Ipv6, "filter", "INPUT", "-m rt --rt-segsleft {}"),
+    (Family::Ipv6, "mangle", "PREROUTING", "-j HL --hl-set {}"),
+    (Family::Ipv6, "nat", "PREROUTING", "-p tcp -j DNAT --to-destination [2001:db8::1]:{}"),
+];
+
+fn builtin_chains(table: &str) -> &'static [&'static str] {
+    match table {
+        "filter" => &["INPUT", "FORWARD", "OUTPUT"],
+        "nat" => &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
+        "mangle" => &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
+        "raw" => &["PREROUTING", "OUTPUT"],
+        other => panic!("table {other}"),
+    }
+}
+
+fn dump(table: &str, chain: &str, rule: &str) -> String {
+    let mut text = format!("*{table}\n");
+    for builtin in builtin_chains(table) {
+        text.push_str(&format!(":{builtin} ACCEPT [0:0]\n"));
+    }
+    text.push_str(&format!("-A {chain} {rule}\nCOMMIT\n"));
+    text
+}
+
+/// Loads each dump on its own, all in one private network namespace (each replaces the one
+/// table it has): whether it loaded, and what the restore tool said.
+fn kernel_verdicts(dumps: &[(Family, String)]) -> Vec<(bool, String)> {
+    let dir = std::env::temp_dir().join(format!("ipt-numbers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let mut script = String::from("export XTABLES_LOCKFILE=$(mktemp)\n");
+    for (i, (family, text)) in dumps.iter().enumerate() {
+        std::fs::write(dir.join(format!("{i}.rules")), text).expect("dump written");
+        let tool = if *family == Family::Ipv4 { "iptables-legacy-restore" } else { "ip6tables-legacy-restore" };
+        let at = dir.join(i.to_string()).display().to_string();
+        script.push_str(&format!("{tool} < {at}.rules 2> {at}.err; echo $? > {at}.rc\n"));
+    }
+    script.push_str("rm -f \"$XTABLES_LOCKFILE\"\n");
+    let mut child = Command::new("timeout")
+        .args(["300", "unshare", "-n", "sh"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("unshare runs");
+    child.stdin.take().expect("piped").write_all(script.as_bytes()).expect("script written");
+    assert!(child.wait().expect("unshare finishes").success(), "the namespace's shell failed");
+    let verdicts = (0..dumps.len())
+        .map(|i| {
+            let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{i}.{ext}"))).expect("result written");
+            (read("rc").trim() == "0", read("err"))
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    verdicts
+}
+
+#[test]
+fn numbers_in_options_load_where_the_kernel_loads_them() {
+    require_kernel();
+    let mut cases = Vec::new();
+    for &(family, table, chain, template) in TEMPLATES {
+        for value in VALUES {
+            cases.push((family, dump(table, chain, &template.replace("{}", value))));
+        }
+    }
+    let verdicts = kernel_verdicts(&cases);
+    let (mut failures, mut loads) = (Vec::new(), 0);
+    for ((family, text), (kernel, said)) in cases.iter().zip(verdicts) {
+        let loaded =
+            load(&Source::new("case", text.clone()), &LoadOptions { family: Some(*family), ..Default::default() });
+        loads += usize::from(kernel);
+        // `10.0.0.0x` is a host name to ipt, which resolves none: the machine that loads it may
+        let host_name = loaded.diagnostics.iter().any(|d| d.code() == "ipt::load::host_name");
+        if loaded.loads() != kernel && !(host_name && said.contains("host/network")) {
+            let rule = text.lines().find(|l| l.starts_with("-A")).unwrap_or_default();
+            let first = loaded.diagnostics.first().map(|d| d.to_string());
+            failures.push(format!("{family} `{rule}`: kernel loads={kernel} ({}), ipt {first:?}", said.trim()));
+        }
+    }
+    eprintln!("{} one-rule dumps, {loads} of which the kernel loads", cases.len());
+    assert!(loads > 0 && loads < cases.len(), "both verdicts are exercised");
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+}
