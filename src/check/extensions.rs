@@ -13,6 +13,12 @@ const HZ_VALUES: [u32; 3] = [250, 300, 1000];
 /// Older or embedded kernels.
 const HZ_RARE: [u32; 1] = [100];
 
+/// Whether the kernel can make a file of that name (in /proc or /sys): not empty, `.` or
+/// `..`, and without `/`.
+fn is_file_name(name: &str) -> bool {
+    !matches!(name, "" | "." | "..") && !name.contains('/')
+}
+
 pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
     for m in &rule.matches {
         match &m.kind {
@@ -36,14 +42,18 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                 why: "xt_recent keeps at most 65535 timestamps per address",
                 help: "use a hitcount of 65535 or less".into(),
             }),
-            MatchKind::Recent(r) if matches!(&*r.name, "" | "." | "..") || r.name.contains('/') => {
-                problems.push(CheckError::KernelRefuses {
-                    span: m.span,
-                    message: format!("`-m recent --name \"{}\"` is no file name", r.name),
-                    why: "xt_recent names its list in /proc/net/xt_recent/",
-                    help: "name the list with letters, digits and `-_.`, without `/`".into(),
-                })
-            }
+            MatchKind::Recent(r) if !is_file_name(&r.name) => problems.push(CheckError::KernelRefuses {
+                span: m.span,
+                message: format!("`-m recent --name \"{}\"` is no file name", r.name),
+                why: "xt_recent names its list in /proc/net/xt_recent/",
+                help: "name the list with letters, digits and `-_.`, without `/`".into(),
+            }),
+            MatchKind::Hashlimit(h) if !is_file_name(&h.name) => problems.push(CheckError::KernelRefuses {
+                span: m.span,
+                message: format!("`-m hashlimit --hashlimit-name \"{}\"` is no file name", h.name),
+                why: "xt_hashlimit names its table in /proc/net/ipt_hashlimit/",
+                help: "name the table with letters, digits and `-_.`, without `/`".into(),
+            }),
             MatchKind::Owner(o) => {
                 for (id, what) in [(&o.uid, "--uid-owner"), (&o.gid, "--gid-owner")] {
                     if let Some(Neg { value: OwnerId::Range { min, max }, .. }) = id
@@ -163,7 +173,7 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
                     help: "use a timeout of 1 to 2147482 seconds".into(),
                 });
             }
-            if t.label.is_empty() || t.label.contains('/') || matches!(&*t.label, "." | "..") {
+            if !is_file_name(&t.label) {
                 problems.push(CheckError::KernelRefuses {
                     span: rule.target.span,
                     message: format!("`-j IDLETIMER --label \"{}\"` is no file name", t.label),
@@ -306,6 +316,20 @@ mod tests {
             assert!(found[0].contains("is no file name"), "{label}: {found:?}");
         }
         assert_eq!(errors("-j IDLETIMER --timeout 10 --label \"a b\""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn hashlimit_names_that_are_no_file_name_are_refused() {
+        // checked on a kernel: "a/b", "/", "./a", "." and ".." are refused; ".a" and "a." load
+        for name in ["a/b", "/", "./a", ".", ".."] {
+            let found = errors(&format!("-m hashlimit --hashlimit-upto 1/sec --hashlimit-name {name}"));
+            assert_eq!(found.len(), 1, "{name}: {found:?}");
+            assert!(found[0].contains("is no file name"), "{name}: {found:?}");
+        }
+        for name in [".a", "a."] {
+            let found = errors(&format!("-m hashlimit --hashlimit-upto 1/sec --hashlimit-name {name}"));
+            assert_eq!(found, Vec::<String>::new(), "{name}");
+        }
     }
 
     #[test]
