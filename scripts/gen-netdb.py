@@ -22,12 +22,12 @@ out = ["//! Protocol and service names, as Debian's netbase package lists them i
        "//!",
        "//! Generated from netbase 6.4 (Debian 12); regenerate with `scripts/gen-netdb.py`.",
        "",
-       "/// `(name, number)` for every protocol name and alias, names lowercased (iptables lowercases `-p`).",
+       "/// `(name, number)` for every protocol name, then its aliases, as written: `getprotobyname`",
+       "/// compares them exactly (iptables lowercases `-p`'s value first, not `--ctproto`'s).",
        "pub const PROTOCOLS: &[(&str, u8)] = &["]
 seen = set()
 for name, num, aliases in protos:
     for n in [name] + aliases:
-        n = n.lower()
         if n in seen:
             continue
         seen.add(n)

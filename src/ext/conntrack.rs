@@ -236,7 +236,7 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
                     }
                 }
             }
-            CTPROTO => match Proto::parse_number(opt.value()) {
+            CTPROTO => match Proto::parse_exact(opt.value()) {
                 Some(p) => ct.proto = Some(b.neg(opt, p)),
                 None => {
                     b.bad_value(opt, "a protocol name or number");

@@ -9,7 +9,7 @@ use super::save::save_opt_value;
 use super::xtopt::parse_hostmask;
 use super::{Availability, MatchSpec};
 use crate::model::addr::NetNumeric;
-use crate::model::{MatchKind, Neg, Net, num};
+use crate::model::{MatchKind, Neg, Net};
 
 /// The most elements a policy has (`XT_POLICY_MAX_ELEM`).
 pub const MAX_ELEMS: usize = 4;
@@ -155,7 +155,8 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
                 }
                 None => ok = false,
             },
-            PROTO => match parse_protocol(opt.value()) {
+            // `XTTYPE_PROTOCOL`: as written (`/etc/protocols` has `esp` and `IPSEC-ESP`, not `ESP`)
+            PROTO => match crate::model::Proto::parse_exact(opt.value()) {
                 Some(p) if PROTOS.iter().any(|&(_, n)| n == p) => elems[at].proto = Some(b.neg(opt, p)),
                 found => {
                     let what = if found.is_some() { "an IPsec protocol" } else { "a protocol" };
@@ -240,21 +241,6 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
         }
     }
     Some(MatchKind::Policy(Box::new(Policy { dir, none, strict, elems })))
-}
-
-/// `XTTYPE_PROTOCOL`: a number 0-255, or a protocol name exactly as written (case matters:
-/// `/etc/protocols` names IPsec's protocols `esp`/`IPSEC-ESP`, `ah`/`IPSEC-AH`, `ipcomp`/`IPCOMP`).
-/// Other names are read case-blind; all of them are refused for the policy anyway.
-fn parse_protocol(text: &str) -> Option<u8> {
-    const EXACT: [(&str, u8); 6] =
-        [("esp", 50), ("IPSEC-ESP", 50), ("ah", 51), ("IPSEC-AH", 51), ("ipcomp", 108), ("IPCOMP", 108)];
-    if let Some(n) = num::uint(text, 0, 255) {
-        return Some(n as u8);
-    }
-    if let Some(&(_, p)) = EXACT.iter().find(|(n, _)| *n == text) {
-        return Some(p);
-    }
-    crate::model::Proto::parse_number(text).filter(|p| ![50, 51, 108].contains(p))
 }
 
 impl Policy {

@@ -41,15 +41,23 @@ impl Proto {
     pub const SCTP: Proto = Proto(132);
     pub const UDPLITE: Proto = Proto(136);
 
-    /// Reads `-p`'s value as iptables does: lowercased, then a number 0-255, one of iptables'
-    /// own names, or a name from `/etc/protocols`. `Some(0)` is `all`.
+    /// Reads `-p`'s value as iptables does: lowercased, then as [`Proto::parse_exact`] reads
+    /// it (so `tcp` and `TCP` are 6, but `ospfigp` is no protocol: `/etc/protocols` spells that
+    /// alias of `ospf` `OSPFIGP`). `Some(0)` is `all`.
     pub fn parse_number(text: &str) -> Option<u8> {
         let lower: std::borrow::Cow<'_, str> =
             if text.bytes().any(|b| b.is_ascii_uppercase()) { text.to_ascii_lowercase().into() } else { text.into() };
-        if let Some(n) = num::uint(&lower, 0, 255) {
+        Proto::parse_exact(&lower)
+    }
+
+    /// A protocol as `xtables_parse_protocol` reads one (`XTTYPE_PROTOCOL`: `--ctproto`,
+    /// `--proto`): a number 0-255, or a name or alias exactly as `/etc/protocols` or iptables'
+    /// own list writes it (`TCP` is 6, `Tcp` is nothing).
+    pub fn parse_exact(text: &str) -> Option<u8> {
+        if let Some(n) = num::uint(text, 0, 255) {
             return Some(n as u8);
         }
-        CHAIN_PROTOS.iter().chain(netdb::PROTOCOLS).find(|(name, _)| *name == lower).map(|&(_, n)| n)
+        CHAIN_PROTOS.iter().chain(netdb::PROTOCOLS).find(|(name, _)| *name == text).map(|&(_, n)| n)
     }
 
     /// The name iptables-save prints, if it prints a name.
@@ -99,6 +107,14 @@ mod tests {
         assert_eq!(Proto::parse_number("icmpv6"), Some(58));
         assert_eq!(Proto::parse_number("all"), Some(0));
         assert_eq!(Proto::parse_number("bogus"), None);
+        // checked on a kernel: aliases are compared as `/etc/protocols` writes them
+        assert_eq!(Proto::parse_number("OSPFIGP"), None);
+        assert_eq!(Proto::parse_number("ipsec-esp"), None);
+        assert_eq!(Proto::parse_exact("TCP"), Some(6));
+        assert_eq!(Proto::parse_exact("IPv6-ICMP"), Some(58));
+        assert_eq!(Proto::parse_exact("Tcp"), None);
+        assert_eq!(Proto::parse_exact("ALL"), None);
+        assert_eq!(Proto::parse_exact("all"), Some(0));
         assert_eq!(Proto(58).to_string(), "ipv6-icmp");
         assert_eq!(Proto(47).to_string(), "gre");
         assert_eq!(Proto(44).to_string(), "ipv6-frag");

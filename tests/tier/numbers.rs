@@ -1,6 +1,6 @@
 //! Numbers in options as iptables 1.8.9 reads them: one-rule dumps, each option of a list
-//! given each value of another (limits, C's bases, signs, ranges, empty parts), loaded by ipt
-//! and by the kernel. Reading numbers (`strtoul` with base 0, `inet_aton`, libxtables' ranges)
+//! given each value of another (limits, C's bases, signs, ranges, empty parts; and protocol
+//! names), loaded by ipt and by the kernel. Reading numbers (`strtoul` with base 0, `inet_aton`, libxtables' ranges)
 //! is where a typed reader most easily parts from iptables.
 
 use std::io::Write;
@@ -114,6 +114,42 @@ const TEMPLATES: &[(Family, &str, &str, &str)] = &[
     (Family::Ipv6, "nat", "PREROUTING", "-p tcp -j DNAT --to-destination [2001:db8::1]:{}"),
 ];
 
+/// Protocol names, which `-p` lowercases and `--ctproto` takes as written, both then looked up
+/// exactly in `/etc/protocols` (netbase's, whose aliases are upper case: `tcp`'s is `TCP`).
+const PROTOCOL_NAMES: &[&str] = &[
+    "tcp",
+    "TCP",
+    "Tcp",
+    "ospf",
+    "ospfigp",
+    "OSPFIGP",
+    "ipsec-esp",
+    "IPSEC-ESP",
+    "ip-encap",
+    "IPv6-ICMP",
+    "ipv6-icmp",
+    "all",
+    "ALL",
+    "icmpv6",
+    "ICMPv6",
+    "mh",
+    "ipv6-mh",
+    "hopopt",
+    "HOPOPT",
+    "cphb",
+    "CPHB",
+    "0x6",
+    "06",
+    "256",
+];
+
+const PROTOCOL_TEMPLATES: &[(Family, &str, &str, &str)] = &[
+    (Family::Ipv4, "filter", "INPUT", "-p {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m conntrack --ctproto {}"),
+    (Family::Ipv6, "filter", "INPUT", "-p {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m policy --dir in --pol ipsec --proto {}"),
+];
+
 fn builtin_chains(table: &str) -> &'static [&'static str] {
     match table {
         "filter" => &["INPUT", "FORWARD", "OUTPUT"],
@@ -167,9 +203,11 @@ fn kernel_verdicts(dumps: &[(Family, String)]) -> Vec<(bool, String)> {
 fn numbers_in_options_load_where_the_kernel_loads_them() {
     require_kernel();
     let mut cases = Vec::new();
-    for &(family, table, chain, template) in TEMPLATES {
-        for value in VALUES {
-            cases.push((family, dump(table, chain, &template.replace("{}", value))));
+    for (templates, values) in [(TEMPLATES, VALUES), (PROTOCOL_TEMPLATES, PROTOCOL_NAMES)] {
+        for &(family, table, chain, template) in templates {
+            for value in values {
+                cases.push((family, dump(table, chain, &template.replace("{}", value))));
+            }
         }
     }
     let verdicts = kernel_verdicts(&cases);
