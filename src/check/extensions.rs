@@ -3,6 +3,7 @@
 
 use super::CheckError;
 use crate::ext::addrtype::AddrTypes;
+use crate::ext::host::HostAddr;
 use crate::ext::limit::Limit;
 use crate::ext::owner::OwnerId;
 use crate::model::{Family, MatchKind, Neg, Proto, Rule, TargetKind};
@@ -157,6 +158,14 @@ pub fn check_rule(family: Family, rule: &Rule, problems: &mut Vec<CheckError>) {
     match &rule.target.kind {
         // with `--notrack`, xt_CT sets nothing else up
         TargetKind::Ct(ct) if !ct.notrack => check_ct_helper(family, rule, ct.helper.as_deref(), problems),
+        TargetKind::Tee(t) if matches!(t.gateway, HostAddr::Ip(ip) if ip.is_unspecified()) => {
+            problems.push(CheckError::KernelRefuses {
+                span: rule.target.span,
+                message: format!("`-j TEE --gateway {}` is no gateway", t.gateway),
+                why: "xt_TEE refuses the unspecified address",
+                help: "give the address of the host that takes the copies".into(),
+            })
+        }
         TargetKind::Connmark(c) if c.shift.is_some_and(|s| s.bits > 31) => problems.push(CheckError::KernelRefuses {
             span: rule.target.span,
             message: "`-j CONNMARK` shifts the mark by more than 31 bits".into(),
@@ -297,7 +306,11 @@ mod tests {
 
     /// What `load` says of one rule in IPv4 `filter` INPUT: the messages of its errors.
     fn errors(rule: &str) -> Vec<String> {
-        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {rule}\nCOMMIT\n");
+        errors_in("filter", "INPUT", rule)
+    }
+
+    fn errors_in(table: &str, chain: &str, rule: &str) -> Vec<String> {
+        let text = format!("*{table}\n:{chain} ACCEPT [0:0]\n-A {chain} {rule}\nCOMMIT\n");
         let loaded = crate::load::load(&crate::source::Source::new("t.rules", text), &Default::default());
         loaded
             .diagnostics
@@ -316,6 +329,17 @@ mod tests {
             assert!(found[0].contains("is no file name"), "{label}: {found:?}");
         }
         assert_eq!(errors("-j IDLETIMER --timeout 10 --label \"a b\""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_tee_to_the_unspecified_address_is_refused() {
+        // checked on a kernel: 0.0.0.0 (also written `0`) and :: fail at load
+        for gateway in ["0.0.0.0", "0"] {
+            let found = errors_in("mangle", "PREROUTING", &format!("-j TEE --gateway {gateway}"));
+            assert_eq!(found.len(), 1, "{gateway}: {found:?}");
+            assert!(found[0].contains("is no gateway"), "{gateway}: {found:?}");
+        }
+        assert_eq!(errors_in("mangle", "PREROUTING", "-j TEE --gateway 192.0.2.1"), Vec::<String>::new());
     }
 
     #[test]
