@@ -12,8 +12,6 @@ mod explain_kernel;
 mod explain_vs_kernel;
 #[path = "tier/netns.rs"]
 mod netns;
-#[path = "tier/numbers.rs"]
-mod numbers;
 #[path = "tier/rng.rs"]
 mod rng;
 #[allow(dead_code, reason = "the kernel tier runs ipt, it takes no snapshot")]
@@ -23,6 +21,8 @@ mod support;
 mod translate_kernel;
 #[path = "tier/translate_loads.rs"]
 mod translate_loads;
+#[path = "tier/values.rs"]
+mod values;
 
 use std::path::Path;
 
