@@ -9,8 +9,10 @@ use crate::source::Span;
 pub struct Build<'s, 'a> {
     /// The options given to this extension, in order.
     pub opts: &'s [Opt<'a>],
-    /// The extension's name as written (`-m tcp`, `-j LOG`).
+    /// The extension as written, from its name (`-m tcp`, `-j LOG`) to its last option.
     pub span: Span,
+    /// Its name alone (`-m tcp`).
+    pub name_span: Span,
     /// The rule's `-p`.
     pub proto: Option<Neg<Proto>>,
     /// The family of the table the rule is for.

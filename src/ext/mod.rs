@@ -89,6 +89,7 @@ pub mod ttl;
 pub mod ttl_target;
 pub mod udp;
 pub mod ulog;
+pub mod unmodelled;
 pub mod xtopt;
 
 use std::sync::OnceLock;
@@ -187,6 +188,17 @@ pub static MATCHES: &[&MatchSpec] = &[
     &cpu::SPEC,
     &socket::SPEC,
     &connbytes::SPEC,
+    // kept as written, their options checked
+    &unmodelled::U32_SPEC,
+    &unmodelled::NFACCT_SPEC,
+    &unmodelled::CONNLABEL_SPEC,
+    &unmodelled::OSF_SPEC,
+    &unmodelled::CLUSTER_SPEC,
+    &unmodelled::BPF_SPEC,
+    &unmodelled::IPCOMP_SPEC,
+    &unmodelled::IPVS_SPEC,
+    &unmodelled::EUI64_SPEC,
+    &unmodelled::SRH_SPEC,
 ];
 
 /// Every modelled target.
@@ -226,6 +238,8 @@ pub static TARGETS: &[&TargetSpec] = &[
     &led::SPEC,
     &ulog::SPEC,
     &clusterip::SPEC,
+    // kept as written, its options checked
+    &unmodelled::ECN_SPEC,
 ];
 
 /// The match module `-m NAME` loads, by the names iptables accepts (`icmpv6` and `ipv6-icmp`

@@ -137,8 +137,11 @@ enum Resolved {
 /// An extension loaded on the line, with the options given to it so far.
 struct Loaded<'a> {
     kind: LoadedKind,
-    /// `-m NAME`, `-j NAME`, or the first option of an implicit protocol match.
+    /// `-m NAME`, `-j NAME`, or the first option of an implicit protocol match; then on to the
+    /// last option given to it.
     span: Span,
+    /// `-m NAME` (or the first option of an implicit protocol match).
+    name_span: Span,
     opts: SmallVec<[Opt<'a>; 2]>,
     /// Arguments of a verbatim extension.
     verbatim: Vec<Box<str>>,
@@ -993,6 +996,7 @@ impl<'a> Parser<'a, '_> {
             self.loaded.push(Loaded {
                 kind: LoadedKind::Target(spec),
                 span,
+                name_span: span,
                 opts: SmallVec::new(),
                 verbatim: Vec::new(),
             });
@@ -1007,6 +1011,7 @@ impl<'a> Parser<'a, '_> {
             self.loaded.push(Loaded {
                 kind: LoadedKind::VerbatimTarget(name.to_string()),
                 span,
+                name_span: span,
                 opts: SmallVec::new(),
                 verbatim: Vec::new(),
             });
@@ -1057,6 +1062,7 @@ impl<'a> Parser<'a, '_> {
             self.loaded.push(Loaded {
                 kind: LoadedKind::Match(spec),
                 span,
+                name_span: span,
                 opts: SmallVec::new(),
                 verbatim: Vec::new(),
             });
@@ -1069,6 +1075,7 @@ impl<'a> Parser<'a, '_> {
                 self.loaded.push(Loaded {
                     kind: LoadedKind::VerbatimMatch(name.to_string()),
                     span,
+                    name_span: span,
                     opts: SmallVec::new(),
                     verbatim: Vec::new(),
                 });
@@ -1084,6 +1091,7 @@ impl<'a> Parser<'a, '_> {
                 self.loaded.push(Loaded {
                     kind: LoadedKind::VerbatimMatch(name.to_string()),
                     span,
+                    name_span: span,
                     opts: SmallVec::new(),
                     verbatim: Vec::new(),
                 });
@@ -1184,8 +1192,14 @@ impl<'a> Parser<'a, '_> {
         let final_proto = self.rule.proto.clone().filter(|p| p.value != Proto::ALL);
         let Parser { loaded, problems, rule, failed, jump, family, .. } = self;
         for ext in loaded.iter_mut() {
-            let mut build =
-                Build { opts: &ext.opts, span: ext.span, proto: final_proto.clone(), family: *family, problems };
+            let mut build = Build {
+                opts: &ext.opts,
+                span: ext.span,
+                name_span: ext.name_span,
+                proto: final_proto.clone(),
+                family: *family,
+                problems,
+            };
             let before = build.problems.len();
             match &mut ext.kind {
                 LoadedKind::Match(spec) => {

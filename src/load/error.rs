@@ -445,7 +445,7 @@ pub enum LoadError {
         code(ipt::load::unmodelled_match),
         severity(Warning),
         help(
-            "ipt keeps its options as written, without checking them, and prints them back unchanged; analyses treat it as undecidable"
+            "ipt checks at most the names of its options, never their values, and prints it back as written; analyses treat it as undecidable"
         )
     )]
     UnmodelledMatch {
@@ -459,7 +459,7 @@ pub enum LoadError {
         code(ipt::load::unmodelled_target),
         severity(Warning),
         help(
-            "ipt keeps its options as written, without checking them, and prints them back unchanged; analyses treat it as undecidable"
+            "ipt checks at most the names of its options, never their values, and prints it back as written; analyses treat it as undecidable"
         )
     )]
     UnmodelledTarget {
