@@ -18,7 +18,7 @@ use ipt::diag::Severity;
 use ipt::load::{LoadOptions, load};
 use ipt::model::Family;
 use ipt::source::Source;
-use netns::{kernel_load, kernel_load_with, require_kernel, same_place};
+use netns::{builtin_chains, kernel_load, kernel_load_with, require_kernel, same_place};
 
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("IPT_CORPUS")
@@ -431,16 +431,6 @@ fn restore_word(word: &str) -> String {
         return word.to_string();
     }
     format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn builtin_chains(table: &str) -> &'static [&'static str] {
-    match table {
-        "filter" | "security" => &["INPUT", "FORWARD", "OUTPUT"],
-        "nat" => &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
-        "mangle" => &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
-        "raw" => &["PREROUTING", "OUTPUT"],
-        other => panic!("table {other}"),
-    }
 }
 
 /// One `iptables [-t TABLE] -A|-I|-P CHAIN …` command (or `iptables-translate …`) as a restore

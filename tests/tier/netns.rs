@@ -118,3 +118,14 @@ pub fn same_place(text: &str, kernel: Option<u32>, ipt: Option<u32>) -> bool {
     let section_start = (1..kernel).rev().find(|&n| at(n).is_some_and(|l| l.starts_with('*'))).unwrap_or(1);
     section_end && (section_start..kernel).contains(&ipt)
 }
+
+/// The built-in chains of a table.
+pub fn builtin_chains(table: &str) -> &'static [&'static str] {
+    match table {
+        "filter" | "security" => &["INPUT", "FORWARD", "OUTPUT"],
+        "nat" => &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
+        "mangle" => &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
+        "raw" => &["PREROUTING", "OUTPUT"],
+        other => panic!("table {other}"),
+    }
+}

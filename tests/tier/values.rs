@@ -11,7 +11,7 @@ use ipt::load::{LoadOptions, load};
 use ipt::model::Family;
 use ipt::source::Source;
 
-use crate::netns::require_kernel;
+use crate::netns::{builtin_chains, require_kernel};
 
 /// Values put where a template says `{}`.
 const VALUES: &[&str] = &[
@@ -234,16 +234,6 @@ const STRING_TEMPLATES: &[(Family, &str, &str, &str)] = &[
     (Family::Ipv6, "filter", "INPUT", "-m ipv6header --header {}"),
     (Family::Ipv6, "filter", "INPUT", "-j REJECT --reject-with {}"),
 ];
-
-fn builtin_chains(table: &str) -> &'static [&'static str] {
-    match table {
-        "filter" => &["INPUT", "FORWARD", "OUTPUT"],
-        "nat" => &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
-        "mangle" => &["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
-        "raw" => &["PREROUTING", "OUTPUT"],
-        other => panic!("table {other}"),
-    }
-}
 
 fn dump(table: &str, chain: &str, rule: &str) -> String {
     let mut text = format!("*{table}\n");
