@@ -249,6 +249,10 @@ fn build(b: &mut Build<'_, '_>) -> Option<MatchKind> {
                     ok = false;
                 }
                 Ok(mut net) => {
+                    // a name is resolved when the rule loads, as `-s`'s is
+                    if let Net::Name(name) = &net {
+                        b.report(crate::load::LoadError::HostName { span: opt.value_span(), name: name.to_string() });
+                    }
                     if net.prefix_len().is_none() && !matches!(net, Net::Name(_)) {
                         // iptables 1.8.9 turns a mask it cannot write as a prefix into a full mask
                         b.report(crate::load::LoadError::MaskBecomesHost {

@@ -109,7 +109,8 @@ pub fn parse_host(b: &mut Build<'_, '_>, opt: &Opt<'_>) -> Option<std::net::IpAd
 
 /// `XTTYPE_HOSTMASK` as iptables 1.8.9 reads it: `host[/prefix]` or `host/mask`, the address
 /// kept unmasked. A mask that is no prefix (`255.0.255.0`, or `33` read as `0.0.0.33`) becomes
-/// all ones, as 1.8.9 does.
+/// all ones, as 1.8.9 does. A host name is kept as written, with a warning: iptables resolves
+/// it when the rule loads.
 pub fn parse_hostmask(b: &mut Build<'_, '_>, opt: &Opt<'_>) -> Option<crate::model::Net> {
     use crate::model::{Family, Net};
     let text = opt.value();
@@ -118,6 +119,15 @@ pub fn parse_hostmask(b: &mut Build<'_, '_>, opt: &Opt<'_>) -> Option<crate::mod
         None => (text, None),
     };
     let family = b.family;
+    if host_addr(host, family).is_none()
+        && crate::model::addr::is_host_name(host)
+        && mask.is_none_or(|m| {
+            num::uint(m, 0, if family == Family::Ipv4 { 32 } else { 128 }).is_some() || host_addr(m, family).is_some()
+        })
+    {
+        b.report(crate::load::LoadError::HostName { span: opt.value_span(), name: text.to_string() });
+        return Some(Net::Name(Box::new(text.to_string())));
+    }
     let Some(addr) = host_addr(host, family) else {
         let expected = host_expected(host, family);
         b.bad_value_at(opt, opt.value_span(), host, expected);

@@ -206,6 +206,8 @@ const STRINGS: &[&str] = &[
     "nonexist",
     "10.0.0.1",
     "::1",
+    "localhost",
+    "localhost/24",
 ];
 
 const STRING_TEMPLATES: &[(Family, &str, &str, &str)] = &[
@@ -229,6 +231,8 @@ const STRING_TEMPLATES: &[(Family, &str, &str, &str)] = &[
     (Family::Ipv4, "filter", "INPUT", "-j REJECT --reject-with {}"),
     (Family::Ipv4, "filter", "INPUT", "-j IDLETIMER --timeout 10 --label {}"),
     (Family::Ipv4, "mangle", "PREROUTING", "-j TEE --gateway {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m conntrack --ctorigsrc {}"),
+    (Family::Ipv4, "filter", "INPUT", "-m policy --dir in --pol ipsec --mode tunnel --tunnel-src {}"),
     (Family::Ipv4, "mangle", "PREROUTING", "-j DSCP --set-dscp-class {}"),
     (Family::Ipv4, "raw", "PREROUTING", "-j CT --ctevents {}"),
     (Family::Ipv6, "filter", "INPUT", "-m ipv6header --header {}"),
