@@ -155,6 +155,11 @@ enum LoadedKind {
 }
 
 impl Loaded<'_> {
+    /// An extension just named (`span`), with no option given yet.
+    fn new(kind: LoadedKind, span: Span) -> Self {
+        Loaded { kind, span, name_span: span, opts: SmallVec::new(), verbatim: Vec::new() }
+    }
+
     fn options(&self) -> &'static [OptionSpec] {
         match self.kind {
             LoadedKind::Match(m) => m.options,
@@ -993,13 +998,7 @@ impl<'a> Parser<'a, '_> {
                 self.other_familys_target(name, span, name_span, spec.availability);
                 return;
             }
-            self.loaded.push(Loaded {
-                kind: LoadedKind::Target(spec),
-                span,
-                name_span: span,
-                opts: SmallVec::new(),
-                verbatim: Vec::new(),
-            });
+            self.loaded.push(Loaded::new(LoadedKind::Target(spec), span));
             return;
         }
         if let Some(availability) = ext::known_target(name) {
@@ -1008,13 +1007,7 @@ impl<'a> Parser<'a, '_> {
                 return;
             }
             self.problems.push(LoadError::UnmodelledTarget { span: name_span, name: name.to_string() });
-            self.loaded.push(Loaded {
-                kind: LoadedKind::VerbatimTarget(name.to_string()),
-                span,
-                name_span: span,
-                opts: SmallVec::new(),
-                verbatim: Vec::new(),
-            });
+            self.loaded.push(Loaded::new(LoadedKind::VerbatimTarget(name.to_string()), span));
         }
         // otherwise a chain name, resolved by the table
     }
@@ -1059,43 +1052,20 @@ impl<'a> Parser<'a, '_> {
                 }
                 return false;
             }
-            self.loaded.push(Loaded {
-                kind: LoadedKind::Match(spec),
-                span,
-                name_span: span,
-                opts: SmallVec::new(),
-                verbatim: Vec::new(),
-            });
+            self.loaded.push(Loaded::new(LoadedKind::Match(spec), span));
             return true;
         }
         match ext::known_match(name) {
-            // an implicit protocol match ipt does not model: kept verbatim too
-            Some(availability) if implicit && availability.has(self.family) => {
+            // a module ipt does not model (an implicit protocol match too): kept verbatim
+            Some(availability) if availability.has(self.family) => {
                 self.problems.push(LoadError::UnmodelledMatch { span, name: name.to_string() });
-                self.loaded.push(Loaded {
-                    kind: LoadedKind::VerbatimMatch(name.to_string()),
-                    span,
-                    name_span: span,
-                    opts: SmallVec::new(),
-                    verbatim: Vec::new(),
-                });
+                self.loaded.push(Loaded::new(LoadedKind::VerbatimMatch(name.to_string()), span));
                 true
             }
             _ if implicit => false,
-            Some(availability) if !availability.has(self.family) => {
+            Some(availability) => {
                 self.wrong_family_extension(name, span, availability);
                 false
-            }
-            Some(_) => {
-                self.problems.push(LoadError::UnmodelledMatch { span, name: name.to_string() });
-                self.loaded.push(Loaded {
-                    kind: LoadedKind::VerbatimMatch(name.to_string()),
-                    span,
-                    name_span: span,
-                    opts: SmallVec::new(),
-                    verbatim: Vec::new(),
-                });
-                true
             }
             None => {
                 let help = if name.chars().any(|c| c.is_ascii_uppercase()) && ext::known_target(name).is_some() {
