@@ -3,7 +3,7 @@
 //! extension does not have, a value left out, a `!` where none may stand, a repeat, or a
 //! mandatory option missing is refused, as iptables refuses it (each checked on a kernel).
 //! Each still carries the warning that ipt does not model it. (`-m rateest`, whose options take
-//! optional values, stays with the extensions whose words are all kept.)
+//! optional values, and `-j DNPT`/`-j SNPT` stay with the extensions whose words are all kept.)
 
 use super::build::Build;
 use super::opts::OptionSpec;
